@@ -1,0 +1,178 @@
+"""Camera metadata that travels with the image, from raw file to adapter-JPEG to DNG.
+
+:class:`RawMeta` is filled from LibRaw (levels, white balance, colour matrix, CFA)
+and from the file's EXIF via exifread (camera, lens, exposure, date). It is
+serialised to JSON inside the adapter-JPEG's parameter segment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import CorruptParameters
+
+
+@dataclass
+class RawMeta:
+    """Metadata of one raw frame.
+
+    Attributes:
+        source_name: original file name (no folder).
+        source_size: original file size in bytes.
+        width, height: size of the linear image in pixels (sensor orientation).
+        make, model, lens: camera maker, camera model and lens, or "".
+        iso: ISO speed, exposure_time: seconds, f_number, focal_length: millimetres.
+        datetime: capture time as EXIF "YYYY:MM:DD HH:MM:SS", or "".
+        orientation: EXIF orientation code 1-8 (how to display sensor-oriented pixels).
+        cfa_pattern: colour filter layout of the top-left 2x2 block, e.g. "RGGB".
+        black_levels: per-CFA-channel black levels (raw units).
+        white_level: raw saturation level (raw units).
+        as_shot_wb: camera white-balance multipliers (R, G, B) normalised to G = 1.
+        xyz_to_camera: 3x3 XYZ -> camera matrix (DNG ColorMatrix, D65), row-major.
+    """
+
+    source_name: str = ""
+    source_size: int = 0
+    width: int = 0
+    height: int = 0
+    make: str = ""
+    model: str = ""
+    lens: str = ""
+    iso: float | None = None
+    exposure_time: float | None = None
+    f_number: float | None = None
+    focal_length: float | None = None
+    datetime: str = ""
+    orientation: int = 1
+    cfa_pattern: str = ""
+    black_levels: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    white_level: float = 1.0
+    as_shot_wb: list[float] | None = None
+    xyz_to_camera: list[list[float]] | None = None
+
+    @property
+    def camera(self) -> str:
+        """"Make Model" without the make repeated (e.g. "Canon PowerShot G2")."""
+        if self.model.lower().startswith(self.make.lower()):
+            return self.model
+        return f"{self.make} {self.model}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (omits empty values to keep the file small)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v not in ("", None)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RawMeta:
+        """Rebuild from :meth:`to_dict` output, validating types; unknown keys are ignored."""
+        if not isinstance(d, dict):
+            raise CorruptParameters("The stored camera metadata is not a record.")
+        meta = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in d:
+                continue
+            value = d[f.name]
+            default = getattr(meta, f.name)
+            ok = (
+                isinstance(value, str) if isinstance(default, str)
+                else isinstance(value, int) if isinstance(default, int) and f.name != "white_level"
+                else value is None or isinstance(value, (int, float, list))
+            )
+            if not ok:
+                raise CorruptParameters(f"The stored camera metadata field {f.name} is malformed.")
+            setattr(meta, f.name, value)
+        if not 1 <= meta.orientation <= 8:
+            raise CorruptParameters("The stored orientation is not an EXIF orientation (1-8).")
+        return meta
+
+
+def _ratio(value: Any) -> float | None:
+    try:
+        v = value.values[0]
+        f = float(Fraction(v.num, v.den)) if hasattr(v, "num") else float(v)
+    except (AttributeError, IndexError, ValueError, ZeroDivisionError, TypeError):
+        return None
+    return f if f > 0 else None
+
+
+def read_exif_fields(path: Path, meta: RawMeta, libraw_other: Any = None) -> None:
+    """Fill camera, lens, exposure and date fields of ``meta`` (best effort, never raises).
+
+    EXIF is read with exifread; what it cannot find (CRW files have no EXIF) comes
+    from LibRaw's shot info (``libraw_other``, rawpy's ``raw.other``) and, for the
+    make and model of Canon CRW files, from the CIFF make/model record.
+    """
+    import logging
+
+    import exifread
+
+    logging.getLogger("exifread").setLevel(logging.ERROR)
+    try:
+        with open(path, "rb") as fh:
+            tags = exifread.process_file(fh, details=False)
+    except Exception:
+        tags = {}
+
+    def find(name: str) -> Any:
+        for prefix in ("EXIF", "Image", "MakerNote"):
+            if f"{prefix} {name}" in tags:
+                return tags[f"{prefix} {name}"]
+        return None
+
+    def text(name: str) -> str:
+        value = find(name)
+        return str(value).strip().strip("\x00").strip() if value is not None else ""
+
+    meta.make = text("Make") or meta.make
+    meta.model = text("Model") or meta.model
+    meta.lens = text("LensModel") or meta.lens
+    meta.datetime = text("DateTimeOriginal") or text("DateTime") or meta.datetime
+    for attr, key in (
+        ("exposure_time", "ExposureTime"),
+        ("f_number", "FNumber"),
+        ("focal_length", "FocalLength"),
+        ("iso", "ISOSpeedRatings"),
+    ):
+        value = find(key)
+        if value is not None and (v := _ratio(value)) is not None:
+            setattr(meta, attr, v)
+    if libraw_other is not None:
+        _fill_from_libraw(libraw_other, meta)
+    if not meta.make or not meta.model:
+        _fill_from_ciff(path, meta)
+
+
+def _fill_from_libraw(other: Any, meta: RawMeta) -> None:
+    for attr, key in (
+        ("iso", "iso_speed"),
+        ("exposure_time", "shutter_speed"),
+        ("f_number", "aperture"),
+        ("focal_length", "focal_length"),
+    ):
+        value = getattr(other, key, None)
+        if getattr(meta, attr) is None and isinstance(value, (int, float)) and value > 0:
+            setattr(meta, attr, float(value))
+    stamp = getattr(other, "timestamp", None)
+    if not meta.datetime and stamp is not None and getattr(stamp, "year", 1970) > 1970:
+        meta.datetime = stamp.strftime("%Y:%m:%d %H:%M:%S")
+
+
+def _fill_from_ciff(path: Path, meta: RawMeta) -> None:
+    """Canon CRW (CIFF) keeps "Make\\0Model\\0" in one record near the file's end."""
+    if path.suffix.lower() != ".crw":
+        return
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return
+    i = data.find(b"Canon\x00Canon ")
+    if i < 0:
+        return
+    end = data.find(b"\x00", i + 6)
+    model = data[i + 6 : end].decode("ascii", "replace") if 0 < end - i < 80 else ""
+    if model.isprintable():
+        meta.make = meta.make or "Canon"
+        meta.model = meta.model or model

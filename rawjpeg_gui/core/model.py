@@ -1,0 +1,227 @@
+"""The adapter model runtime: an ONNX network run by onnxruntime.
+
+Contract (every model in ``models/`` follows it; :data:`FORMAT` names it):
+
+Inputs
+    ``thumbnail``  float32 ``[1, 3, T, T]``: the linear camera-RGB image in [0, 1],
+                   area-averaged to T x T (see :func:`make_thumbnail`; aspect is not kept).
+    ``quality``    float32 ``[1, 1]``: the JPEG quality divided by 100.
+Outputs
+    ``lut``        float32 ``[1, 3, B]``: per-channel tone curve at B uniform knots.
+    ``gamma_map``  float32 ``[1, h, w]``: spatial gamma exponents.
+    ``dct_scale``  float32 ``[1, 3, 8, 8]`` (only when ``operators`` names ``dct``).
+    ``qtables``    float32 ``[1, 2, 64]`` (only when ``qtables`` is ``model``): luma and
+                   chroma JPEG quantisation tables in natural (row-major) order, 1..255.
+Metadata (``metadata_props``)
+    ``rawjpeg.format`` = ``rawjpeg-adapter``; ``rawjpeg.version`` = ``1``;
+    ``rawjpeg.thumbnail_size`` = T; ``rawjpeg.lut_bins`` = B; ``rawjpeg.gamma_map_size``
+    = ``hxw``; ``rawjpeg.quality_min`` / ``rawjpeg.quality_max``; ``rawjpeg.operators``
+    = ``lut,gamma`` or ``lut,dct,gamma``; ``rawjpeg.qtables`` = ``ijg`` or ``model``;
+    ``rawjpeg.subsampling`` = ``4:4:4`` or ``4:2:0``; ``rawjpeg.name``;
+    ``rawjpeg.description``.
+
+The runtime sanitises the outputs (:func:`rawjpeg_gui.core.params.sanitize`), so a
+model can never produce parameters that the operators cannot invert.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .params import AdapterParams, sanitize
+
+FORMAT = "rawjpeg-adapter"
+SUPPORTED_VERSIONS = ("1",)
+KNOWN_OPERATORS = ({"lut", "gamma"}, {"lut", "dct", "gamma"})
+DEFAULT_MODEL_NAME = "adapter.onnx"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file declares about itself.
+
+    Attributes:
+        name: short model name written into every adapter-JPEG.
+        thumbnail_size: side T of the square input thumbnail.
+        lut_bins: number of LUT knots B.
+        gamma_map_size: (h, w) of the predicted gamma map.
+        quality_range: lowest and highest JPEG quality the model was made for.
+        operators: which operators it predicts ("lut", "gamma", optionally "dct").
+        qtables: "ijg" (standard tables at the quality) or "model" (predicted tables).
+        subsampling: chroma subsampling the model was trained for ("4:4:4" or "4:2:0").
+        description: one line for people.
+    """
+
+    name: str
+    thumbnail_size: int
+    lut_bins: int
+    gamma_map_size: tuple[int, int]
+    quality_range: tuple[int, int]
+    operators: tuple[str, ...]
+    qtables: str
+    subsampling: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Everything a model predicts for one image at one quality.
+
+    Attributes:
+        params: the invertible operators (go into the file's parameter segment).
+        qtables: optional (2, 64) uint8-range luma/chroma quantisation tables in
+            natural order, written into the JPEG's DQT segments; ``None`` means IJG.
+    """
+
+    params: AdapterParams
+    qtables: np.ndarray | None
+
+
+def make_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
+    """Area-average an HxWx3 image to ``size`` x ``size`` (float32, channels last).
+
+    Each output pixel is the exact mean of the input pixels its footprint covers
+    (fractional coverage weighted), so the thumbnail is independent of resolution.
+    """
+    h, w = image.shape[:2]
+
+    def weights(n_in: int) -> np.ndarray:
+        edges = np.linspace(0.0, n_in, size + 1)
+        lo, hi = edges[:-1, None], edges[1:, None]
+        px = np.arange(n_in)[None, :]
+        cover = np.clip(np.minimum(hi, px + 1) - np.maximum(lo, px), 0.0, None)
+        return (cover / cover.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    wr, wc = weights(h), weights(w)
+    out = np.empty((size, size, image.shape[2]), np.float32)
+    for c in range(image.shape[2]):
+        out[..., c] = wr @ image[..., c].astype(np.float32, copy=False) @ wc.T
+    return out
+
+
+def _meta(props: dict[str, str], key: str, path: Path) -> str:
+    value = props.get(f"rawjpeg.{key}")
+    if value is None:
+        raise ModelError(f"The model {path.name} lacks the metadata field rawjpeg.{key}.")
+    return value
+
+
+def read_model_info(props: dict[str, str], path: Path) -> ModelInfo:
+    """Parse and check a model's ``metadata_props``; raise :class:`ModelError` if unusable."""
+    if props.get("rawjpeg.format") != FORMAT:
+        raise ModelError(f"{path.name} is not a rawjpeg adapter model.")
+    version = _meta(props, "version", path)
+    if version not in SUPPORTED_VERSIONS:
+        raise ModelError(
+            f"{path.name} is a version {version} adapter model; this rawjpeg reads version "
+            f"{', '.join(SUPPORTED_VERSIONS)}."
+        )
+    try:
+        ops = tuple(_meta(props, "operators", path).split(","))
+        gh, gw = (int(v) for v in _meta(props, "gamma_map_size", path).split("x"))
+        info = ModelInfo(
+            name=props.get("rawjpeg.name", path.stem),
+            thumbnail_size=int(_meta(props, "thumbnail_size", path)),
+            lut_bins=int(_meta(props, "lut_bins", path)),
+            gamma_map_size=(gh, gw),
+            quality_range=(
+                int(_meta(props, "quality_min", path)),
+                int(_meta(props, "quality_max", path)),
+            ),
+            operators=ops,
+            qtables=props.get("rawjpeg.qtables", "ijg"),
+            subsampling=props.get("rawjpeg.subsampling", "4:4:4"),
+            description=props.get("rawjpeg.description", ""),
+        )
+    except ValueError as exc:
+        raise ModelError(f"{path.name} has malformed rawjpeg metadata ({exc}).") from None
+    if set(ops) not in KNOWN_OPERATORS:
+        raise ModelError(f"{path.name} uses operators {','.join(ops)}, which this rawjpeg lacks.")
+    if info.qtables not in ("ijg", "model") or info.subsampling not in ("4:4:4", "4:2:0"):
+        raise ModelError(f"{path.name} asks for a JPEG set-up this rawjpeg does not know.")
+    if not (1 <= info.quality_range[0] <= info.quality_range[1] <= 100):
+        raise ModelError(f"{path.name} declares an impossible quality range.")
+    return info
+
+
+def default_model_path() -> Path:
+    """Where the bundled model lives: ``$RAWJPEG_MODEL``, the installed package, or ``models/``."""
+    env = os.environ.get("RAWJPEG_MODEL")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "models" / DEFAULT_MODEL_NAME, here.parent / "models" / DEFAULT_MODEL_NAME):
+        if candidate.is_file():
+            return candidate
+    raise ModelError(
+        "No adapter model found: expected models/adapter.onnx beside the package "
+        "or a path in RAWJPEG_MODEL."
+    )
+
+
+class AdapterModel:
+    """An adapter network loaded from an ONNX file.
+
+    Attributes:
+        path: the model file.
+        info: the metadata the file declares.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path) if path is not None else default_model_path()
+        if not self.path.is_file():
+            raise ModelError(f"The model file {self.path} does not exist.")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own, undocumented types
+            raise ModelError(f"{self.path.name} is not a readable ONNX model ({exc}).") from None
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.info = read_model_info(dict(meta), self.path)
+        names = {o.name for o in self._session.get_outputs()}
+        wanted = {"lut", "gamma_map"}
+        if "dct" in self.info.operators:
+            wanted.add("dct_scale")
+        if self.info.qtables == "model":
+            wanted.add("qtables")
+        if not wanted <= names:
+            raise ModelError(f"{self.path.name} lacks the outputs {sorted(wanted - names)}.")
+        self._outputs = sorted(wanted)
+
+    @property
+    def name(self) -> str:
+        """The model's short name."""
+        return self.info.name
+
+    def predict_thumbnail(self, thumbnail: np.ndarray, quality: int) -> Prediction:
+        """Run the network on a T x T x 3 thumbnail at a JPEG quality (1-100)."""
+        t = self.info.thumbnail_size
+        if thumbnail.shape != (t, t, 3):
+            raise ModelError(f"The model expects a {t}x{t} thumbnail, got {thumbnail.shape}.")
+        feeds = {
+            "thumbnail": np.ascontiguousarray(thumbnail.transpose(2, 0, 1)[None], np.float32),
+            "quality": np.array([[quality / 100.0]], np.float32),
+        }
+        out = dict(zip(self._outputs, self._session.run(self._outputs, feeds), strict=True))
+        params = sanitize(out["lut"][0], out["gamma_map"][0], out.get("dct_scale", [None])[0])
+        qt = None
+        if "qtables" in out:
+            qt = np.clip(np.round(np.nan_to_num(out["qtables"][0], nan=255.0)), 1, 255)
+            qt = qt.astype(np.uint8)
+        return Prediction(params, qt)
+
+    def predict(self, image: np.ndarray, quality: int) -> Prediction:
+        """Predict the adapter for a full linear HxWx3 image at a JPEG quality."""
+        return self.predict_thumbnail(make_thumbnail(image, self.info.thumbnail_size), quality)
