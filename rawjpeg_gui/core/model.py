@@ -39,6 +39,8 @@ FORMAT = "rawjpeg-adapter"
 SUPPORTED_VERSIONS = ("1",)
 KNOWN_OPERATORS = ({"lut", "gamma"}, {"lut", "dct", "gamma"})
 DEFAULT_MODEL_NAME = "adapter.onnx"
+#: Used only when no trained model is installed: the analytic gamma-1/2.2 adapter.
+FALLBACK_MODEL_NAME = "analytic-gamma22.onnx"
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,10 @@ def default_model_path() -> Path:
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "models" / DEFAULT_MODEL_NAME, here.parent / "models" / DEFAULT_MODEL_NAME):
-        if candidate.is_file():
-            return candidate
+    for name in (DEFAULT_MODEL_NAME, FALLBACK_MODEL_NAME):
+        for folder in (here / "models", here.parent / "models"):
+            if (folder / name).is_file():
+                return folder / name
     raise ModelError(
         "No adapter model found: expected models/adapter.onnx beside the package "
         "or a path in RAWJPEG_MODEL."

@@ -1,0 +1,200 @@
+"""Encode a raw into an adapter-JPEG and reconstruct the raw from one: two calls.
+
+``encode_image``: thumbnail -> model -> quantised parameters -> forward operators ->
+8-bit JPEG (+ EXIF + parameter segment). ``decode_bytes``: find and validate the
+segment -> decode the JPEG -> inverse operators -> linear image + metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import container, jpeg, operators
+from .errors import NotAJpeg, RawDecodeError
+from .model import AdapterModel
+from .params import AdapterParams
+from .rawio import RawImage, read_raw
+
+#: The JPEG's pixels, 8 bits per channel.
+_EIGHT_BIT = np.float32(255.0)
+#: Refuse to read adapter-JPEG files larger than this (bytes).
+MAX_FILE_BYTES = 512 << 20
+
+
+@dataclass
+class EncodeResult:
+    """An adapter-JPEG and how it was made.
+
+    Attributes:
+        jpeg: the complete file's bytes.
+        params: the (quantised) parameters stored in it.
+        quality: JPEG quality 1-100.
+        adapted: uint8 H x W x 3 pixels that were JPEG-coded (what plain viewers show).
+        raw: the linear input image.
+        model_name: the adapter model used.
+        qtables: custom quantisation tables used, or ``None`` for IJG tables.
+        payload_bytes: size of the parameter segment (camera metadata included).
+        timings: seconds per stage ("thumbnail", "model", "forward", "jpeg").
+    """
+
+    jpeg: bytes
+    params: AdapterParams
+    quality: int
+    adapted: np.ndarray
+    raw: RawImage
+    model_name: str
+    qtables: np.ndarray | None
+    payload_bytes: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def bpp(self) -> float:
+        """Bits per pixel of the whole file."""
+        return 8.0 * len(self.jpeg) / float(self.raw.width * self.raw.height)
+
+
+@dataclass
+class Reconstruction:
+    """The linear raw brought back from an adapter-JPEG.
+
+    Attributes:
+        raw: reconstructed linear image and the original's metadata.
+        record: everything the parameter segment carried.
+        file_bytes: size of the adapter-JPEG.
+        adapted: the decoded 8-bit JPEG pixels.
+        timings: seconds per stage ("jpeg", "params", "inverse").
+    """
+
+    raw: RawImage
+    record: container.AdapterRecord
+    file_bytes: int
+    adapted: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def params(self) -> AdapterParams:
+        """The operators that were inverted."""
+        return self.record.params
+
+    @property
+    def quality(self) -> int:
+        """JPEG quality the file was written at."""
+        return self.record.quality
+
+    @property
+    def bpp(self) -> float:
+        """Bits per pixel of the adapter-JPEG."""
+        return 8.0 * self.file_bytes / float(self.raw.width * self.raw.height)
+
+
+def check_quality(quality: int) -> int:
+    """Return ``quality`` if it is an integer 1-100, else raise ValueError."""
+    if isinstance(quality, bool) or int(quality) != quality or not 1 <= int(quality) <= 100:
+        raise ValueError(f"The JPEG quality must be a whole number from 1 to 100, not {quality}.")
+    return int(quality)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 with rounding."""
+    out = np.clip(image, 0.0, 1.0)
+    out *= _EIGHT_BIT
+    out += np.float32(0.5)
+    return out.astype(np.uint8)
+
+
+def encode_image(raw: RawImage, quality: int, model: AdapterModel | None = None) -> EncodeResult:
+    """Encode a linear image as an adapter-JPEG at ``quality`` (1-100)."""
+    quality = check_quality(quality)
+    model = model or default_model()
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    from .model import make_thumbnail
+
+    thumb = make_thumbnail(raw.data, model.info.thumbnail_size)
+    t1 = time.perf_counter()
+    pred = model.predict_thumbnail(thumb, quality)
+    params = container.quantise(pred.params)
+    t2 = time.perf_counter()
+    adapted = to_uint8(operators.forward(raw.data, params))
+    t3 = time.perf_counter()
+    subsampling = model.info.subsampling
+    record = container.AdapterRecord(
+        params, raw.width, raw.height, quality, subsampling, model.name, raw.meta
+    )
+    segment = container.encode_segment(record)
+    data = jpeg.encode_jpeg(adapted, quality, subsampling, pred.qtables, raw.meta, segment)
+    t4 = time.perf_counter()
+    times.update(thumbnail=t1 - t0, model=t2 - t1, forward=t3 - t2, jpeg=t4 - t3)
+    return EncodeResult(
+        data, params, quality, adapted, raw, model.name, pred.qtables, len(segment), times
+    )
+
+
+def encode_file(
+    path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None
+) -> EncodeResult:
+    """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
+    return encode_image(read_raw(path), quality, model)
+
+
+def read_record(data: bytes) -> container.AdapterRecord:
+    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding)."""
+    return container.decode_segment(jpeg.find_segment(data))
+
+
+def decode_bytes(data: bytes) -> Reconstruction:
+    """Reconstruct the linear raw from adapter-JPEG bytes."""
+    t0 = time.perf_counter()
+    record = read_record(data)
+    t1 = time.perf_counter()
+    pixels = jpeg.decode_jpeg(data)
+    t2 = time.perf_counter()
+    if pixels.shape[:2] != (record.height, record.width):
+        raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
+    linear = operators.inverse(pixels.astype(np.float32) / _EIGHT_BIT, record.params)
+    t3 = time.perf_counter()
+    times = {"params": t1 - t0, "jpeg": t2 - t1, "inverse": t3 - t2}
+    return Reconstruction(RawImage(linear, record.meta), record, len(data), pixels, times)
+
+
+def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a file for decoding, with the size cap and one clear error."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise NotAJpeg(f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
+        return p.read_bytes()
+    except OSError as exc:
+        raise RawDecodeError(f"{p.name} could not be read ({exc.strerror or exc}).") from None
+
+
+def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
+    """Reconstruct the linear raw from an adapter-JPEG file."""
+    return decode_bytes(read_file_bytes(path))
+
+
+def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a JPEG carrying a rawjpeg parameter segment (cheap check)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 17)
+        jpeg.find_segment(head)
+        return True
+    except Exception:
+        return False
+
+
+_DEFAULT_MODEL: AdapterModel | None = None
+
+
+def default_model() -> AdapterModel:
+    """The bundled adapter model, loaded once per process."""
+    global _DEFAULT_MODEL
+    if _DEFAULT_MODEL is None:
+        _DEFAULT_MODEL = AdapterModel()
+    return _DEFAULT_MODEL
