@@ -1,0 +1,42 @@
+"""Small helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core.model import AdapterModel
+
+
+def quality_arg(text: str) -> int:
+    """argparse type: an integer JPEG quality 1-100."""
+    try:
+        q = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"quality must be a whole number, not {text!r}") from None
+    if not 1 <= q <= 100:
+        raise argparse.ArgumentTypeError(f"quality must be from 1 to 100, not {q}")
+    return q
+
+
+def add_model_arg(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--model`` option."""
+    parser.add_argument(
+        "--model", type=Path, default=None, help="adapter model (.onnx); default: the bundled model"
+    )
+
+
+def load_model(path: Path | None) -> AdapterModel:
+    """Load ``path`` or the bundled model."""
+    from ..core.codec import default_model
+
+    return AdapterModel(path) if path is not None else default_model()
+
+
+def human_bytes(n: float) -> str:
+    """1234567 -> '1.2 MB'."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000.0
+    return f"{n:.1f} GB"

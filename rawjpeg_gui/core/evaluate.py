@@ -1,0 +1,118 @@
+"""Rate-distortion evaluation of the adapter against plain-JPEG baselines.
+
+Three methods code the same linear image at the same JPEG qualities:
+
+* ``adapter``  - our adapter-JPEG (file size includes the parameter segment);
+* ``gamma22``  - JPEG of the gamma-1/2.2 image, decoded and linearised again;
+* ``linear``   - JPEG of the linear image itself (the paper's own baseline).
+
+Distortion is measured on the linear image (PSNR, SSIM); rate is bits per pixel of
+the whole file. BD-rates compare the curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import codec, jpeg, metrics
+from .model import AdapterModel
+from .rawio import RawImage
+
+METHODS = ("adapter", "gamma22", "linear")
+DEFAULT_QUALITIES = (15, 25, 50, 75, 90)
+
+
+@dataclass(frozen=True)
+class RDPoint:
+    """One coded version of an image.
+
+    Attributes:
+        method: "adapter", "gamma22" or "linear".
+        quality: JPEG quality.
+        bpp: bits per pixel of the whole file.
+        psnr: dB on the linear image.
+        ssim: mean SSIM on the linear image.
+    """
+
+    method: str
+    quality: int
+    bpp: float
+    psnr: float
+    ssim: float
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _baseline(raw: RawImage, quality: int, gamma: float) -> tuple[int, np.ndarray]:
+    img = np.power(np.clip(raw.data, 0.0, 1.0), np.float32(1.0 / gamma)) if gamma != 1 else raw.data
+    data = jpeg.encode_jpeg(codec.to_uint8(img), quality, "4:4:4")
+    back = jpeg.decode_jpeg(data).astype(np.float32) / np.float32(255.0)
+    if gamma != 1:
+        back = np.power(back, np.float32(gamma))
+    return len(data), back
+
+
+def code_point(
+    raw: RawImage, method: str, quality: int, model: AdapterModel | None = None, with_ssim: bool = True
+) -> tuple[RDPoint, np.ndarray]:
+    """Code ``raw`` with ``method`` at ``quality``; returns the point and the reconstruction."""
+    if method == "adapter":
+        enc = codec.encode_image(raw, quality, model)
+        size, back = len(enc.jpeg), codec.decode_bytes(enc.jpeg).raw.data
+    elif method == "gamma22":
+        size, back = _baseline(raw, quality, 2.2)
+    elif method == "linear":
+        size, back = _baseline(raw, quality, 1.0)
+    else:
+        raise ValueError(f"Unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    point = RDPoint(
+        method,
+        quality,
+        metrics.bits_per_pixel(size, raw.width, raw.height),
+        metrics.psnr(raw.data, back),
+        metrics.ssim(raw.data, back) if with_ssim else float("nan"),
+    )
+    return point, back
+
+
+def rd_curve(
+    raw: RawImage,
+    qualities: Sequence[int] = DEFAULT_QUALITIES,
+    methods: Sequence[str] = METHODS,
+    model: AdapterModel | None = None,
+    with_ssim: bool = True,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[RDPoint]:
+    """Yield an :class:`RDPoint` per method and quality (a generator: cancellable between points)."""
+    for method in methods:
+        for q in qualities:
+            if cancelled():
+                return
+            yield code_point(raw, method, q, model, with_ssim)[0]
+
+
+def bd_rates(points: Sequence[RDPoint], test: str = "adapter") -> dict[str, float]:
+    """BD-rate (%) of ``test`` against each other method present in ``points``."""
+    by: dict[str, list[RDPoint]] = {}
+    for p in points:
+        by.setdefault(p.method, []).append(p)
+    out: dict[str, float] = {}
+    if test not in by:
+        return out
+    t = sorted(by[test], key=lambda p: p.quality)
+    for ref, pts in by.items():
+        if ref == test:
+            continue
+        r = sorted(pts, key=lambda p: p.quality)
+        try:
+            out[ref] = metrics.bd_rate(
+                [p.bpp for p in r], [p.psnr for p in r], [p.bpp for p in t], [p.psnr for p in t]
+            )
+        except ValueError:
+            out[ref] = float("nan")
+    return out

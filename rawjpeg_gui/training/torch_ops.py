@@ -1,0 +1,119 @@
+"""The adapter operators in torch, batched and differentiable.
+
+These mirror :mod:`rawjpeg_gui.core.operators` (the specification) exactly; the
+parity test in ``tests/training/test_parity.py`` holds them to it. Images are
+``(N, 3, H, W)``; parameters carry a leading batch dimension.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def dct_matrix(device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The orthonormal 8x8 DCT-II matrix ``M`` (coefficients = ``M @ block @ M.T``)."""
+    n = torch.arange(8, dtype=torch.float64)
+    m = torch.cos(math.pi * (2 * n[None, :] + 1) * n[:, None] / 16.0) * math.sqrt(2.0 / 8.0)
+    m[0, :] = math.sqrt(1.0 / 8.0)
+    return m.to(device=device, dtype=dtype)
+
+
+def apply_lut(img: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
+    """Per-channel piecewise-linear LUT over uniform knots.
+
+    Args:
+        img: (N, 3, H, W) linear image; values are clamped to [0, 1].
+        lut: (N, 3, B) strictly increasing knot values.
+
+    Returns:
+        The mapped image, same shape as ``img``.
+    """
+    n, c, h, w = img.shape
+    bins = lut.shape[-1]
+    x = img.clamp(0.0, 1.0).reshape(n, c, h * w) * (bins - 1)
+    i = x.detach().floor().clamp(max=bins - 2).long()
+    f = x - i.to(x.dtype)
+    lo = torch.gather(lut, 2, i)
+    hi = torch.gather(lut, 2, i + 1)
+    return (lo + f * (hi - lo)).reshape(n, c, h, w)
+
+
+def invert_lut(img: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
+    """Exact inverse of :func:`apply_lut`; values outside the LUT's range are clamped to it."""
+    n, c, h, w = img.shape
+    bins = lut.shape[-1]
+    y = img.reshape(n, c, h * w)
+    y = torch.maximum(torch.minimum(y, lut[..., -1:]), lut[..., :1])
+    k = torch.searchsorted(lut.detach().contiguous(), y.detach().contiguous(), right=True) - 1
+    k = k.clamp(0, bins - 2)
+    lo = torch.gather(lut, 2, k)
+    hi = torch.gather(lut, 2, k + 1)
+    f = (y - lo) / (hi - lo)
+    return ((k.to(y.dtype) + f) / (bins - 1)).reshape(n, c, h, w)
+
+
+def scale_dct(img: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Multiply each full 8x8 block's DCT coefficients by ``scale`` (N, 3, 8, 8).
+
+    Partial edge blocks (sides not multiples of 8) stay as they are.
+    """
+    n, c, h, w = img.shape
+    bh, bw = h - h % 8, w - w % 8
+    if bh == 0 or bw == 0:
+        return img
+    m = dct_matrix(img.device, img.dtype)
+    core = img[:, :, :bh, :bw].reshape(n, c, bh // 8, 8, bw // 8, 8).transpose(3, 4)
+    coef = m @ core @ m.T
+    coef = coef * scale[:, :, None, None]
+    back = (m.T @ coef @ m).transpose(3, 4).reshape(n, c, bh, bw)
+    if bh == h and bw == w:
+        return back
+    top = torch.cat([back, img[:, :, :bh, bw:]], dim=3)
+    return torch.cat([top, img[:, :, bh:, :]], dim=2)
+
+
+def upsample_gamma(gamma_map: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Bilinear (half-pixel centres) upsampling of an (N, h, w) gamma map to (N, 1, H, W)."""
+    return F.interpolate(
+        gamma_map[:, None], size=(height, width), mode="bilinear", align_corners=False
+    )
+
+
+def apply_gamma(img: torch.Tensor, gamma_map: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    """``sign(x) * |x| ** g`` with the upsampled gamma map (reciprocal when ``inverse``)."""
+    g = upsample_gamma(gamma_map, img.shape[2], img.shape[3])
+    if inverse:
+        g = 1.0 / g
+    a = img.abs().clamp_min(1e-12)
+    out = torch.exp(g * torch.log(a))
+    out = torch.where(img.abs() > 0, out, torch.zeros_like(out))
+    return torch.sign(img) * out
+
+
+def forward(
+    raw: torch.Tensor,
+    lut: torch.Tensor,
+    gamma_map: torch.Tensor,
+    dct_scale: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Adapt a linear (N, 3, H, W) image for JPEG: LUT -> DCT scale -> gamma."""
+    x = apply_lut(raw, lut)
+    if dct_scale is not None:
+        x = scale_dct(x, dct_scale)
+    return apply_gamma(x, gamma_map)
+
+
+def inverse(
+    img: torch.Tensor,
+    lut: torch.Tensor,
+    gamma_map: torch.Tensor,
+    dct_scale: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Reconstruct the linear image: gamma^-1 -> DCT scale^-1 -> LUT^-1."""
+    x = apply_gamma(img, gamma_map, inverse=True)
+    if dct_scale is not None:
+        x = scale_dct(x, 1.0 / dct_scale)
+    return invert_lut(x, lut)
