@@ -1,0 +1,183 @@
+"""Display transform: linear camera RGB -> 8-bit sRGB pixels a screen can show.
+
+The flow for one image (all numpy, no Qt):
+
+1. :func:`downsample` - area-average to at most ``max_side`` pixels a side (fit views);
+2. white balance - multiply by the camera's as-shot multipliers, clip at 1 so
+   saturated highlights stay white instead of turning pink;
+3. colour - camera RGB -> linear sRGB with :func:`camera_to_srgb` (from the DNG
+   ``xyz_to_camera`` matrix; identity when the file has none);
+4. exposure - multiply by ``2 ** ev`` (plus an optional automatic base gain);
+5. tone - the sRGB transfer curve, then 8-bit;
+6. orientation - the EXIF orientation turns sensor pixels upright (:func:`orient`).
+
+The same transform is applied to the original and the reconstruction, so what the
+compare view shows is a fair picture of the coding error. :func:`heat` colours an
+error map for the difference view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .metadata import RawMeta
+
+#: Linear sRGB (D65) -> CIE XYZ.
+SRGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+#: Largest side of the images shown in fit views.
+PREVIEW_SIDE = 2048
+#: Anchor colours of the heat map (black -> purple -> orange -> pale yellow).
+_HEAT_ANCHORS = np.array(
+    [[0, 0, 4], [80, 18, 123], [183, 55, 121], [252, 137, 97], [252, 253, 191]], np.float32
+)
+
+
+def camera_to_srgb(meta: RawMeta | None) -> np.ndarray:
+    """3x3 matrix taking white-balanced camera RGB to linear sRGB.
+
+    ``cam_rgb = xyz_to_camera @ srgb_to_xyz`` with rows normalised to sum to one (so
+    white-balanced camera white is sRGB white), then inverted. Falls back to the
+    identity when the metadata has no usable matrix.
+    """
+    if meta is None or not meta.xyz_to_camera:
+        return np.eye(3)
+    try:
+        xyz_to_cam = np.asarray(meta.xyz_to_camera, np.float64).reshape(3, 3)
+        cam_rgb = xyz_to_cam @ SRGB_TO_XYZ
+        sums = cam_rgb.sum(axis=1, keepdims=True)
+        if np.any(np.abs(sums) < 1e-9):
+            return np.eye(3)
+        out = np.linalg.inv(cam_rgb / sums)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return np.eye(3)
+    return out if np.all(np.isfinite(out)) else np.eye(3)
+
+
+def white_balance(meta: RawMeta | None) -> np.ndarray:
+    """Per-channel (R, G, B) multipliers; ones when the camera recorded none."""
+    wb = getattr(meta, "as_shot_wb", None)
+    if not wb or len(wb) < 3:
+        return np.ones(3)
+    arr = np.asarray(wb[:3], np.float64)
+    return arr if np.all(np.isfinite(arr)) and np.all(arr > 0) else np.ones(3)
+
+
+def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Area-average ``image`` by a whole factor so its larger side is at most ``max_side``."""
+    if not max_side:
+        return image
+    h, w = image.shape[:2]
+    k = -(-max(h, w) // int(max_side))
+    if k <= 1:
+        return image
+    h2, w2 = h // k, w // k
+    if h2 < 1 or w2 < 1:
+        return image[:: max(1, h // max(h2, 1)), :: max(1, w // max(w2, 1))]
+    crop = image[: h2 * k, : w2 * k]
+    shape = (h2, k, w2, k) + image.shape[2:]
+    return crop.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
+
+
+def orient(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn sensor-oriented pixels upright for the EXIF ``orientation`` code (1-8)."""
+    o = int(orientation) if orientation else 1
+    if o == 2:
+        return image[:, ::-1]
+    if o == 3:
+        return image[::-1, ::-1]
+    if o == 4:
+        return image[::-1]
+    if o == 5:
+        return np.swapaxes(image, 0, 1)
+    if o == 6:
+        return np.rot90(image, -1)
+    if o == 7:
+        return np.rot90(image, -1)[::-1]
+    if o == 8:
+        return np.rot90(image, 1)
+    return image
+
+
+def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """(width, height) after :func:`orient`."""
+    return (height, width) if int(orientation or 1) in (5, 6, 7, 8) else (width, height)
+
+
+def srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """The sRGB transfer curve (IEC 61966-2-1) of values in [0, 1]."""
+    x = np.clip(linear, 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055)
+
+
+def to_srgb_linear(linear: np.ndarray, meta: RawMeta | None) -> np.ndarray:
+    """White balance and colour matrix: camera RGB -> linear sRGB (unclipped above)."""
+    balanced = np.minimum(linear * white_balance(meta).astype(np.float32), np.float32(1.0))
+    matrix = camera_to_srgb(meta).astype(np.float32)
+    out = balanced @ matrix.T
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def auto_gain(linear: np.ndarray, meta: RawMeta | None, percentile: float = 99.0) -> float:
+    """A base gain (1-16) that brings the ``percentile`` of luminance near white.
+
+    Camera raws are scene-linear and most sit far below clipping; raw converters
+    apply such a base exposure too. Computed once from the original so the original
+    and the reconstruction are shown with the same gain.
+    """
+    small = downsample(np.asarray(linear), 512)
+    lum = to_srgb_linear(small, meta) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    top = float(np.percentile(lum, percentile)) if lum.size else 1.0
+    if not np.isfinite(top) or top <= 0:
+        return 1.0
+    return float(np.clip(0.9 / top, 1.0, 16.0))
+
+
+def render(
+    linear: np.ndarray,
+    meta: RawMeta | None,
+    exposure_ev: float = 0.0,
+    max_side: int | None = PREVIEW_SIDE,
+    base_gain: float = 1.0,
+) -> np.ndarray:
+    """Linear camera RGB (H x W x 3 float) -> upright 8-bit sRGB (contiguous uint8)."""
+    small = downsample(np.asarray(linear, np.float32), max_side)
+    rgb = to_srgb_linear(small, meta)
+    rgb *= np.float32(base_gain * 2.0 ** float(exposure_ev))
+    out = srgb_encode(rgb)
+    out = (out * 255.0 + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(orient(out, getattr(meta, "orientation", 1)))
+
+
+def heat(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """Colour a 2-D array with a perceptual heat map (0 black -> ``vmax`` pale yellow)."""
+    v = np.asarray(values, np.float32)
+    if vmax is None:
+        vmax = float(np.percentile(v, 99.5)) if v.size else 1.0
+    vmax = vmax if vmax and np.isfinite(vmax) and vmax > 0 else 1.0
+    t = np.clip(v / np.float32(vmax), 0.0, 1.0) * (len(_HEAT_ANCHORS) - 1)
+    i = np.minimum(t.astype(np.int32), len(_HEAT_ANCHORS) - 2)
+    f = (t - i)[..., None]
+    rgb = _HEAT_ANCHORS[i] * (1.0 - f) + _HEAT_ANCHORS[i + 1] * f
+    return np.ascontiguousarray((rgb + 0.5).astype(np.uint8))
+
+
+def render_error(
+    original: np.ndarray,
+    reconstruction: np.ndarray,
+    meta: RawMeta | None,
+    max_side: int | None = PREVIEW_SIDE,
+    vmax: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(error map float32 H x W, heat-coloured upright uint8) of two linear images."""
+    a = downsample(np.asarray(original, np.float32), max_side)
+    b = downsample(np.asarray(reconstruction, np.float32), max_side)
+    err = np.mean(np.abs(a - b), axis=-1)
+    coloured = heat(err, vmax)
+    return err, np.ascontiguousarray(orient(coloured, getattr(meta, "orientation", 1)))
