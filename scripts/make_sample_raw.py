@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 #: dcraw/LibRaw adobe_coeff, "Canon EOS 5D Mark II": XYZ(D65) -> camera, x 10000.
-XYZ_TO_CAMERA_5D2 = np.array(
-    [[4716, 603, -830], [-7798, 15474, 2480], [-1496, 1937, 6651]], dtype=np.float64
-) / 10000.0
+XYZ_TO_CAMERA_5D2 = (
+    np.array([[4716, 603, -830], [-7798, 15474, 2480], [-1496, 1937, 6651]], dtype=np.float64)
+    / 10000.0
+)
 #: Linear sRGB (D65) -> XYZ (IEC 61966-2-1).
 SRGB_TO_XYZ = np.array(
     [
@@ -140,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", type=Path, default=root / "resources/sample/astronaut.dng")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=root / "resources/sample/astronaut.dng"
+    )
     args = parser.parse_args(argv)
     build(args.output)
     print(f"wrote {args.output} ({args.output.stat().st_size} bytes)")
