@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..core.codec import decode_file
-from ..core.errors import NotAJpeg, OutputError
+from ..core.errors import OutputError, RawJpegError
 from ..core.fileio import write_image16
 from ..core.rawio import RawImage, read_raw
 
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"{out.name}: the output must end in .tiff, .tif, .png or .dng.")
     try:
         image = load_linear(args.input)
-    except NotAJpeg as exc:
-        raise NotAJpeg(f"{args.input}: {exc}") from None
+    except RawJpegError as exc:
+        raise type(exc)(f"{args.input}: {exc}") from None
     if suffix == ".dng":
         from ..core.dng import write_dng
 

@@ -46,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         ratio = src.stat().st_size / len(result.jpeg)
+        size = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.1f}x larger"
         print(
             f"{src} -> {dest}  q={args.quality}  {human_bytes(len(result.jpeg))}  "
-            f"{result.bpp:.3f} bpp  {ratio:.1f}x smaller"
+            f"{result.bpp:.3f} bpp  {size} than the raw file"
         )
     return 1 if failures else 0

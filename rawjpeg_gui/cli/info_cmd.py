@@ -8,7 +8,7 @@ from pathlib import Path
 from ..core import jpeg
 from ..core.codec import read_file_bytes, read_record
 from ..core.container import parameter_payload_size
-from ..core.errors import NotAJpeg, NotAnAdapterJpeg
+from ..core.errors import NotAnAdapterJpeg, RawJpegError
 from ..core.metadata import RawMeta
 from ..core.rawio import RAW_EXTENSIONS, read_raw
 from .common import human_bytes
@@ -44,20 +44,23 @@ def run(args: argparse.Namespace) -> int:
     """Print the description."""
     path: Path = args.file
     if path.suffix.lower() in RAW_EXTENSIONS:
-        raw = read_raw(path)
+        try:
+            raw = read_raw(path)
+        except RawJpegError as exc:
+            raise type(exc)(f"{path}: {exc}") from None
         print(f"{path}: camera raw, {raw.width}x{raw.height}, {human_bytes(path.stat().st_size)}")
         print("\n".join(_meta_lines(raw.meta)))
         return 0
-    data = read_file_bytes(path)
     try:
+        data = read_file_bytes(path)
         record = read_record(data)
     except NotAnAdapterJpeg:
         w, h = jpeg.jpeg_info(data)
         raise NotAnAdapterJpeg(
             f"{path}: an ordinary {w}x{h} JPEG without rawjpeg parameters; no raw to bring back."
         ) from None
-    except NotAJpeg as exc:
-        raise NotAJpeg(f"{path}: {exc}") from None
+    except RawJpegError as exc:
+        raise type(exc)(f"{path}: {exc}") from None
     p = record.params
     bpp = 8.0 * len(data) / (record.width * record.height)
     print(f"{path}: adapter-JPEG (format v{record.version}), {record.width}x{record.height}")

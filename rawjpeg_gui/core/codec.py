@@ -16,7 +16,7 @@ import numpy as np
 
 from . import container, jpeg, operators
 from .errors import NotAJpeg, RawDecodeError
-from .model import AdapterModel
+from .model import AdapterModel, make_thumbnail
 from .params import AdapterParams
 from .rawio import RawImage, read_raw
 
@@ -108,30 +108,44 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def encode_image(raw: RawImage, quality: int, model: AdapterModel | None = None) -> EncodeResult:
-    """Encode a linear image as an adapter-JPEG at ``quality`` (1-100)."""
+    """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``."""
     quality = check_quality(quality)
     model = model or default_model()
-    times: dict[str, float] = {}
     t0 = time.perf_counter()
-    from .model import make_thumbnail
-
     thumb = make_thumbnail(raw.data, model.info.thumbnail_size)
     t1 = time.perf_counter()
     pred = model.predict_thumbnail(thumb, quality)
-    params = container.quantise(pred.params)
     t2 = time.perf_counter()
+    result = encode_with_params(
+        raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name
+    )
+    result.timings = {"thumbnail": t1 - t0, "model": t2 - t1, **result.timings}
+    return result
+
+
+def encode_with_params(
+    raw: RawImage,
+    quality: int,
+    params: AdapterParams,
+    qtables: np.ndarray | None = None,
+    subsampling: str = "4:4:4",
+    model_name: str = "",
+) -> EncodeResult:
+    """Encode with given parameters (quantised first, exactly as the file will store them)."""
+    quality = check_quality(quality)
+    t0 = time.perf_counter()
+    params = container.quantise(params)
     adapted = to_uint8(operators.forward(raw.data, params))
-    t3 = time.perf_counter()
-    subsampling = model.info.subsampling
+    t1 = time.perf_counter()
     record = container.AdapterRecord(
-        params, raw.width, raw.height, quality, subsampling, model.name, raw.meta
+        params, raw.width, raw.height, quality, subsampling, model_name, raw.meta
     )
     segment = container.encode_segment(record)
-    data = jpeg.encode_jpeg(adapted, quality, subsampling, pred.qtables, raw.meta, segment)
-    t4 = time.perf_counter()
-    times.update(thumbnail=t1 - t0, model=t2 - t1, forward=t3 - t2, jpeg=t4 - t3)
+    data = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, segment)
+    t2 = time.perf_counter()
     return EncodeResult(
-        data, params, quality, adapted, raw, model.name, pred.qtables, len(segment), times
+        data, params, quality, adapted, raw, model_name, qtables, len(segment),
+        {"forward": t1 - t0, "jpeg": t2 - t1},
     )
 
 

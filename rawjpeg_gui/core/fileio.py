@@ -97,10 +97,10 @@ def write_image16(
             tifffile.imwrite(tmp, data, photometric="rgb", compression="zlib")
 
     elif suffix == ".png":
-        import imageio.v3 as iio
+        import imagecodecs  # Pillow cannot write 16-bit RGB PNG
 
         def writer(tmp: Path) -> None:
-            iio.imwrite(tmp, data, extension=".png")
+            tmp.write_bytes(imagecodecs.png_encode(data))
 
     else:
         raise OutputError(f"{dest.name}: the output must end in .tif, .tiff or .png.")

@@ -87,14 +87,17 @@ def sanitize(
 ) -> AdapterParams:
     """Turn raw model outputs into valid parameters (clip ranges, force a strictly increasing LUT)."""
     lut = np.clip(np.nan_to_num(np.asarray(lut, np.float64), nan=0.0), 0.0, 1.0)
-    bins = lut.shape[-1]
-    # Strictly increasing with a minimum step, squeezed back into [0, 1].
-    steps = np.maximum(np.diff(lut, axis=-1), LUT_MIN_STEP * 1.5)
-    lut = np.concatenate([lut[..., :1], lut[..., :1] + np.cumsum(steps, axis=-1)], axis=-1)
-    top = lut[..., -1:]
-    over = np.maximum(top - 1.0, 0.0)
-    lut = lut - over * np.linspace(0.0, 1.0, bins)
-    lut = np.clip(lut, 0.0, 1.0)
+    floor = LUT_MIN_STEP * 1.5
+    # Strictly increasing: every step at least ``floor``; then fit into [0, 1] by
+    # lowering the start and, if that is not enough, shrinking the steps above the floor.
+    steps = np.maximum(np.diff(lut, axis=-1), floor)
+    start = np.minimum(lut[..., 0], np.maximum(0.0, 1.0 - steps.sum(axis=-1)))
+    room = 1.0 - start - floor * steps.shape[-1]
+    extra = steps - floor
+    shrink = np.minimum(1.0, room / np.maximum(extra.sum(axis=-1), 1e-12))
+    steps = floor + extra * shrink[..., None]
+    lut = np.concatenate([start[..., None], start[..., None] + np.cumsum(steps, axis=-1)], axis=-1)
+    lut = np.minimum(lut, 1.0)
     gm = np.clip(np.nan_to_num(np.asarray(gamma_map, np.float64), nan=1.0), GAMMA_MIN, GAMMA_MAX)
     dct = None
     if dct_scale is not None:

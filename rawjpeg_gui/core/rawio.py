@@ -145,15 +145,13 @@ def _camera_meta(raw, p: Path, shape: tuple[int, ...]) -> RawMeta:  # type: igno
 def _read_linear(p: Path) -> RawImage:
     try:
         if p.suffix.lower() == ".png":
-            import imageio.v3 as iio  # optional: imagecodecs/imageio read 16-bit PNG
+            import imagecodecs  # Pillow reduces 16-bit RGB PNG to 8 bits
 
-            arr = np.asarray(iio.imread(p))
+            arr = np.asarray(imagecodecs.png_decode(p.read_bytes()))
         else:
             import tifffile
 
             arr = tifffile.imread(p)
-    except ImportError:
-        raise UnsupportedFileError(f"{p.name}: reading 16-bit PNG needs imageio installed.") from None
     except Exception as exc:
         raise RawDecodeError(f"{p.name} could not be read as an image ({exc}).") from None
     if arr.ndim == 3 and arr.shape[2] == 4:

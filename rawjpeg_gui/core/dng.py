@@ -1,0 +1,304 @@
+"""Reconstructed raw -> DNG 1.4 ``LinearRaw`` file that raw developers open.
+
+The adapter brings back demosaiced linear camera RGB, so the DNG stores exactly
+that: a three-sample ``LinearRaw`` image (PhotometricInterpretation 34892),
+16 bits per sample, ``BlackLevel`` 0 and ``WhiteLevel`` 65535, pixel value
+``round(linear * 65535)``. Re-mosaicing to a CFA would throw away two thirds of
+the reconstructed samples and force a second demosaic in the developer.
+
+Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktable):
+
+- IFD0: a small 8-bit sRGB preview (``NewSubFileType`` 1) carrying the DNG and
+  camera tags (``DNGVersion``, ``UniqueCameraModel``, ``ColorMatrix1`` with
+  ``CalibrationIlluminant1`` D65, ``AsShotNeutral``, ``Orientation``, Make, Model)
+  and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
+- SubIFD 0: the full-resolution ``LinearRaw`` image (``NewSubFileType`` 0) with
+  ``BlackLevel``, ``WhiteLevel`` and the default crop.
+
+tifffile writes the file; it cannot write an EXIF IFD, so a placeholder LONG tag
+reserves the entry in IFD0 and :func:`_link_exif_ifd` appends the EXIF directory and
+turns the placeholder into the ``ExifTag`` pointer. See ``docs/DNG.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import OutputError
+from .fileio import write_atomic_with
+from .metadata import RawMeta
+from .rawio import RawImage
+
+#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1.
+SRGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+#: The fallback ColorMatrix1 (XYZ -> camera) when the camera has none: camera RGB is linear sRGB.
+FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
+#: CIE XYZ of the D65 white point (Y = 1).
+D65_XYZ = np.array([0.95047, 1.0, 1.08883])
+#: WhiteLevel of the stored data; BlackLevel is 0.
+WHITE_LEVEL = 65535
+#: Long side of the IFD0 preview in pixels.
+PREVIEW_SIZE = 256
+#: EXIF LightSource / DNG CalibrationIlluminant code of D65.
+ILLUMINANT_D65 = 21
+
+_EXIF_TAG = 34665
+_EXIF_PLACEHOLDER = 34664  # unassigned code sorting just before ExifTag (TIFF needs sorted tags)
+_LINEAR_RAW = 34892
+#: ColorMatrix entries are stored over 10000 (Adobe's and LibRaw's tables have 4 decimals).
+_MATRIX_DENOMINATOR = 10_000
+_NEUTRAL_DENOMINATOR = 1_000_000
+# TIFF field types
+_SHORT, _LONG, _RATIONAL, _SRATIONAL, _ASCII, _BYTE, _UNDEFINED = 3, 4, 5, 10, 2, 1, 7
+
+
+def color_matrix(meta: RawMeta) -> np.ndarray:
+    """The DNG ColorMatrix1 (XYZ D65 -> camera RGB) for ``meta``.
+
+    Uses ``meta.xyz_to_camera``; when it is absent, all zero, not finite or singular
+    (LibRaw has no matrix for some cameras), falls back to :data:`FALLBACK_XYZ_TO_CAMERA`,
+    which declares the camera RGB to be linear sRGB, the same assumption LibRaw makes.
+    """
+    if meta.xyz_to_camera is not None:
+        m = np.asarray(meta.xyz_to_camera, dtype=np.float64)
+        if m.shape == (3, 3) and np.all(np.isfinite(m)) and abs(np.linalg.det(m)) > 1e-9:
+            return m
+    return FALLBACK_XYZ_TO_CAMERA.copy()
+
+
+def camera_neutral(meta: RawMeta, matrix: np.ndarray) -> np.ndarray:
+    """AsShotNeutral: ``1 / as_shot_wb``, else the camera's response to D65 (G = 1)."""
+    if meta.as_shot_wb is not None:
+        wb = np.asarray(meta.as_shot_wb, dtype=np.float64)
+        if wb.shape == (3,) and np.all(np.isfinite(wb)) and np.all(wb > 0):
+            neutral = 1.0 / wb
+            return neutral / neutral[1]
+    neutral = matrix @ D65_XYZ
+    if np.all(np.isfinite(neutral)) and np.all(neutral > 0):
+        return neutral / neutral[1]
+    return np.ones(3)
+
+
+def camera_to_srgb(matrix: np.ndarray) -> np.ndarray:
+    """Camera RGB -> linear sRGB the way LibRaw/dcraw build it from an XYZ->camera matrix.
+
+    Each row of ``matrix @ SRGB_TO_XYZ`` is scaled so that sRGB white gives camera
+    RGB (1, 1, 1), then inverted; white-balanced camera white maps to sRGB white.
+    """
+    cam_rgb = matrix @ SRGB_TO_XYZ
+    cam_rgb = cam_rgb / cam_rgb.sum(axis=1, keepdims=True)
+    return np.linalg.inv(cam_rgb)
+
+
+def render_preview(data: np.ndarray, matrix: np.ndarray, neutral: np.ndarray,
+                   size: int = PREVIEW_SIZE) -> np.ndarray:
+    """A small uint8 sRGB rendering of linear camera RGB (box-filtered, sensor orientation)."""
+    h, w = data.shape[:2]
+    step = max(1, -(-max(h, w) // size))
+    ph, pw = max(1, h // step), max(1, w // step)
+    small = data[: ph * step, : pw * step].astype(np.float64)
+    small = small.reshape(ph, step, pw, step, 3).mean(axis=(1, 3))
+    wb = 1.0 / neutral
+    rgb = np.clip((small * (wb / wb.min())) @ camera_to_srgb(matrix).T, 0.0, 1.0)
+    srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
+    return np.round(srgb * 255.0).astype(np.uint8)
+
+
+def _rational(value: float, signed: bool, denominator: int = 0) -> tuple[int, int]:
+    """``value`` as (numerator, denominator); over a fixed ``denominator`` when one is given."""
+    if denominator:
+        frac = Fraction(round(float(value) * denominator), denominator)
+    else:
+        frac = Fraction(float(value)).limit_denominator(1_000_000)
+    num, den = frac.numerator, frac.denominator
+    while abs(num) >= 2**31 or den >= 2**31:  # keep in (S)RATIONAL range
+        num, den = num // 2, max(1, den // 2)
+    if not signed and num < 0:
+        raise ValueError("negative value for an unsigned rational")
+    return num, den
+
+
+def _rationals(
+    values: Iterable[float], signed: bool = False, denominator: int = 0
+) -> tuple[int, ...]:
+    return tuple(part for v in values for part in _rational(v, signed, denominator))
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii").replace("\x00", "")
+
+
+def _camera_tags(meta: RawMeta, matrix: np.ndarray, neutral: np.ndarray) -> list[tuple[Any, ...]]:
+    """IFD0 tags: DNG versions, camera identity, colour, orientation, EXIF placeholder."""
+    camera = _ascii(meta.camera) or "rawjpeg reconstruction"
+    tags: list[tuple[Any, ...]] = [
+        (274, _SHORT, 1, int(meta.orientation) if 1 <= int(meta.orientation) <= 8 else 1, True),
+        (50706, _BYTE, 4, (1, 4, 0, 0), True),  # DNGVersion 1.4.0.0
+        (50707, _BYTE, 4, (1, 1, 0, 0), True),  # DNGBackwardVersion 1.1.0.0
+        (50708, _ASCII, 0, camera, True),  # UniqueCameraModel
+        (50721, _SRATIONAL, 9, _rationals(matrix.ravel(), True, _MATRIX_DENOMINATOR), True),  # ColorMatrix1
+        (50728, _RATIONAL, 3, _rationals(neutral, False, _NEUTRAL_DENOMINATOR), True),  # AsShotNeutral
+        (50778, _SHORT, 1, ILLUMINANT_D65, True),  # CalibrationIlluminant1
+        (50970, _LONG, 1, 2, True),  # PreviewColorSpace: sRGB
+        (_EXIF_PLACEHOLDER, _LONG, 1, 0, True),
+    ]
+    if meta.make:
+        tags.append((271, _ASCII, 0, _ascii(meta.make), True))
+    if meta.model:
+        tags.append((272, _ASCII, 0, _ascii(meta.model), True))
+    return tags
+
+
+def _raw_tags(width: int, height: int) -> list[tuple[Any, ...]]:
+    """SubIFD tags of the LinearRaw image."""
+    return [
+        (50714, _LONG, 3, (0, 0, 0), True),  # BlackLevel, one per sample
+        (50717, _LONG, 3, (WHITE_LEVEL,) * 3, True),  # WhiteLevel, one per sample
+        (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
+        (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
+    ]
+
+
+def _exif_entries(meta: RawMeta) -> list[tuple[int, int, int, bytes]]:
+    """(tag, type, count, little-endian value bytes) of the EXIF IFD, sorted by tag."""
+
+    def rational(v: float) -> bytes:
+        return struct.pack("<II", *_rational(v, signed=False))
+
+    def ascii_(text: str) -> tuple[int, bytes]:
+        raw = _ascii(text).encode("ascii") + b"\x00"
+        return len(raw), raw
+
+    entries: list[tuple[int, int, int, bytes]] = []
+    if meta.exposure_time:
+        entries.append((33434, _RATIONAL, 1, rational(meta.exposure_time)))
+    if meta.f_number:
+        entries.append((33437, _RATIONAL, 1, rational(meta.f_number)))
+    if meta.iso:
+        entries.append((34855, _SHORT, 1, struct.pack("<H", min(65535, round(meta.iso)))))
+    entries.append((36864, _UNDEFINED, 4, b"0230"))  # ExifVersion 2.3
+    if meta.datetime:
+        entries.append((36867, _ASCII, *ascii_(meta.datetime[:19])))
+    if meta.focal_length:
+        entries.append((37386, _RATIONAL, 1, rational(meta.focal_length)))
+    if meta.lens:
+        entries.append((42036, _ASCII, *ascii_(meta.lens)))
+    return entries
+
+
+def _exif_ifd_bytes(entries: Sequence[tuple[int, int, int, bytes]], offset: int) -> bytes:
+    """One little-endian IFD placed at file ``offset``; long values follow the directory."""
+    directory = struct.pack("<H", len(entries))
+    values = b""
+    data_start = offset + 2 + 12 * len(entries) + 4
+    for tag, typ, count, value in entries:
+        if len(value) <= 4:
+            field = value.ljust(4, b"\x00")
+        else:
+            field = struct.pack("<I", data_start + len(values))
+            values += value + b"\x00" * (len(value) & 1)  # word-align the next value
+        directory += struct.pack("<HHI", tag, typ, count) + field
+    return directory + struct.pack("<I", 0) + values
+
+
+def _link_exif_ifd(path: Path, meta: RawMeta) -> None:
+    """Append the EXIF IFD to the tifffile-written ``path`` and point IFD0's ExifTag at it."""
+    with open(path, "r+b") as fh:
+        header = fh.read(8)
+        if header[:4] != b"II*\x00":
+            raise OutputError(f"{path.name}: the DNG writer produced an unexpected TIFF header.")
+        ifd0 = struct.unpack("<I", header[4:])[0]
+        fh.seek(ifd0)
+        (count,) = struct.unpack("<H", fh.read(2))
+        table = fh.read(12 * count)
+        for i in range(count):
+            if struct.unpack_from("<H", table, 12 * i)[0] == _EXIF_PLACEHOLDER:
+                break
+        else:
+            raise OutputError(f"{path.name}: the DNG writer lost the EXIF pointer.")
+        end = fh.seek(0, os.SEEK_END)
+        if end & 1:
+            fh.write(b"\x00")
+            end += 1
+        fh.write(_exif_ifd_bytes(_exif_entries(meta), end))
+        fh.seek(ifd0 + 2 + 12 * i)
+        fh.write(struct.pack("<HHII", _EXIF_TAG, _LONG, 1, end))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _check_image(raw: RawImage) -> np.ndarray:
+    data = np.asarray(raw.data)
+    if data.ndim != 3 or data.shape[2] != 3 or data.shape[0] < 1 or data.shape[1] < 1:
+        raise OutputError("A DNG can only be written from a three-channel linear RGB image.")
+    return data
+
+
+def to_dng_samples(data: np.ndarray) -> np.ndarray:
+    """Linear [0, 1] float -> uint16 DNG samples ``round(linear * 65535)`` (NaN -> 0)."""
+    clean = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    return np.round(np.clip(clean, 0.0, 1.0) * np.float32(WHITE_LEVEL)).astype(np.uint16)
+
+
+def write_dng(
+    dest: str | os.PathLike[str], raw: RawImage, inputs: Iterable[str | os.PathLike[str]] = ()
+) -> Path:
+    """Write ``raw`` as a DNG 1.4 LinearRaw file, atomically.
+
+    Args:
+        dest: output path (normally ending in ``.dng``).
+        raw: linear camera RGB in [0, 1] (sensor orientation) and its metadata.
+        inputs: files that must never be overwritten (the decode's input).
+
+    Returns:
+        ``dest`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        OutputError: the image is not three-channel, the folder is missing or not
+            writable, the disk is full, or ``dest`` is one of ``inputs``.
+    """
+    import tifffile
+
+    data = _check_image(raw)
+    meta = raw.meta
+    matrix = color_matrix(meta)
+    neutral = camera_neutral(meta, matrix)
+    samples = to_dng_samples(data)
+    preview = render_preview(data, matrix, neutral)
+    height, width = samples.shape[:2]
+
+    def writer(tmp: Path) -> None:
+        with tifffile.TiffWriter(tmp, byteorder="<", bigtiff=False) as tif:
+            tif.write(
+                preview,
+                photometric="rgb",
+                subfiletype=1,
+                subifds=1,
+                software="rawjpeg",
+                metadata=None,
+                extratags=_camera_tags(meta, matrix, neutral),
+            )
+            tif.write(
+                samples,
+                photometric=_LINEAR_RAW,
+                planarconfig="contig",
+                subfiletype=0,
+                metadata=None,
+                extratags=_raw_tags(width, height),
+            )
+        _link_exif_ifd(tmp, meta)
+
+    return write_atomic_with(dest, writer, inputs)

@@ -1,0 +1,52 @@
+"""Shared fixtures: where the real raw test files live.
+
+Real raws come from ``../shared/data/raw/`` (beside the repository) and from
+``.test-data/`` (``python scripts/fetch_test_data.py``). Tests that need them skip
+with a clear reason only when those folders are absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"
+FETCHED_RAW = ROOT / ".test-data"
+
+
+def real_raw_files() -> list[Path]:
+    """Every real camera raw available to the tests (shared files first)."""
+    files = sorted(SHARED_RAW.glob("*")) if SHARED_RAW.is_dir() else []
+    files += sorted(FETCHED_RAW.glob("*.ARW")) + sorted(FETCHED_RAW.glob("*.CR2"))
+    return [f for f in files if f.is_file()]
+
+
+def require(path: Path) -> Path:
+    """Skip the calling test (with the reason) when ``path`` is missing."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent (run scripts/fetch_test_data.py; see ../shared/DATA.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_raw_path() -> Path:
+    """A small real raw (Kodak DC120, 1.3 MP)."""
+    return require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
+
+
+@pytest.fixture(scope="session")
+def small_raw(small_raw_path: Path):  # type: ignore[no-untyped-def]
+    """The small real raw, decoded once per session."""
+    from rawjpeg_gui.core.rawio import read_raw
+
+    return read_raw(small_raw_path)
+
+
+@pytest.fixture(scope="session")
+def analytic_model():  # type: ignore[no-untyped-def]
+    """The analytic gamma-1/2.2 model (always present in models/)."""
+    from rawjpeg_gui.core.model import AdapterModel
+
+    return AdapterModel(ROOT / "models" / "analytic-gamma22.onnx")

@@ -1,0 +1,93 @@
+"""Raw input on every real camera file, and refusal of bad ones."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_RAW, real_raw_files, require
+from rawjpeg_gui.core.errors import RawDecodeError, UnsupportedFileError
+from rawjpeg_gui.core.rawio import read_raw
+
+RAWS = real_raw_files()
+
+
+@pytest.mark.parametrize("path", RAWS, ids=[p.name for p in RAWS])
+def test_every_real_raw_reads_as_linear_float(path: Path) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    raw = read_raw(path)
+    assert raw.data.dtype == np.float32 and raw.data.ndim == 3 and raw.data.shape[2] == 3
+    assert raw.data.min() >= 0.0 and raw.data.max() <= 1.0
+    assert raw.data.mean() > 0.001  # not black: black level and scaling are sane
+    m = raw.meta
+    assert m.source_name == path.name and m.source_size == path.stat().st_size
+    assert (m.width, m.height) == (raw.width, raw.height)
+    assert m.make and m.model and m.cfa_pattern in ("RGGB", "GRBG", "GBRG", "BGGR")
+    assert m.white_level > max(m.black_levels)
+    assert 1 <= m.orientation <= 8
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest  # input untouched
+
+
+def test_at_least_seven_cameras_are_covered() -> None:
+    if len(RAWS) < 8:
+        pytest.skip("the registry raws are not fetched (scripts/fetch_test_data.py)")
+    cameras = {read_raw(p).meta.camera for p in RAWS}
+    assert len(cameras) >= 7, cameras
+
+
+def test_black_level_is_subtracted_and_white_level_scales() -> None:
+    """Dark frame pixels of the D30 CRW sit at its black level (~128 of 4095)."""
+    raw = read_raw(require(SHARED_RAW / "imagemeta_canon.crw"))
+    assert np.percentile(raw.data, 0.1) < 0.01
+    assert raw.meta.black_levels[0] > 100 and raw.meta.white_level == 4095
+
+
+def test_metadata_from_exif_and_libraw() -> None:
+    meta = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw")).meta
+    assert meta.camera == "Canon PowerShot G2"
+    assert meta.iso == 50 and meta.f_number == 4.0 and meta.datetime.startswith("2022:01:20")
+    assert meta.as_shot_wb is not None and meta.xyz_to_camera is not None
+
+
+def test_truncated_raw_is_refused(tmp_path: Path) -> None:
+    src = require(SHARED_RAW / "dcc_canon_g2_0304.crw")
+    bad = tmp_path / "cut.crw"
+    bad.write_bytes(src.read_bytes()[:5000])
+    with pytest.raises(RawDecodeError, match="cut.crw"):
+        read_raw(bad)
+
+
+def test_text_file_renamed_nef_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.nef"
+    bad.write_text("this is not a raw file\n")
+    with pytest.raises(RawDecodeError, match="notes.nef"):
+        read_raw(bad)
+
+
+def test_unsupported_suffix_and_missing_file(tmp_path: Path) -> None:
+    other = tmp_path / "a.docx"
+    other.write_bytes(b"PK")
+    with pytest.raises(UnsupportedFileError):
+        read_raw(other)
+    with pytest.raises(RawDecodeError, match="does not exist"):
+        read_raw(tmp_path / "missing.arw")
+
+
+def test_sixteen_bit_tiff_is_linear_input(tmp_path: Path) -> None:
+    import tifffile
+
+    arr = (np.random.default_rng(0).random((20, 30, 3)) * 65535).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "lin.tiff", arr, photometric="rgb")
+    raw = read_raw(tmp_path / "lin.tiff")
+    assert np.allclose(raw.data, arr / 65535.0, atol=1e-6)
+
+
+def test_eight_bit_tiff_is_refused(tmp_path: Path) -> None:
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "srgb.tif", np.zeros((4, 4, 3), np.uint8), photometric="rgb")
+    with pytest.raises(RawDecodeError, match="16-bit"):
+        read_raw(tmp_path / "srgb.tif")
