@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -421,26 +422,38 @@ def _finished(
 
 
 class _Runner:
-    """Runs jobs in worker processes (or inline when ``workers == 0``), N at a time."""
+    """Runs jobs in worker processes (or inline when ``workers == 0``), N at a time.
+
+    A worker that dies (a crash inside LibRaw, the out-of-memory killer) breaks the
+    whole pool; the runner then starts a new pool and gives each job that was in
+    flight one more try, so one poisonous file fails alone.
+    """
 
     def __init__(self, options: BatchOptions, cancel: CancelToken) -> None:
+        self._options = options
         self._cancel = cancel
         self._futures: dict[Future[FileResult], BatchJob] = {}
         self._inline: list[FileResult] = []
+        self._retried: set[int] = set()
         self.workers = int(options.workers)
         self._pool: ProcessPoolExecutor | None = None
         if self.workers == 0:
             self._state = WorkerState.load(
                 options.model_path, options.verify, lambda: cancel.cancelled
             )
-            return
-        context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
+        else:
+            self._context = multiprocessing.get_context("spawn")
+            self._stop = self._context.Event()
+            if options.model_path is not None:  # a bad model fails here, once, clearly
+                WorkerState.load(options.model_path, False, lambda: False)
+            self._start_pool()
+
+    def _start_pool(self) -> None:
         self._pool = ProcessPoolExecutor(
             self.workers,
-            mp_context=context,
+            mp_context=self._context,  # "spawn": no forked Qt or OpenMP state
             initializer=init_worker,
-            initargs=(options.model_path, options.verify, self._stop),
+            initargs=(self._options.model_path, self._options.verify, self._stop),
         )
 
     def busy(self) -> bool:
@@ -455,8 +468,18 @@ class _Runner:
         """Start ``job`` (inline: run it now; its result comes from :meth:`collect`)."""
         if self._pool is None:
             self._inline.append(export_one(job, self._state))
-        else:
-            self._futures[self._pool.submit(run_in_worker, job)] = job
+            return
+        try:
+            future = self._pool.submit(run_in_worker, job)
+        except BrokenProcessPool:
+            self._restart()
+            future = self._pool.submit(run_in_worker, job)
+        self._futures[future] = job
+
+    def _restart(self) -> None:
+        assert self._pool is not None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._start_pool()
 
     def collect(self) -> list[FileResult]:
         """Wait briefly for finished jobs; pass a cancel on to the workers."""
@@ -466,16 +489,20 @@ class _Runner:
         finished, _ = wait(self._futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         if self._cancel.cancelled:
             self._stop.set()
-        out = []
+        out, again = [], []
         for future in finished:
             job = self._futures.pop(future)
             try:
                 out.append(future.result())
-            except Exception as exc:  # a worker died (e.g. killed for memory)
-                out.append(FileResult.not_written(
-                    job.index, job.source, "failed",
-                    f"The worker process stopped unexpectedly ({type(exc).__name__}).",
-                ))  # fmt: skip
+            except BrokenProcessPool:
+                if job.index in self._retried or self._cancel.cancelled:
+                    reason = f"The worker stopped unexpectedly on {job.source.name}."
+                    out.append(FileResult.not_written(job.index, job.source, "failed", reason))
+                else:
+                    self._retried.add(job.index)
+                    again.append(job)
+        for job in again:
+            self.submit(job)
         return out
 
     def close(self) -> None:
