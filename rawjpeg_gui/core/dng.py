@@ -23,6 +23,7 @@ turns the placeholder into the ``ExifTag`` pointer. See ``docs/DNG.md``.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -58,6 +59,7 @@ ILLUMINANT_D65 = 21
 _EXIF_TAG = 34665
 _EXIF_PLACEHOLDER = 34664  # unassigned code sorting just before ExifTag (TIFF needs sorted tags)
 _LINEAR_RAW = 34892
+_DATETIME = re.compile(r"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d")
 #: ColorMatrix entries are stored over 10000 (Adobe's and LibRaw's tables have 4 decimals).
 _MATRIX_DENOMINATOR = 10_000
 _NEUTRAL_DENOMINATOR = 1_000_000
@@ -103,8 +105,9 @@ def camera_to_srgb(matrix: np.ndarray) -> np.ndarray:
     return np.linalg.inv(cam_rgb)
 
 
-def render_preview(data: np.ndarray, matrix: np.ndarray, neutral: np.ndarray,
-                   size: int = PREVIEW_SIZE) -> np.ndarray:
+def render_preview(
+    data: np.ndarray, matrix: np.ndarray, neutral: np.ndarray, size: int = PREVIEW_SIZE
+) -> np.ndarray:
     """A small uint8 sRGB rendering of linear camera RGB (box-filtered, sensor orientation)."""
     h, w = data.shape[:2]
     step = max(1, -(-max(h, w) // size))
@@ -131,6 +134,18 @@ def _rational(value: float, signed: bool, denominator: int = 0) -> tuple[int, in
     return num, den
 
 
+def _exif_rational(value: float) -> tuple[int, int]:
+    """EXIF style: exposure times as 1/N (N to 0.1 when 1/N is more than 1 % off), else 1/1000."""
+    if 0 < value < 1:
+        n = 1.0 / value
+        frac = (
+            Fraction(1, round(n)) if abs(round(n) - n) < 0.01 * n else Fraction(10, round(10 * n))
+        )
+    else:
+        frac = Fraction(float(value)).limit_denominator(1000)
+    return frac.numerator, frac.denominator
+
+
 def _rationals(
     values: Iterable[float], signed: bool = False, denominator: int = 0
 ) -> tuple[int, ...]:
@@ -144,17 +159,21 @@ def _ascii(text: str) -> str:
 def _camera_tags(meta: RawMeta, matrix: np.ndarray, neutral: np.ndarray) -> list[tuple[Any, ...]]:
     """IFD0 tags: DNG versions, camera identity, colour, orientation, EXIF placeholder."""
     camera = _ascii(meta.camera) or "rawjpeg reconstruction"
+    matrix_value = _rationals(matrix.ravel(), True, _MATRIX_DENOMINATOR)
+    neutral_value = _rationals(neutral, False, _NEUTRAL_DENOMINATOR)
     tags: list[tuple[Any, ...]] = [
         (274, _SHORT, 1, int(meta.orientation) if 1 <= int(meta.orientation) <= 8 else 1, True),
         (50706, _BYTE, 4, (1, 4, 0, 0), True),  # DNGVersion 1.4.0.0
         (50707, _BYTE, 4, (1, 1, 0, 0), True),  # DNGBackwardVersion 1.1.0.0
         (50708, _ASCII, 0, camera, True),  # UniqueCameraModel
-        (50721, _SRATIONAL, 9, _rationals(matrix.ravel(), True, _MATRIX_DENOMINATOR), True),  # ColorMatrix1
-        (50728, _RATIONAL, 3, _rationals(neutral, False, _NEUTRAL_DENOMINATOR), True),  # AsShotNeutral
+        (50721, _SRATIONAL, 9, matrix_value, True),  # ColorMatrix1
+        (50728, _RATIONAL, 3, neutral_value, True),  # AsShotNeutral
         (50778, _SHORT, 1, ILLUMINANT_D65, True),  # CalibrationIlluminant1
         (50970, _LONG, 1, 2, True),  # PreviewColorSpace: sRGB
         (_EXIF_PLACEHOLDER, _LONG, 1, 0, True),
     ]
+    if meta.source_name:
+        tags.append((50827, _ASCII, 0, _ascii(meta.source_name), True))  # OriginalRawFileName
     if meta.make:
         tags.append((271, _ASCII, 0, _ascii(meta.make), True))
     if meta.model:
@@ -176,7 +195,7 @@ def _exif_entries(meta: RawMeta) -> list[tuple[int, int, int, bytes]]:
     """(tag, type, count, little-endian value bytes) of the EXIF IFD, sorted by tag."""
 
     def rational(v: float) -> bytes:
-        return struct.pack("<II", *_rational(v, signed=False))
+        return struct.pack("<II", *_exif_rational(v))
 
     def ascii_(text: str) -> tuple[int, bytes]:
         raw = _ascii(text).encode("ascii") + b"\x00"
@@ -288,6 +307,7 @@ def write_dng(
                 subfiletype=1,
                 subifds=1,
                 software="rawjpeg",
+                datetime=meta.datetime if _DATETIME.fullmatch(meta.datetime) else None,
                 metadata=None,
                 extratags=_camera_tags(meta, matrix, neutral),
             )
