@@ -32,14 +32,23 @@ def test_camera_to_srgb_of_srgb_camera_is_identity():
 
 
 def test_singular_matrix_falls_back_to_identity():
-    assert np.allclose(display.camera_to_srgb(_meta(xyz_to_camera=np.zeros((3, 3)).tolist())), np.eye(3))
+    assert np.allclose(
+        display.camera_to_srgb(_meta(xyz_to_camera=np.zeros((3, 3)).tolist())), np.eye(3)
+    )
 
 
 @pytest.mark.parametrize(
     "orientation,expected",
-    [(1, [[1, 2, 3], [4, 5, 6]]), (3, [[6, 5, 4], [3, 2, 1]]), (6, [[4, 1], [5, 2], [6, 3]]),
-     (8, [[3, 6], [2, 5], [1, 4]]), (2, [[3, 2, 1], [6, 5, 4]]), (4, [[4, 5, 6], [1, 2, 3]]),
-     (5, [[1, 4], [2, 5], [3, 6]]), (7, [[6, 3], [5, 2], [4, 1]])],
+    [
+        (1, [[1, 2, 3], [4, 5, 6]]),
+        (3, [[6, 5, 4], [3, 2, 1]]),
+        (6, [[4, 1], [5, 2], [6, 3]]),
+        (8, [[3, 6], [2, 5], [1, 4]]),
+        (2, [[3, 2, 1], [6, 5, 4]]),
+        (4, [[4, 5, 6], [1, 2, 3]]),
+        (5, [[1, 4], [2, 5], [3, 6]]),
+        (7, [[6, 3], [5, 2], [4, 1]]),
+    ],
 )
 def test_orient_follows_exif(orientation, expected):
     img = np.array([[1, 2, 3], [4, 5, 6]])

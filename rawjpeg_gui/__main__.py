@@ -1,0 +1,5 @@
+"""``python -m rawjpeg_gui [PATH ...]``: start the desktop app."""
+
+from rawjpeg_gui.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""Folder tree and thumbnail grid of raw files and adapter-JPEGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDir, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileSystemModel,
+    QListView,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rawjpeg_gui.core.rawio import is_raw_path
+
+from .images import to_qimage, with_badge
+
+#: Role holding a grid item's file path.
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Badge colours.
+_RAW_COLOUR, _ADAPTER_COLOUR = QColor("#2e7d32"), QColor("#ef6c00")
+ICON_SIDE = 96
+
+
+def badge_for(path: Path) -> str:
+    """ "RAW" for camera raws, "ADAPTER" for JPEGs (the grid lists only adapter candidates)."""
+    return "RAW" if is_raw_path(path) else "ADAPTER"
+
+
+class BrowserPanel(QWidget):
+    """Folder tree on top, thumbnails of the listed files below.
+
+    Attributes:
+        tree: folders of the file system.
+        grid: icon-mode list of the files (badge RAW / ADAPTER).
+        model: the grid's item model.
+        paths: the files listed, in grid order.
+
+    Signals:
+        folder_selected(object): a folder (Path) was picked in the tree.
+        file_activated(object): a file (Path) was picked in the grid.
+        thumbnails_wanted(object): list of Paths whose thumbnails are missing.
+    """
+
+    folder_selected = Signal(object)
+    file_activated = Signal(object)
+    thumbnails_wanted = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fs_model = QFileSystemModel(self)
+        self.fs_model.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot)
+        self.fs_model.setRootPath("")
+        self.tree = QTreeView()
+        self.tree.setModel(self.fs_model)
+        for column in (1, 2, 3):
+            self.tree.hideColumn(column)
+        self.tree.setHeaderHidden(True)
+        self.model = QStandardItemModel(self)
+        self.grid = QListView()
+        self.grid.setModel(self.model)
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setIconSize(QSize(ICON_SIDE, ICON_SIDE))
+        self.grid.setGridSize(QSize(ICON_SIDE + 40, ICON_SIDE + 34))
+        self.grid.setSpacing(4)
+        self.grid.setWordWrap(True)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.paths: list[Path] = []
+        self._rows: dict[str, QStandardItem] = {}
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.grid)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._pending_folder: Path | None = None
+        self.fs_model.directoryLoaded.connect(self._on_fs_model_directory_loaded)
+        self.tree.clicked.connect(self._on_tree_clicked)
+        self.grid.selectionModel().currentChanged.connect(self._on_grid_current_changed)
+        self.grid.activated.connect(self._on_grid_activated)
+
+    def show_folder_in_tree(self, folder: Path) -> None:
+        """Select ``folder`` in the tree without emitting :attr:`folder_selected`."""
+        self._pending_folder = folder
+        index = self.fs_model.index(str(folder))
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+            self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _on_fs_model_directory_loaded(self, _path: str) -> None:
+        # The file system model loads lazily: select the folder once its parents exist.
+        if self._pending_folder is not None:
+            index = self.fs_model.index(str(self._pending_folder))
+            if index.isValid() and self.tree.currentIndex() != index:
+                self.tree.setCurrentIndex(index)
+                self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def set_files(self, paths: list[Path]) -> None:
+        """List ``paths`` in the grid and ask for their thumbnails."""
+        self.model.clear()
+        self._rows.clear()
+        self.paths = list(paths)
+        for path in self.paths:
+            item = QStandardItem(path.name)
+            item.setData(str(path), PATH_ROLE)
+            item.setToolTip(str(path))
+            placeholder = QImage(ICON_SIDE, ICON_SIDE * 2 // 3, QImage.Format.Format_RGB32)
+            placeholder.fill(self.palette().mid().color())
+            item.setIcon(self._icon(placeholder, path))
+            self.model.appendRow(item)
+            self._rows[str(path)] = item
+        if self.paths:
+            self.thumbnails_wanted.emit(list(self.paths))
+
+    def set_thumbnail(self, path: str, pixels) -> None:  # type: ignore[no-untyped-def]
+        """Show the thumbnail of ``path`` (uint8 H x W x 3)."""
+        item = self._rows.get(path)
+        if item is not None:
+            item.setIcon(self._icon(to_qimage(pixels), Path(path)))
+
+    def select(self, path: Path) -> None:
+        """Highlight ``path`` in the grid without emitting :attr:`file_activated`."""
+        item = self._rows.get(str(path))
+        if item is not None:
+            self.grid.selectionModel().blockSignals(True)
+            self.grid.setCurrentIndex(item.index())
+            self.grid.selectionModel().blockSignals(False)
+
+    def neighbour(self, current: Path | None, step: int) -> Path | None:
+        """The file ``step`` places after ``current`` in the grid (wrapping), or ``None``."""
+        if not self.paths:
+            return None
+        try:
+            i = self.paths.index(current) if current is not None else -step
+        except ValueError:
+            i = -step
+        return self.paths[(i + step) % len(self.paths)]
+
+    def _icon(self, image: QImage, path: Path) -> QIcon:
+        scaled = image.scaled(
+            ICON_SIDE,
+            ICON_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        badge = badge_for(path)
+        colour = _RAW_COLOUR if badge == "RAW" else _ADAPTER_COLOUR
+        return QIcon(QPixmap.fromImage(with_badge(scaled, badge, colour)))
+
+    def _on_tree_clicked(self, index: QModelIndex) -> None:
+        self.folder_selected.emit(Path(self.fs_model.filePath(index)))
+
+    def _on_grid_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.file_activated.emit(Path(current.data(PATH_ROLE)))
+
+    def _on_grid_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.file_activated.emit(Path(index.data(PATH_ROLE)))

@@ -1,0 +1,213 @@
+"""Original and reconstruction side by side, as a split, or as a difference heat map."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .image_view import ImageItem, ImageView
+from .images import to_qimage
+
+#: Compare modes, as stored in the settings.
+MODES = ("side", "split", "difference")
+_MODE_LABELS = {"side": "Side by side", "split": "Split", "difference": "Difference"}
+
+
+class CompareView(QWidget):
+    """Two synchronised :class:`ImageView` panes over the original and the reconstruction.
+
+    In "split" and "difference" mode only the left pane is shown: it paints the
+    reconstruction right of a movable divider, or the error heat map.
+
+    Attributes:
+        mode: "side", "split" or "difference".
+        size: full-resolution upright (width, height) of the current image.
+        left, right: the two panes.
+
+    Signals:
+        mode_changed(str): the user picked another mode.
+        full_resolution_wanted(): the zoom goes beyond the preview's resolution.
+    """
+
+    mode_changed = Signal(str)
+    full_resolution_wanted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = "side"
+        self.size = (1, 1)
+        self._preview_width = 1
+        self._syncing = False
+        self._original_caption = "Original raw"
+        self.left, self.right = ImageView(self), ImageView(self)
+        self._original, self._split_recon, self._error = ImageItem(), ImageItem(), ImageItem()
+        self._recon = ImageItem()
+        for item in (self._original, self._split_recon, self._error):
+            self.left.add_item(item)
+        self.right.add_item(self._recon)
+        self.left_caption, self.right_caption = QLabel("Original raw"), QLabel("Reconstruction")
+
+        self.mode_box = QComboBox()
+        for mode in MODES:
+            self.mode_box.addItem(_MODE_LABELS[mode], mode)
+        self.mode_box.setToolTip("How to compare the original raw and the reconstruction")
+        self.split_slider = QSlider(Qt.Orientation.Horizontal)
+        self.split_slider.setRange(0, 1000)
+        self.split_slider.setValue(500)
+        self.split_slider.setToolTip("Position of the split between original and reconstruction")
+        self.zoom_label = QLabel("Fit")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.mode_box)
+        bar.addWidget(self.split_slider, 1)
+        bar.addStretch(0)
+        bar.addWidget(self.zoom_label)
+        panes = QSplitter(Qt.Orientation.Horizontal)
+        for caption, view in ((self.left_caption, self.left), (self.right_caption, self.right)):
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(2)
+            lay.addWidget(caption)
+            lay.addWidget(view, 1)
+            panes.addWidget(box)
+        self._right_box = panes.widget(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(panes, 1)
+
+        self.mode_box.currentIndexChanged.connect(self._on_mode_box_changed)
+        self.split_slider.valueChanged.connect(self._on_split_slider_changed)
+        self.left.view_changed.connect(self._on_left_view_changed)
+        self.right.view_changed.connect(self._on_right_view_changed)
+        self.left.zoom_changed.connect(self._on_view_zoom_changed)
+        self.right.zoom_changed.connect(self._on_view_zoom_changed)
+        self.set_mode("side")
+
+    # -- content ----------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Show nothing."""
+        for item in (self._original, self._split_recon, self._error, self._recon):
+            item.set_image(to_qimage(np.zeros((1, 1, 3), np.uint8)), self.size)
+
+    def set_original(self, pixels: np.ndarray, size: tuple[int, int], caption: str) -> None:
+        """Show the original (``pixels`` may be a preview of a ``size`` image)."""
+        new_size = size != self.size
+        self.size = size
+        self._preview_width = pixels.shape[1]
+        self._original.set_image(to_qimage(pixels), size)
+        self._original_caption = caption
+        if self.mode == "side":
+            self.left_caption.setText(caption)
+        for view in (self.left, self.right):
+            view.set_extent(size)
+        if new_size:
+            self.left.fitted = self.right.fitted = True
+            self.fit()
+        self._on_split_slider_changed(self.split_slider.value())
+
+    def set_reconstruction(self, pixels: np.ndarray | None, caption: str) -> None:
+        """Show the reconstruction (``None`` clears it)."""
+        image = to_qimage(pixels if pixels is not None else np.zeros((1, 1, 3), np.uint8))
+        self._recon.set_image(image, self.size)
+        self._split_recon.set_image(image, self.size)
+        self.right_caption.setText(caption)
+
+    def set_error(self, pixels: np.ndarray | None) -> None:
+        """Show the heat-coloured error map in difference mode."""
+        image = to_qimage(pixels if pixels is not None else np.zeros((1, 1, 3), np.uint8))
+        self._error.set_image(image, self.size)
+
+    # -- modes and zoom ---------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        """Switch to "side", "split" or "difference"."""
+        mode = mode if mode in MODES else "side"
+        self.mode = mode
+        self.mode_box.blockSignals(True)
+        self.mode_box.setCurrentIndex(MODES.index(mode))
+        self.mode_box.blockSignals(False)
+        self._right_box.setVisible(mode == "side")
+        self.split_slider.setVisible(mode == "split")
+        self._split_recon.setVisible(mode == "split")
+        self._error.setVisible(mode == "difference")
+        self._original.setVisible(mode != "difference")
+        captions = {
+            "side": self._original_caption,
+            "split": "Original (left) | reconstruction (right)",
+            "difference": "Absolute error (heat map, brighter is larger)",
+        }
+        self.left_caption.setText(captions[mode])
+        self.left.fitted = True
+        self.left.fit()
+
+    def fit(self) -> None:
+        """Fit the image in both panes."""
+        self.left.fit()
+        self.right.follow(self.left)
+
+    def actual_size(self) -> None:
+        """One image pixel per device pixel in both panes."""
+        self.left.actual_size()
+        self.right.follow(self.left)
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom both panes in (``factor`` > 1) or out."""
+        self.left.zoom_by(factor)
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _on_mode_box_changed(self, index: int) -> None:
+        mode = self.mode_box.itemData(index)
+        self.set_mode(mode)
+        self.mode_changed.emit(mode)
+
+    def _on_split_slider_changed(self, value: int) -> None:
+        self._split_recon.set_clip_left(self.size[0] * value / 1000.0)
+
+    def _on_left_view_changed(self) -> None:
+        self._sync(self.left, self.right)
+
+    def _on_right_view_changed(self) -> None:
+        self._sync(self.right, self.left)
+
+    def _sync(self, source: ImageView, target: ImageView) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            target.follow(source)
+        finally:
+            self._syncing = False
+
+    def _on_view_zoom_changed(self, zoom: float) -> None:
+        fitted = self.left.fitted
+        self.zoom_label.setText("Fit" if fitted else f"{zoom * 100:.0f} %")
+        if zoom * self.size[0] > self._preview_width * 1.05:
+            self.full_resolution_wanted.emit()
+
+    def is_full_resolution(self) -> bool:
+        """True when the panes show full-resolution pixels."""
+        return self._preview_width >= self.size[0]
+
+    def set_full_original(self, pixels: np.ndarray) -> None:
+        """Swap in the full-resolution original."""
+        self._preview_width = pixels.shape[1]
+        self._original.set_image(to_qimage(pixels), self.size)
+
+    def set_reconstruction_pixels(self, pixels: np.ndarray) -> None:
+        """Swap the reconstruction's pixels, keeping the caption."""
+        image = to_qimage(pixels)
+        self._recon.set_image(image, self.size)
+        self._split_recon.set_image(image, self.size)

@@ -1,0 +1,477 @@
+"""The main window: browser, compare view, inspector, plots, quality bar, status bar."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+import rawjpeg_gui
+from rawjpeg_gui.workers import jobs
+from rawjpeg_gui.workers.outputs import dng_available
+from rawjpeg_gui.workers.pool import TaskPool
+from rawjpeg_gui.workers.session import ImageSession, describe_error
+from rawjpeg_gui.workers.thumbnails import ThumbnailLoader
+
+from .browser_panel import BrowserPanel
+from .compare_view import CompareView
+from .inspector_panel import InspectorPanel
+from .output_actions import OutputActions
+from .plots_panel import PlotsPanel
+from .quality_panel import QualityPanel
+from .resources import sample_raw
+from .settings import AppSettings
+from .welcome_panel import WelcomePanel
+from .window_actions import PANEL_SHORTCUTS, WindowActions
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """rawjpeg's window. Pools are passed in so tests can make them synchronous.
+
+    Attributes:
+        session: the :class:`ImageSession` of the image shown.
+        settings: the :class:`AppSettings`.
+        browser, compare, inspector, plots, quality: the panels.
+        acts: the :class:`WindowActions` (menus, shortcuts).
+        outputs: export and save commands.
+
+    Signals:
+        ready(): the current image, its reconstruction and all plots are shown.
+        files_listed(object): the files found by the last open/drop (list of Paths).
+    """
+
+    ready = Signal()
+    files_listed = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        pools: dict[str, TaskPool] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("rawjpeg")
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        pools = pools or {}
+        self.pools = {
+            name: pools.get(name) or TaskPool(name, threads, self)
+            for name, threads in (
+                ("load", 1),
+                ("code", 1),
+                ("rd", 1),
+                ("thumbnails", 1),
+                ("save", 1),
+                ("scan", 1),
+            )
+        }
+        self.session = ImageSession(
+            self.pools["load"], self.pools["code"], self.pools["rd"], parent=self
+        )
+        self.thumbnails = ThumbnailLoader(self.pools["thumbnails"], parent=self)
+        self.current_path: Path | None = None
+        self._rd_done = False
+
+        self.compare = CompareView()
+        self.welcome = WelcomePanel(sample_raw() is not None)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.compare)
+        self.setCentralWidget(self.stack)
+        self.browser = BrowserPanel()
+        self.inspector = InspectorPanel()
+        self.plots = PlotsPanel()
+        self.quality = QualityPanel()
+        self._docks = [
+            self._dock("Browser", "browser", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            self._dock(
+                "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
+            self._dock("Plots", "plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ]
+        toolbar = QToolBar("Quality")
+        toolbar.setObjectName("quality_toolbar")
+        toolbar.addWidget(self.quality)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.status_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self.acts = WindowActions(self)
+        for dock_or_bar, shortcut in zip([*self._docks, toolbar], PANEL_SHORTCUTS, strict=True):
+            toggle = dock_or_bar.toggleViewAction()
+            toggle.setShortcut(QKeySequence(shortcut))
+            self.acts.panels_menu.addAction(toggle)
+        self.outputs = OutputActions(self)
+        self._connect()
+        self._restore()
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _connect(self) -> None:
+        a, s = self.acts, self.session
+        for view in (self.compare.left, self.compare.right, self.browser.tree, self.browser.grid):
+            view.setAcceptDrops(False)
+            view.viewport().setAcceptDrops(False)
+        s.loading.connect(self._on_session_loading)
+        s.loaded.connect(self._on_session_loaded)
+        s.coded.connect(self._on_session_coded)
+        s.rendered.connect(self._on_session_rendered)
+        s.quality_changed.connect(self.quality.set_quality)
+        s.rd_started.connect(self._on_session_rd_started)
+        s.rd_point.connect(self.plots.add_rd_point)
+        s.rd_finished.connect(self._on_session_rd_finished)
+        s.failed.connect(self._on_session_failed)
+        s.progress.connect(self.show_progress)
+        self.quality.quality_changed.connect(self._on_quality_quality_changed)
+        self.quality.exposure_changed.connect(self._on_quality_exposure_changed)
+        self.compare.mode_changed.connect(self._on_compare_mode_changed)
+        self.compare.full_resolution_wanted.connect(s.request_full_resolution)
+        self.browser.folder_selected.connect(self.open_folder)
+        self.browser.file_activated.connect(self.open_file)
+        self.browser.thumbnails_wanted.connect(self._on_browser_thumbnails_wanted)
+        self.thumbnails.ready.connect(self.browser.set_thumbnail)
+        self.welcome.open_folder_requested.connect(a.open_folder.trigger)
+        self.welcome.sample_requested.connect(self.open_sample)
+        handlers = {
+            "open_file": self._on_open_file_triggered,
+            "open_folder": self._on_open_folder_triggered,
+            "export_jpeg": self.outputs.export_adapter_jpeg,
+            "save_tiff": self.outputs.save_tiff,
+            "save_dng": self.outputs.save_dng,
+            "batch": self.open_batch_dialog,
+            "quit": self.close,
+            "previous": lambda: self._step_image(-1),
+            "next": lambda: self._step_image(1),
+            "quality_up": lambda: self.quality.step_quality(1),
+            "quality_down": lambda: self.quality.step_quality(-1),
+            "quality_up10": lambda: self.quality.step_quality(10),
+            "quality_down10": lambda: self.quality.step_quality(-10),
+            "rd_curve": s.compute_rd,
+            "fit": self.compare.fit,
+            "actual": self.compare.actual_size,
+            "zoom_in": lambda: self.compare.zoom_by(1.25),
+            "zoom_out": lambda: self.compare.zoom_by(0.8),
+            "mode_side": lambda: self.set_compare_mode("side"),
+            "mode_split": lambda: self.set_compare_mode("split"),
+            "mode_difference": lambda: self.set_compare_mode("difference"),
+            "exposure_up": lambda: self.quality.exposure.stepBy(1),
+            "exposure_down": lambda: self.quality.exposure.stepBy(-1),
+            "exposure_reset": lambda: self.quality.exposure.setValue(0.0),
+            "full_screen": self._on_full_screen_triggered,
+            "shortcuts": self.show_shortcuts,
+            "about": self.show_about,
+        }
+        for name, handler in handlers.items():
+            a.actions[name].triggered.connect(handler)
+        a.save_dng.setVisible(dng_available())
+        batch = importlib.util.find_spec("rawjpeg_gui.gui.batch_dialog") is not None
+        a.batch.setEnabled(batch)
+        if not batch:
+            a.batch.setStatusTip("Batch export is not installed.")
+        self._update_output_actions()
+
+    def _restore(self) -> None:
+        st = self.settings
+        self.quality.set_quality(st.quality)
+        self.session.quality = st.quality
+        self.quality.set_exposure(st.exposure_ev)
+        self.session.exposure_ev = st.exposure_ev
+        self.set_compare_mode(st.compare_mode)
+        self.resize(1400, 900)
+        self.inspector.setMinimumWidth(260)
+        self.resizeDocks(self._docks[:2], [300, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks(self._docks[2:], [250], Qt.Orientation.Vertical)
+        if (geometry := st.geometry()) is not None:
+            self.restoreGeometry(geometry)
+        if (state := st.state()) is not None:
+            self.restoreState(state)
+        self._fill_recent_menu()
+        if st.last_folder is not None:
+            self.browser.show_folder_in_tree(st.last_folder)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open_paths(self, paths: list[str | Path], recursive: bool = True) -> None:
+        """Open files and folders (from the command line or a drop); folders are scanned
+        on a worker, recursively unless ``recursive`` is False."""
+        paths = [Path(p) for p in paths]
+        self.show_progress("Looking for raws…", -1)
+        self.pools["scan"].run_task(
+            partial(jobs.collect_paths, paths, recursive),
+            partial(self._on_scan_returned, paths),
+            lambda exc: self.show_message(describe_error(exc), error=True),
+        )
+
+    def _on_scan_returned(self, paths: list[Path], result: tuple[list[Path], list[Path]]) -> None:
+        found, rejected = result
+        self.show_progress(f"Found {len(found)} file(s).", 100)
+        if rejected:
+            names = ", ".join(p.name for p in rejected[:5]) + (" …" if len(rejected) > 5 else "")
+            self.show_message(f"Not a camera raw or adapter-JPEG, skipped: {names}")
+        folders = [Path(p) for p in paths if Path(p).is_dir()]
+        if folders:
+            self.settings.add_recent_folder(folders[0])
+            self._fill_recent_menu()
+        if found:
+            self.browser.show_folder_in_tree(folders[0] if folders else found[0].parent)
+            self.browser.set_files(found)
+            self.open_file(found[0])
+        elif not rejected:
+            self.show_message("No camera raws or adapter-JPEGs there.")
+        self.files_listed.emit(found)
+
+    def open_folder(self, folder: Path) -> None:
+        """List the raws and adapter-JPEGs directly in ``folder`` and open the first."""
+        self.browser.show_folder_in_tree(folder)
+        self.open_paths([folder], recursive=False)
+
+    def open_file(self, path: Path) -> None:
+        """Show ``path`` (a camera raw or an adapter-JPEG)."""
+        path = Path(path)
+        if path == self.current_path and self.session.image is not None:
+            return
+        self.current_path = path
+        self.browser.select(path)
+        self.session.open(path)
+
+    def open_sample(self) -> None:
+        """Open the bundled sample raw."""
+        sample = sample_raw()
+        if sample is not None:
+            self.open_paths([sample])
+
+    def open_batch_dialog(self) -> None:
+        """Open the batch export dialog on the listed files."""
+        from rawjpeg_gui.gui.batch_dialog import BatchExportDialog  # optional module
+
+        sources = list(self.browser.paths) or ([self.current_path] if self.current_path else [])
+        self._batch_dialog = BatchExportDialog(self, sources)
+        self._batch_dialog.show()
+
+    def _step_image(self, step: int) -> None:
+        target = self.browser.neighbour(self.current_path, step)
+        if target is not None:
+            self.open_file(target)
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.acts.recent_menu
+        menu.clear()
+        for i, folder in enumerate(self.settings.recent_folders):
+            action = QAction(str(folder), menu)
+            action.setShortcut(QKeySequence(f"Ctrl+Alt+{i + 1}"))
+            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+            menu.addAction(action)
+        menu.setEnabled(bool(menu.actions()))
+
+    # -- session results --------------------------------------------------------------------
+
+    def _on_session_loading(self, path: Path) -> None:
+        self._rd_done = False
+        self.setWindowTitle(f"{path.name} — rawjpeg")
+        self.stack.setCurrentWidget(self.compare)
+        self._update_output_actions()
+
+    def _on_session_loaded(self, image: jobs.LoadedImage) -> None:
+        self.inspector.show_image(image)
+        self.plots.clear()
+        caption = (
+            "Original raw"
+            if image.original is not None
+            else "Adapter-JPEG as stored (what other viewers show)"
+        )
+        if image.original_path is not None and image.kind == "adapter":
+            caption += f" ({image.original_path.name})"
+        self.compare.set_original(image.display, image.size, caption)
+        self.compare.set_reconstruction(None, "Reconstruction (coding…)")
+        self.compare.set_error(None)
+        if image.original is None:
+            self.plots.clear_rd("(needs the original raw)")
+            self._rd_done = True
+        self.quality.setEnabled(image.original is not None)
+
+    def _on_session_coded(self, coded: jobs.CodedImage) -> None:
+        image = self.session.image
+        origin = (
+            "stored in the file" if image is not None and image.stored is coded else "re-encoded"
+        )
+        self.compare.set_reconstruction(
+            coded.display, f"Reconstruction from adapter-JPEG, quality {coded.quality} ({origin})"
+        )
+        self.compare.set_error(coded.error_display)
+        source_size = image.meta.source_size if image is not None else 0
+        self.inspector.show_coded(coded, source_size)
+        self.plots.show_coded(coded)
+        self._update_output_actions()
+        self._check_ready()
+
+    def _on_session_rendered(self, views: jobs.RenderedViews) -> None:
+        if views.original is not None:
+            if views.full:
+                self.compare.set_full_original(views.original)
+            else:
+                self.compare.set_full_original(views.original)
+        if views.reconstruction is not None:
+            self.compare.set_reconstruction_pixels(views.reconstruction)
+
+    def _on_session_rd_started(self) -> None:
+        self._rd_done = False
+        self.plots.clear_rd(f"(on a ≤{jobs.RD_PROXY_SIDE} px proxy)")
+
+    def _on_session_rd_finished(self) -> None:
+        self._rd_done = True
+        self._check_ready()
+
+    def _on_session_failed(self, path: str, message: str) -> None:
+        if path:
+            self.inspector.show_error(Path(path).name, message)
+            self.compare.clear()
+            self._rd_done = True
+        self.show_message(message, error=True)
+        self._update_output_actions()
+        self.ready.emit()
+
+    def _check_ready(self) -> None:
+        if self.session.current is not None and self._rd_done:
+            self.ready.emit()
+
+    # -- controls ---------------------------------------------------------------------------
+
+    def _on_quality_quality_changed(self, quality: int) -> None:
+        self.settings.quality = quality
+        self.session.set_quality(quality)
+
+    def _on_quality_exposure_changed(self, ev: float) -> None:
+        self.settings.exposure_ev = ev
+        self.session.set_exposure(ev)
+
+    def _on_compare_mode_changed(self, mode: str) -> None:
+        self.set_compare_mode(mode)
+
+    def set_compare_mode(self, mode: str) -> None:
+        """Switch the compare view's mode and remember it."""
+        self.compare.set_mode(mode)
+        self.settings.compare_mode = self.compare.mode
+        for name in ("side", "split", "difference"):
+            self.acts.actions[f"mode_{name}"].setChecked(name == self.compare.mode)
+
+    def _on_browser_thumbnails_wanted(self, paths: list[Path]) -> None:
+        self.thumbnails.clear()
+        for path in paths:
+            self.thumbnails.request(path)
+
+    def _on_open_file_triggered(self) -> None:
+        start = str(self.settings.last_folder or Path.home())
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open a raw or adapter-JPEG",
+            start,
+            "Raw photos and adapter-JPEGs (*.dng *.arw *.cr2 *.cr3 *.crw *.nef *.raf *.orf *.rw2 "
+            "*.pef *.kdc *.srw *.jpg *.jpeg);;All files (*)",
+        )
+        if path:
+            self.open_paths([path])
+
+    def _on_open_folder_triggered(self) -> None:
+        start = str(self.settings.last_folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of raws", start)
+        if folder:
+            self.open_folder(Path(folder))
+
+    def _on_full_screen_triggered(self, checked: bool) -> None:
+        self.showFullScreen() if checked else self.showNormal()
+
+    def _update_output_actions(self) -> None:
+        coded = self.session.current is not None
+        for name in ("export_jpeg", "save_tiff", "save_dng"):
+            self.acts.actions[name].setEnabled(coded)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def show_message(self, message: str, error: bool = False) -> None:
+        """Show ``message`` in the status bar (errors in red)."""
+        self.status_label.setStyleSheet("color: #d32f2f;" if error else "")
+        self.status_label.setText(message)
+
+    def show_progress(self, message: str, percent: int) -> None:
+        """Status message with a progress bar (-1 busy, 100 done)."""
+        self.show_message(message)
+        if percent >= 100:
+            self.progress.hide()
+        else:
+            self.progress.setRange(0, 0 if percent < 0 else 100)
+            if percent >= 0:
+                self.progress.setValue(percent)
+            self.progress.show()
+
+    def show_shortcuts(self) -> None:
+        """List every action's keyboard shortcut."""
+        rows = "".join(
+            f"<tr><td>{t}</td><td><b>{k}</b></td></tr>" for t, k in self.acts.shortcut_table()
+        )
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def show_about(self) -> None:
+        """Version and one line about the method."""
+        QMessageBox.about(
+            self,
+            "About rawjpeg",
+            f"<b>rawjpeg {rawjpeg_gui.__version__}</b><p>Camera raws stored as ordinary JPEGs "
+            "with the Raw-JPEG Adapter; the raw comes back on opening.</p><p>MIT licence.</p>",
+        )
+
+    # -- drag and drop, closing -------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        """Accept drops of local files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        """Open the dropped files and folders (recursively)."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        if paths:
+            QTimer.singleShot(0, lambda: self.open_paths(paths))
+        else:
+            self.show_message("Only local files and folders can be dropped here.", error=True)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        """Re-colour the plots when the palette changes (light/dark scheme)."""
+        if event.type() == QEvent.Type.PaletteChange:
+            self.plots.apply_palette(self.palette())
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        """Remember the layout, stop background work."""
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.session.cancel()
+        for pool in self.pools.values():
+            pool.abort_all()
+        super().closeEvent(event)

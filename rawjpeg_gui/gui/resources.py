@@ -1,0 +1,27 @@
+"""Where the app's bundled files are: the installed package or the source tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rawjpeg_gui
+from rawjpeg_gui.core.rawio import is_raw_path
+
+
+def resources_dir() -> Path | None:
+    """``resources/`` inside the installed package, else the repository's ``resources/``."""
+    package = Path(rawjpeg_gui.__file__).resolve().parent
+    for candidate in (package / "resources", package.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def sample_raw() -> Path | None:
+    """The first camera raw in ``resources/sample/``, if one is installed."""
+    base = resources_dir()
+    folder = base / "sample" if base is not None else None
+    if folder is None or not folder.is_dir():
+        return None
+    raws = sorted(p for p in folder.iterdir() if p.is_file() and is_raw_path(p))
+    return raws[0] if raws else None

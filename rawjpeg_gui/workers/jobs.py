@@ -1,0 +1,260 @@
+"""The work the GUI hands to threads, as plain functions over core (no Qt here).
+
+Each function takes values and returns a dataclass holding numpy arrays, so it can
+run on any thread and be unit-tested without a display. Generators yield a short
+progress sentence between steps; the worker checks its abort flag there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rawjpeg_gui.core import codec, display, evaluate, metrics, rawio
+from rawjpeg_gui.core.errors import UnsupportedFileError
+from rawjpeg_gui.core.metadata import RawMeta
+from rawjpeg_gui.core.params import AdapterParams
+from rawjpeg_gui.core.rawio import RawImage
+
+#: Suffixes of files that may be adapter-JPEGs.
+JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg"})
+#: Qualities of the rate-distortion curve.
+RD_QUALITIES = (10, 30, 50, 70, 90, 100)
+#: The rate-distortion curve is computed on a proxy at most this many pixels a side.
+RD_PROXY_SIDE = 1024
+
+
+@dataclass
+class CodedImage:
+    """An adapter-JPEG of the current image and what it brings back.
+
+    Attributes:
+        quality: JPEG quality 1-100.
+        jpeg: the adapter-JPEG file's bytes (what "Export" writes).
+        params: the operators stored in it.
+        model_name: adapter model that made it.
+        reconstruction: the linear raw decoded from ``jpeg``.
+        display: upright uint8 preview of the reconstruction.
+        psnr, ssim: against the original raw (``None`` without one).
+        error: float32 preview-sized mean absolute error map (upright), or ``None``.
+        error_display: heat-coloured ``error`` (uint8), or ``None``.
+        seconds: time the job took.
+    """
+
+    quality: int
+    jpeg: bytes
+    params: AdapterParams
+    model_name: str
+    reconstruction: RawImage
+    display: np.ndarray
+    psnr: float | None = None
+    ssim: float | None = None
+    error: np.ndarray | None = None
+    error_display: np.ndarray | None = None
+    seconds: float = 0.0
+
+    @property
+    def file_bytes(self) -> int:
+        """Size of the adapter-JPEG."""
+        return len(self.jpeg)
+
+    @property
+    def bpp(self) -> float:
+        """Bits per pixel of the adapter-JPEG."""
+        raw = self.reconstruction
+        return metrics.bits_per_pixel(len(self.jpeg), raw.width, raw.height)
+
+
+@dataclass
+class LoadedImage:
+    """A file opened for viewing.
+
+    Attributes:
+        path: the file the user opened.
+        kind: "raw" or "adapter".
+        meta: camera metadata.
+        original: the camera raw (for an adapter-JPEG: the raw beside it), or ``None``.
+        original_path: where ``original`` came from.
+        display: upright uint8 preview of the original (or of the stored JPEG's pixels).
+        base_gain: automatic display gain computed from the original.
+        size: full upright (width, height) in pixels.
+        stored: for an adapter-JPEG, the reconstruction of the file itself.
+        seconds: time the job took.
+    """
+
+    path: Path
+    kind: str
+    meta: RawMeta
+    original: RawImage | None
+    original_path: Path | None
+    display: np.ndarray
+    base_gain: float
+    size: tuple[int, int]
+    stored: CodedImage | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RenderedViews:
+    """Display pixels of both sides after an exposure change or for 1:1 viewing.
+
+    Attributes:
+        original: upright uint8 of the original (or ``None`` to keep what is shown).
+        reconstruction: upright uint8 of the reconstruction, or ``None``.
+        full: True when rendered at full resolution.
+    """
+
+    original: np.ndarray | None
+    reconstruction: np.ndarray | None
+    full: bool
+
+
+def is_supported(path: Path) -> bool:
+    """True for camera raws and for JPEGs that carry adapter parameters."""
+    suffix = path.suffix.lower()
+    if suffix in rawio.RAW_EXTENSIONS:
+        return True
+    return suffix in JPEG_EXTENSIONS and codec.is_adapter_jpeg(path)
+
+
+def collect_paths(
+    paths: Sequence[str | Path], recursive: bool = True
+) -> tuple[list[Path], list[Path]]:
+    """Expand files and folders (recursively) into (supported files, unsupported files).
+
+    Plain JPEGs (without adapter parameters) count as unsupported.
+    """
+    found: list[Path] = []
+    rejected: list[Path] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            for child in sorted(p.rglob("*") if recursive else p.iterdir()):
+                if child.is_file() and not child.name.startswith("."):
+                    (found if is_supported(child) else rejected).append(child)
+        elif p.is_file() and is_supported(p):
+            found.append(p)
+        else:
+            rejected.append(p)
+    return list(dict.fromkeys(found)), rejected
+
+
+def sibling_raw(path: Path) -> Path | None:
+    """The camera raw with the same stem next to ``path``, if any."""
+    try:
+        for candidate in sorted(path.parent.iterdir()):
+            if candidate.stem == path.stem and rawio.is_raw_path(candidate) and candidate.is_file():
+                return candidate
+    except OSError:
+        return None
+    return None
+
+
+def _coded_from(
+    data: bytes,
+    recon: codec.Reconstruction,
+    original: RawImage | None,
+    ev: float,
+    gain: float,
+    started: float,
+) -> CodedImage:
+    meta = recon.raw.meta
+    coded = CodedImage(
+        recon.quality,
+        data,
+        recon.params,
+        recon.record.model_name,
+        recon.raw,
+        display.render(recon.raw.data, meta, ev, base_gain=gain),
+    )
+    if original is not None and original.data.shape == recon.raw.data.shape:
+        coded.psnr = metrics.psnr(original.data, recon.raw.data)
+        coded.ssim = metrics.ssim(original.data, recon.raw.data)
+        coded.error, coded.error_display = display.render_error(original.data, recon.raw.data, meta)
+        coded.error = display.orient(coded.error, meta.orientation)
+    coded.seconds = time.perf_counter() - started
+    return coded
+
+
+def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
+    """Read a camera raw, or reconstruct an adapter-JPEG (and read the raw beside it)."""
+    t0 = time.perf_counter()
+    p = Path(path)
+    if p.suffix.lower() in JPEG_EXTENSIONS:
+        data = codec.read_file_bytes(p)
+        recon = codec.decode_bytes(data)
+        raw_path = sibling_raw(p)
+        original = rawio.read_raw(raw_path) if raw_path is not None else None
+        source = original if original is not None else recon.raw
+        gain = display.auto_gain(source.data, source.meta)
+        stored = _coded_from(data, recon, original, exposure_ev, gain, t0)
+        meta = recon.raw.meta
+        if original is not None:
+            shown = display.render(original.data, meta, exposure_ev, base_gain=gain)
+        else:
+            shown = np.ascontiguousarray(display.orient(recon.adapted, meta.orientation))
+        w, h = display.oriented_size(recon.raw.width, recon.raw.height, meta.orientation)
+        loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
+    elif rawio.is_raw_path(p) or p.suffix.lower() in rawio.LINEAR_EXTENSIONS:
+        raw = rawio.read_raw(p)
+        gain = display.auto_gain(raw.data, raw.meta)
+        shown = display.render(raw.data, raw.meta, exposure_ev, base_gain=gain)
+        w, h = display.oriented_size(raw.width, raw.height, raw.meta.orientation)
+        loaded = LoadedImage(p, "raw", raw.meta, raw, p, shown, gain, (w, h))
+    else:
+        raise UnsupportedFileError(f"{p.name} is neither a camera raw nor a JPEG.")
+    loaded.seconds = time.perf_counter() - t0
+    return loaded
+
+
+def code_image(
+    original: RawImage,
+    quality: int,
+    exposure_ev: float = 0.0,
+    base_gain: float = 1.0,
+    model: object | None = None,
+) -> Generator[str, None, CodedImage]:
+    """Encode ``original`` at ``quality``, decode it again and measure (a generator)."""
+    t0 = time.perf_counter()
+    yield f"Encoding at quality {quality}…"
+    enc = codec.encode_image(original, quality, model)  # type: ignore[arg-type]
+    yield "Reconstructing…"
+    recon = codec.decode_bytes(enc.jpeg)
+    yield "Measuring…"
+    return _coded_from(enc.jpeg, recon, original, exposure_ev, base_gain, t0)
+
+
+def render_views(
+    original: RawImage | None,
+    reconstruction: RawImage | None,
+    exposure_ev: float,
+    base_gain: float,
+    full: bool = False,
+) -> RenderedViews:
+    """Re-render both sides (after an exposure change, or at full size for 1:1)."""
+    side = None if full else display.PREVIEW_SIDE
+    out = [
+        display.render(img.data, img.meta, exposure_ev, side, base_gain)
+        if img is not None
+        else None
+        for img in (original, reconstruction)
+    ]
+    return RenderedViews(out[0], out[1], full)
+
+
+def rd_points(
+    original: RawImage,
+    qualities: Sequence[int] = RD_QUALITIES,
+    methods: Sequence[str] = evaluate.METHODS,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[evaluate.RDPoint]:
+    """Rate-distortion points of ``original`` (on a proxy of at most RD_PROXY_SIDE px)."""
+    proxy = RawImage(
+        np.ascontiguousarray(display.downsample(original.data, RD_PROXY_SIDE)), original.meta
+    )
+    yield from evaluate.rd_curve(proxy, qualities, methods, with_ssim=False, cancelled=cancelled)
