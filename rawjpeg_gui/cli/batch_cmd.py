@@ -1,10 +1,184 @@
-"""``rawjpeg batch``: placeholder registration until the batch engine lands (issue 5)."""
+"""``rawjpeg batch SRC ... -d DEST``: export many raws in parallel, with a progress bar.
+
+A thin layer over :func:`rawjpeg_gui.core.batch.run_batch`: it draws the events as a
+text progress bar on stderr, prints a summary, writes an optional CSV report and
+exits non-zero (listing them) when any file failed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..core.batch import (
+    BatchFinished,
+    BatchOptions,
+    CancelToken,
+    FileDone,
+    FileStarted,
+    OnExists,
+    collect_sources,
+    default_workers,
+    run_batch,
+    write_report,
+)
+from ..core.naming import DEFAULT_TEMPLATE, template_fields
+from .common import add_model_arg, human_bytes, quality_arg
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register nothing yet: the batch command is added with the batch engine."""
-    del sub
+    """Register the sub-command."""
+    p = sub.add_parser(
+        "batch",
+        help="many raw files or folders -> adapter-JPEGs, in parallel",
+        description="Export raw files (and the raws in folders) as adapter-JPEGs.",
+    )
+    p.add_argument("sources", nargs="+", type=Path, metavar="SRC", help="raw files or folders")
+    p.add_argument("-d", "--dest", type=Path, required=True, help="output folder (created)")
+    p.add_argument("-q", "--quality", type=quality_arg, default=90, help="JPEG quality (90)")
+    p.add_argument(
+        "-j", "--jobs", type=_workers_arg, default=default_workers(),
+        help=f"worker processes (default: one per CPU core, {default_workers()} here)",
+    )  # fmt: skip
+    p.add_argument("-r", "--recursive", action="store_true", help="also search sub-folders")
+    p.add_argument(
+        "--ext", default=None, metavar="EXT,EXT",
+        help="suffixes to take from folders, e.g. nef,cr2 (default: every raw format)",
+    )  # fmt: skip
+    p.add_argument(
+        "--name", type=_template_arg, default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
+        help="output name from {stem} {camera} {date} {quality} {index}; default {stem}",
+    )  # fmt: skip
+    p.add_argument(
+        "--on-exists", choices=[e.value for e in OnExists], default=OnExists.RENAME.value,
+        help="when an output exists: skip it, rename the new one 'name (1).jpg' (default), "
+        "or overwrite it (source files are never overwritten)",
+    )  # fmt: skip
+    p.add_argument("--verify", action="store_true", help="decode each output, report its PSNR")
+    p.add_argument("--report", type=Path, metavar="FILE.csv", help="write a per-file CSV report")
+    add_model_arg(p)
+    p.set_defaults(run=run)
+
+
+def _workers_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"jobs must be a whole number, not {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"jobs must be 1 or more, not {n}")
+    return n
+
+
+def _template_arg(text: str) -> str:
+    try:
+        template_fields(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch; 0 when every file was written or skipped, 1 when any failed."""
+    missing = [s for s in args.sources if not os.path.lexists(s)]
+    for s in missing:
+        print(f"rawjpeg: error: {s} does not exist.", file=sys.stderr)
+    extensions = None if args.ext is None else [e.strip() for e in args.ext.split(",") if e.strip()]
+    sources = collect_sources(
+        [s for s in args.sources if s not in missing], args.recursive, extensions
+    )
+    if not sources:
+        print("rawjpeg: error: no raw files were found in the sources.", file=sys.stderr)
+        return 2
+    options = BatchOptions(
+        destination=args.dest,
+        quality=args.quality,
+        template=args.name,
+        on_exists=OnExists(args.on_exists),
+        workers=min(args.jobs, len(sources)),
+        verify=args.verify,
+        model_path=args.model,
+    )
+    bar = ProgressBar(sys.stderr)
+    finished: BatchFinished | None = None
+    cancel = CancelToken()
+    events = run_batch(sources, options, cancel)
+    try:
+        for event in events:
+            if isinstance(event, FileStarted):
+                bar.draw(event.progress.done, event.progress.total, event.source.name, None)
+            elif isinstance(event, FileDone):
+                p = event.progress
+                bar.draw(p.done, p.total, event.result.source.name, p.eta_seconds)
+            elif isinstance(event, BatchFinished):
+                finished = event
+    except KeyboardInterrupt:
+        # Let the generator stop its workers (they remove their temporary files).
+        cancel.cancel()
+        for event in events:
+            if isinstance(event, BatchFinished):
+                finished = event
+    bar.clear()
+    assert finished is not None
+    if args.report is not None:
+        write_report(args.report, finished.results)
+    _print_summary(finished, args.report)
+    if finished.cancelled:
+        return 130
+    return 1 if finished.failures or missing else 0
+
+
+def _print_summary(finished: BatchFinished, report: Path | None) -> None:
+    written = [r for r in finished.results if r.destination is not None]
+    size_in = sum(r.input_bytes for r in written)
+    size_out = sum(r.output_bytes for r in written)
+    line = finished.summary()
+    if size_out:
+        line += f"; {human_bytes(size_in)} -> {human_bytes(size_out)} ({size_in / size_out:.1f}x)"
+    psnrs = [r.psnr for r in written if r.psnr is not None]
+    if psnrs:
+        line += f"; PSNR {min(psnrs):.1f}-{max(psnrs):.1f} dB"
+    print(line)
+    if report is not None:
+        print(f"Report: {report}")
+    for r in finished.results:
+        if r.status.value == "skipped":
+            print(f"skipped: {r.source}: {r.reason}", file=sys.stderr)
+    for r in finished.failures:
+        print(f"rawjpeg: error: {r.source}: {r.reason}", file=sys.stderr)
+
+
+class ProgressBar:
+    """A one-line text progress bar (redrawn in place on a terminal, sparse otherwise)."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last = -1
+
+    def draw(self, done: int, total: int, name: str, eta: float | None) -> None:
+        """Show ``done`` of ``total`` files, the current file and the time left."""
+        filled = int(self.width * done / total) if total else self.width
+        left = f"  {_duration(eta)} left" if eta is not None and done < total else ""
+        text = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}{left}  {name}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text[:200])
+        elif done != self._last:  # a log file gets one line per finished file
+            self.stream.write(text + "\n")
+        self._last = done
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Remove the bar (terminal) before the summary is printed."""
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

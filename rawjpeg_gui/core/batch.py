@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchEvent", "BatchFinished", "BatchJob", "BatchOptions", "BatchProgress", "BatchStarted",
     "CancelToken", "FileDone", "FileResult", "FileStarted", "FileStatus", "OnExists",
-    "collect_sources", "default_workers", "preview_names", "run_batch",
+    "collect_sources", "default_workers", "preview_names", "report_rows", "run_batch",
+    "write_report",
 ]  # fmt: skip
 
 #: How often (seconds) the generator looks at the cancel token while workers run.
@@ -327,6 +328,36 @@ def collect_sources(
         p = Path(item)
         scan(p) if p.is_dir() else add(p)
     return out
+
+
+#: Columns of the CSV report (the GUI writes the same file).
+REPORT_COLUMNS = (
+    "source", "destination", "status", "reason", "input_bytes", "output_bytes", "ratio", "psnr_db",
+)  # fmt: skip
+
+
+def report_rows(results: tuple[FileResult, ...] | list[FileResult]) -> list[list[str]]:
+    """The CSV report's rows (header first), in batch order."""
+    rows = [list(REPORT_COLUMNS)]
+    for r in sorted(results, key=lambda r: r.index):
+        rows.append([
+            str(r.source), str(r.destination or ""), r.status.value, r.reason,
+            str(r.input_bytes), str(r.output_bytes) if r.output_bytes else "",
+            f"{r.ratio:.2f}" if r.ratio else "", f"{r.psnr:.2f}" if r.psnr is not None else "",
+        ])  # fmt: skip
+    return rows
+
+
+def write_report(path: Path, results: tuple[FileResult, ...] | list[FileResult]) -> None:
+    """Write the CSV report atomically."""
+    import csv
+    import io
+
+    from .fileio import write_atomic
+
+    text = io.StringIO()
+    csv.writer(text).writerows(report_rows(results))
+    write_atomic(path, text.getvalue().encode("utf-8"))
 
 
 class _Clock:

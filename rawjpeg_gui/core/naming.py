@@ -14,7 +14,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -265,12 +265,18 @@ def _fill_from_libraw(source: Path, info: RawMeta) -> None:
 
 
 def preview_names(
-    sources: Sequence[Path], template: str, quality: int = 90, count: int = 5
+    sources: Sequence[Path],
+    template: str,
+    quality: int = 90,
+    count: int = 5,
+    cache: dict[Path, NameFields] | None = None,
 ) -> list[str]:
     """The output names of the first ``count`` sources (for a live preview).
 
     Names given to earlier sources are numbered as the batch would number them;
-    existing files in the destination are not looked at.
+    existing files in the destination are not looked at. ``cache`` keeps each
+    file's camera and date between calls, so a preview that follows typing reads
+    every file's metadata once.
 
     Raises:
         ValueError: the template is unusable (the message says why).
@@ -279,8 +285,15 @@ def preview_names(
     total = len(sources)
     names: list[str] = []
     for i, src in enumerate(sources[:count], 1):
-        name = render_name(template, read_name_fields(Path(src), quality, i, total, meta))
-        n, base = 0, name
+        src = Path(src)
+        if cache is not None and meta and src in cache:
+            fields = replace(cache[src], quality=int(quality), index=i, total=total)
+        else:
+            fields = read_name_fields(src, quality, i, total, meta)
+            if cache is not None and meta:
+                cache[src] = fields
+        name = base = render_name(template, fields)
+        n = 0
         while name in names:
             n += 1
             name = numbered(base, n)
