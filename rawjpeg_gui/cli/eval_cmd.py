@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import RawJpegError
-from ..core.evaluate import DEFAULT_QUALITIES, METHODS, RDPoint, bd_rates, rd_curve
+from ..core.evaluate import BASELINE_SUBSAMPLING, DEFAULT_QUALITIES, METHODS, RDPoint, bd_rates, rd_curve
 from ..core.fileio import write_atomic
 from ..core.rawio import read_raw
 from .common import add_model_arg, load_model, quality_arg
@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     results = []
     failures = 0
-    print(f"model {model.name}; qualities {','.join(map(str, args.qualities))}")
+    print(
+        f"model {model.name} ({model.info.subsampling}); baselines: IJG tables, "
+        f"{BASELINE_SUBSAMPLING}; qualities {','.join(map(str, args.qualities))}"
+    )
     for path in args.inputs:
         try:
             raw = read_raw(path)
