@@ -1,0 +1,466 @@
+"""The "Batch export…" dialog: choose sources and options, watch progress, read the report.
+
+The dialog only gathers values and shows events: the batch itself is
+:func:`rawjpeg_gui.core.batch.run_batch`, run off the GUI thread by
+:class:`~rawjpeg_gui.workers.batch_worker.BatchWorker`. Options are remembered as
+meaningful values (a quality, a folder, a policy name) in QSettings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from rawjpeg_gui.core.batch import (
+    BatchFinished,
+    BatchOptions,
+    BatchStarted,
+    FileDone,
+    FileStarted,
+    OnExists,
+    collect_sources,
+    default_workers,
+    write_report,
+)  # fmt: skip
+from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE, NameFields, preview_names
+from rawjpeg_gui.core.rawio import RAW_EXTENSIONS
+from rawjpeg_gui.workers.batch_worker import BatchWorker
+from rawjpeg_gui.workers.pool import TaskPool
+
+#: How many output names the live preview shows.
+PREVIEW_COUNT = 3
+_POLICY_LABELS = {
+    OnExists.RENAME: "Keep both (name (1).jpg)",
+    OnExists.SKIP: "Skip the file",
+    OnExists.OVERWRITE: "Overwrite the old output",
+}
+_COLUMNS = ("File", "Status", "Input", "Output", "Ratio", "PSNR (dB)")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n else ""
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    s = int(round(seconds))
+    return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
+
+
+class BatchSettings:
+    """The dialog's remembered choices, as values (not widget indices), in QSettings.
+
+    Attributes:
+        store: the QSettings (organisation "rawjpeg", application "rawjpeg-gui" by default).
+    """
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store or QSettings("rawjpeg", "rawjpeg-gui")
+
+    def load(self) -> dict[str, object]:
+        """Every setting with its default."""
+        v = self.store.value
+        policy = str(v("batch/on_exists", OnExists.RENAME.value))
+        return {
+            "destination": str(v("batch/destination", "")),
+            "template": str(v("batch/template", DEFAULT_TEMPLATE)) or DEFAULT_TEMPLATE,
+            "quality": min(max(int(v("batch/quality", 90)), 1), 100),
+            "on_exists": policy if policy in {e.value for e in OnExists} else "rename",
+            "workers": max(1, int(v("batch/workers", default_workers()))),
+            "verify": str(v("batch/verify", "false")).lower() == "true",
+            "recursive": str(v("batch/recursive", "false")).lower() == "true",
+            "extensions": str(v("batch/extensions", "")),
+        }
+
+    def save(self, values: dict[str, object]) -> None:
+        """Store ``values`` (keys as in :meth:`load`)."""
+        for key, value in values.items():
+            self.store.setValue(f"batch/{key}", value)
+
+
+class BatchExportDialog(QDialog):
+    """Exports many raws as adapter-JPEGs with progress, cancel and a report.
+
+    Attributes:
+        worker: the running (or last) :class:`BatchWorker`, or ``None``.
+        results: the finished batch, or ``None``.
+        settings: where the options are remembered.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        sources: list[Path] | None = None,
+        settings: BatchSettings | None = None,
+        pool: TaskPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch export")
+        self.setAcceptDrops(True)
+        self.resize(760, 680)
+        self.settings = settings or BatchSettings()
+        self.worker: BatchWorker | None = None
+        self.results: BatchFinished | None = None
+        self._pool = pool
+        self._close_when_done = False
+        self._fields_cache: dict[Path, NameFields] = {}
+        self._preview_timer = QTimer(self, singleShot=True, interval=250)
+        self._preview_timer.timeout.connect(self._update_preview)
+        self._build()
+        self._load_settings()
+        self.add_sources(sources or [])
+
+    # --- building ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.source_list = QListWidget()
+        self.source_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.recursive_check = QCheckBox("Include sub-folders")
+        self.ext_edit = QLineEdit(placeholderText="all raw formats (or e.g. nef, cr2)")
+        self.count_label = QLabel()
+        buttons = QHBoxLayout()
+        for text, slot in (("Add files…", self._on_add_files_clicked),
+                           ("Add folder…", self._on_add_folder_clicked),
+                           ("Remove", self._on_remove_clicked)):  # fmt: skip
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch()
+        buttons.addWidget(self.count_label)
+        filters = QHBoxLayout()
+        filters.addWidget(self.recursive_check)
+        filters.addWidget(QLabel("Extensions:"))
+        filters.addWidget(self.ext_edit)
+        sources_box = QGroupBox("Sources (drop files or folders here)")
+        box = QVBoxLayout(sources_box)
+        box.addWidget(self.source_list)
+        box.addLayout(buttons)
+        box.addLayout(filters)
+
+        self.dest_edit = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._on_browse_clicked)
+        dest_row = QHBoxLayout()
+        dest_row.addWidget(self.dest_edit)
+        dest_row.addWidget(browse)
+        self.template_edit = QLineEdit()
+        self.template_edit.setToolTip("Fields: {stem} {camera} {date} {quality} {index}")
+        self.preview_label = QLabel()
+        self.preview_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_label.setWordWrap(True)
+        self.quality_spin = QSpinBox(minimum=1, maximum=100)
+        self.policy_combo = QComboBox()
+        for policy, label in _POLICY_LABELS.items():
+            self.policy_combo.addItem(label, policy.value)
+        self.workers_spin = QSpinBox(minimum=1, maximum=max(1, 2 * default_workers()))
+        self.verify_check = QCheckBox("Decode each file after writing and report its PSNR")
+        options_box = QGroupBox("Output")
+        form = QFormLayout(options_box)
+        form.addRow("Folder:", dest_row)
+        form.addRow("Name:", self.template_edit)
+        form.addRow("", self.preview_label)
+        form.addRow("Quality:", self.quality_spin)
+        form.addRow("If the file exists:", self.policy_combo)
+        form.addRow("Parallel workers:", self.workers_spin)
+        form.addRow("", self.verify_check)
+
+        self.progress_bar = QProgressBar()
+        self.current_label = QLabel()
+        self.eta_label = QLabel()
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.current_label, 1)
+        status_row.addWidget(self.eta_label)
+        self.table = QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+
+        self.button_box = QDialogButtonBox()
+        self.start_button = self.button_box.addButton(
+            "Export", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.cancel_button = self.button_box.addButton(
+            "Cancel", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.save_button = self.button_box.addButton(
+            "Save report…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.close_button = self.button_box.addButton(QDialogButtonBox.StandardButton.Close)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.close_button.clicked.connect(self.reject)
+        self.cancel_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(sources_box, 2)
+        layout.addWidget(options_box)
+        layout.addWidget(self.progress_bar)
+        layout.addLayout(status_row)
+        layout.addWidget(self.table, 3)
+        layout.addWidget(self.button_box)
+        self._inputs = [options_box, sources_box, self.start_button]
+        for signal in (self.template_edit.textChanged, self.ext_edit.textChanged,
+                       self.quality_spin.valueChanged, self.recursive_check.toggled):  # fmt: skip
+            signal.connect(self._schedule_preview)
+
+    def _load_settings(self) -> None:
+        s = self.settings.load()
+        self.dest_edit.setText(str(s["destination"]))
+        self.template_edit.setText(str(s["template"]))
+        self.quality_spin.setValue(int(s["quality"]))  # type: ignore[call-overload]
+        self.policy_combo.setCurrentIndex(self.policy_combo.findData(s["on_exists"]))
+        self.workers_spin.setValue(min(int(s["workers"]), self.workers_spin.maximum()))  # type: ignore[call-overload]
+        self.verify_check.setChecked(bool(s["verify"]))
+        self.recursive_check.setChecked(bool(s["recursive"]))
+        self.ext_edit.setText(str(s["extensions"]))
+
+    def _save_settings(self) -> None:
+        self.settings.save({
+            "destination": self.dest_edit.text().strip(), "template": self.template_edit.text(),
+            "quality": self.quality_spin.value(), "on_exists": self.policy_combo.currentData(),
+            "workers": self.workers_spin.value(), "verify": self.verify_check.isChecked(),
+            "recursive": self.recursive_check.isChecked(), "extensions": self.ext_edit.text(),
+        })  # fmt: skip
+
+    # --- sources -------------------------------------------------------------------
+
+    def add_sources(self, paths: list[Path]) -> None:
+        """Add files or folders to the source list (duplicates are ignored)."""
+        present = {self.source_list.item(i).text() for i in range(self.source_list.count())}
+        for p in paths:
+            if str(p) not in present:
+                self.source_list.addItem(str(p))
+                present.add(str(p))
+        self._schedule_preview()
+
+    def collected_sources(self) -> list[Path]:
+        """The files the batch would export now (folders expanded, filter applied)."""
+        items = [Path(self.source_list.item(i).text()) for i in range(self.source_list.count())]
+        text = self.ext_edit.text().replace(",", " ").split()
+        return collect_sources(items, self.recursive_check.isChecked(), text or None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept dragged files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Add dropped files and folders as sources."""
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if self.worker is None or not self.worker.running:
+            self.add_sources(paths)
+        event.acceptProposedAction()
+
+    @Slot()
+    def _on_add_files_clicked(self) -> None:
+        patterns = " ".join(f"*{e}" for e in sorted(RAW_EXTENSIONS))
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Add raw files",
+            "",
+            f"Camera raw files ({patterns} {patterns.upper()});;All files (*)",
+        )
+        self.add_sources([Path(f) for f in files])
+
+    @Slot()
+    def _on_add_folder_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of raw files")
+        if folder:
+            self.add_sources([Path(folder)])
+
+    @Slot()
+    def _on_remove_clicked(self) -> None:
+        for item in self.source_list.selectedItems():
+            self.source_list.takeItem(self.source_list.row(item))
+        self._schedule_preview()
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.dest_edit.text())
+        if folder:
+            self.dest_edit.setText(folder)
+
+    # --- preview -------------------------------------------------------------------
+
+    @Slot()
+    def _schedule_preview(self) -> None:
+        self._preview_timer.start()
+
+    @Slot()
+    def _update_preview(self) -> None:
+        """Count the sources and show the first output names (or why there are none)."""
+        sources = self.collected_sources()
+        self.count_label.setText(f"{len(sources)} file{'s' * (len(sources) != 1)}")
+        try:
+            names = preview_names(
+                sources, self.template_edit.text(), self.quality_spin.value(),
+                PREVIEW_COUNT, self._fields_cache,
+            )  # fmt: skip
+        except ValueError as exc:
+            self.preview_label.setText(str(exc))
+            self.preview_label.setStyleSheet("color: #c0392b")
+            self.start_button.setEnabled(False)
+            return
+        self.preview_label.setStyleSheet("color: palette(mid)")
+        more = ", …" if len(sources) > len(names) else ""
+        self.preview_label.setText(", ".join(names) + more if names else "(no sources yet)")
+        self.start_button.setEnabled(bool(sources) and not self._running())
+
+    # --- running -------------------------------------------------------------------
+
+    def _running(self) -> bool:
+        return self.worker is not None and self.worker.running
+
+    def options(self) -> BatchOptions:
+        """The options as chosen in the dialog (ValueError when one is unusable)."""
+        dest = self.dest_edit.text().strip()
+        if not dest:
+            raise ValueError("Choose the folder to export to.")
+        return BatchOptions(
+            destination=Path(os.path.expanduser(dest)),
+            quality=self.quality_spin.value(),
+            template=self.template_edit.text(),
+            on_exists=OnExists(self.policy_combo.currentData()),
+            workers=self.workers_spin.value(),
+            verify=self.verify_check.isChecked(),
+        )
+
+    @Slot()
+    def start(self) -> None:
+        """Start the batch with the current sources and options."""
+        sources = self.collected_sources()
+        try:
+            options = self.options()
+        except ValueError as exc:
+            self.current_label.setText(str(exc))
+            return
+        if not sources:
+            self.current_label.setText("There are no raw files in the sources.")
+            return
+        self._save_settings()
+        options = BatchOptions(
+            **{**options.__dict__, "workers": min(options.workers, len(sources))}
+        )
+        self.results = None
+        self.table.setRowCount(0)
+        self.progress_bar.setRange(0, len(sources))
+        self.progress_bar.setValue(0)
+        self.worker = BatchWorker(sources, options, self._pool, self)
+        self.worker.started.connect(self._on_worker_started)
+        self.worker.file_started.connect(self._on_worker_file_started)
+        self.worker.file_done.connect(self._on_worker_file_done)
+        self.worker.finished.connect(self._on_worker_finished)
+        self.worker.failed.connect(self._on_worker_failed)
+        self._set_running(True)
+        self.current_label.setText("Starting the worker processes…")
+        self.worker.start()
+
+    @Slot()
+    def cancel(self) -> None:
+        """Stop the batch within the current file (the report still appears)."""
+        if self._running():
+            assert self.worker is not None
+            self.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.current_label.setText("Cancelling: finishing the current file…")
+
+    def _set_running(self, running: bool) -> None:
+        for widget in self._inputs:
+            widget.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.save_button.setEnabled(not running and self.results is not None)
+
+    @Slot(object)
+    def _on_worker_started(self, event: BatchStarted) -> None:
+        self.current_label.setText(f"Exporting {event.total} files with {event.workers} workers…")
+
+    @Slot(object)
+    def _on_worker_file_started(self, event: FileStarted) -> None:
+        if not (self.worker and self.worker.cancelled):
+            self.current_label.setText(f"{event.index}/{event.progress.total}: {event.source.name}")
+
+    @Slot(object)
+    def _on_worker_file_done(self, event: FileDone) -> None:
+        self.progress_bar.setValue(event.progress.done)
+        self.eta_label.setText(_duration(event.progress.eta_seconds))
+        r = event.result
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        cells = (
+            r.source.name, r.status.value + (f": {r.reason}" if r.reason else ""),
+            _size(r.input_bytes), _size(r.output_bytes), f"{r.ratio:.1f}x" if r.ratio else "",
+            f"{r.psnr:.2f}" if r.psnr is not None else "",
+        )  # fmt: skip
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(str(r.destination or r.reason or r.source))
+            self.table.setItem(row, col, item)
+        self.table.scrollToBottom()
+
+    @Slot(object)
+    def _on_worker_finished(self, event: BatchFinished) -> None:
+        self.results = event
+        self._set_running(False)
+        self.current_label.setText(event.summary())
+        self.eta_label.setText("")
+        if self._close_when_done:
+            super().reject()
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        self._set_running(False)
+        self.current_label.setText(message)
+
+    # --- report and closing ------------------------------------------------------------
+
+    def save_report(self, path: Path) -> None:
+        """Write the finished batch's report as CSV."""
+        if self.results is not None:
+            write_report(Path(path), self.results.results)
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        start = str(Path(self.dest_edit.text().strip() or ".") / "batch-report.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the report", start, "CSV (*.csv)")
+        if path:
+            try:
+                self.save_report(Path(path))
+            except Exception as exc:  # OutputError: one sentence for the status line
+                self.current_label.setText(str(exc))
+
+    def reject(self) -> None:
+        """Close; a running batch is cancelled first and the dialog closes when it stops."""
+        if self._running():
+            self._close_when_done = True
+            self.cancel()
+            return
+        super().reject()
