@@ -1,0 +1,102 @@
+"""The job functions on real raws: load, code, render, rate-distortion, file discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rawjpeg_gui.core.errors import RawJpegError
+from rawjpeg_gui.workers import jobs
+
+
+def _run(gen):
+    """Drive a job generator to its return value, collecting progress."""
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            return stop.value, steps
+
+
+def test_load_and_code_a_real_raw(kdc: Path):
+    loaded = jobs.load_image(kdc)
+    assert loaded.kind == "raw" and loaded.original is not None
+    assert loaded.size == (loaded.original.width, loaded.original.height)
+    assert loaded.display.dtype == np.uint8 and loaded.display.mean() > 30  # not black
+    coded, steps = _run(jobs.code_image(loaded.original, 60, 0.0, loaded.base_gain))
+    assert steps and coded.quality == 60
+    assert coded.psnr > 30 and 0.5 < coded.ssim <= 1
+    assert coded.bpp == pytest.approx(
+        8 * len(coded.jpeg) / (loaded.original.width * loaded.original.height)
+    )
+    assert coded.error is not None and coded.error_display.shape[:2] == coded.error.shape
+    assert coded.display.shape == loaded.display.shape
+
+
+def test_adapter_jpeg_with_and_without_the_raw_beside_it(kdc: Path, tmp_path: Path):
+    original = jobs.load_image(kdc).original
+    coded, _ = _run(jobs.code_image(original, 80))
+    alone = tmp_path / "alone" / "photo.jpg"
+    alone.parent.mkdir()
+    alone.write_bytes(coded.jpeg)
+    loaded = jobs.load_image(alone)
+    assert loaded.kind == "adapter" and loaded.original is None
+    assert loaded.stored is not None and loaded.stored.quality == 80 and loaded.stored.psnr is None
+    beside = tmp_path / kdc.name
+    beside.write_bytes(kdc.read_bytes())
+    (tmp_path / f"{kdc.stem}.jpg").write_bytes(coded.jpeg)
+    assert jobs.sibling_raw(tmp_path / f"{kdc.stem}.jpg") == beside
+    paired = jobs.load_image(tmp_path / f"{kdc.stem}.jpg")
+    assert paired.original is not None and paired.original_path == beside
+    assert paired.stored.psnr == pytest.approx(coded.psnr, abs=1e-6)
+
+
+def test_corrupt_and_unsupported_files_raise_one_clear_error(tmp_path: Path):
+    bad_raw = tmp_path / "broken.CR2"
+    bad_raw.write_bytes(b"II*\x00" + b"\x00" * 100)
+    plain = tmp_path / "plain.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (16, 16)).save(plain)
+    for path in (bad_raw, plain, tmp_path / "notes.txt"):
+        if path.suffix == ".txt":
+            path.write_text("hello")
+        with pytest.raises(RawJpegError) as info:
+            jobs.load_image(path)
+        assert str(info.value).endswith(".")
+
+
+def test_collect_paths_recursive_and_rejects(kdc: Path, tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    raw = tmp_path / "sub" / kdc.name
+    raw.write_bytes(kdc.read_bytes())
+    (tmp_path / "readme.txt").write_text("x")
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.jpg")
+    found, rejected = jobs.collect_paths([tmp_path])
+    assert found == [raw]
+    assert {p.name for p in rejected} == {"readme.txt", "plain.jpg"}
+    flat, _ = jobs.collect_paths([tmp_path], recursive=False)
+    assert flat == []
+
+
+def test_render_views_and_rd_points(kdc: Path):
+    loaded = jobs.load_image(kdc)
+    views = jobs.render_views(loaded.original, loaded.original, 1.0, loaded.base_gain, full=True)
+    assert views.full and views.original.shape == views.reconstruction.shape
+    assert views.original.mean() >= loaded.display.mean()  # +1 EV is brighter
+    points = list(
+        jobs.rd_points(loaded.original, qualities=(30, 90), methods=("adapter", "linear"))
+    )
+    assert [(p.method, p.quality) for p in points] == [
+        ("adapter", 30),
+        ("adapter", 90),
+        ("linear", 30),
+        ("linear", 90),
+    ]
+    adapter = [p for p in points if p.method == "adapter"]
+    assert adapter[1].bpp > adapter[0].bpp and adapter[1].psnr > adapter[0].psnr

@@ -1,0 +1,74 @@
+"""ImageSession on real threads: open, debounced re-coding, stale results, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rawjpeg_gui.workers.pool import TaskPool
+from rawjpeg_gui.workers.session import ImageSession
+
+
+@pytest.fixture
+def session(qapp):
+    pools = [TaskPool(n, 1) for n in ("load", "code", "rd")]
+    s = ImageSession(*pools, debounce_ms=50, auto_rd=False)
+    yield s
+    s.cancel()
+    for p in pools:
+        p.wait_for_done(20000)
+
+
+def test_open_codes_at_the_current_quality(qtbot, session, kdc: Path):
+    session.quality = 40
+    with qtbot.waitSignal(session.loaded, timeout=30000):
+        session.open(kdc)
+    with qtbot.waitSignal(session.coded, timeout=30000) as blocker:
+        pass
+    coded = blocker.args[0]
+    assert coded.quality == 40 and session.current is coded
+
+
+def test_quality_changes_are_debounced_and_only_the_last_is_shown(qtbot, session, kdc: Path):
+    with qtbot.waitSignal(session.coded, timeout=30000):
+        session.open(kdc)
+    shown: list[int] = []
+    session.coded.connect(lambda c: shown.append(c.quality))
+    for q in (10, 20, 30, 40, 55):
+        session.set_quality(q)
+    qtbot.waitUntil(lambda: 55 in shown, timeout=30000)
+    qtbot.wait(300)
+    assert shown == [55]
+
+
+def test_a_newer_quality_supersedes_a_running_job(qtbot, session, kdc: Path):
+    with qtbot.waitSignal(session.coded, timeout=30000):
+        session.open(kdc)
+    shown: list[int] = []
+    session.coded.connect(lambda c: shown.append(c.quality))
+    session.set_quality(15, immediate=True)
+    session.set_quality(85, immediate=True)
+    qtbot.waitUntil(lambda: 85 in shown, timeout=30000)
+    qtbot.wait(300)
+    assert shown == [85]
+
+
+def test_rd_curve_streams_points(qtbot, session, kdc: Path):
+    with qtbot.waitSignal(session.coded, timeout=30000):
+        session.open(kdc)
+    points: list[object] = []
+    session.rd_point.connect(points.append)
+    with qtbot.waitSignal(session.rd_finished, timeout=60000):
+        session.compute_rd()
+    assert len(points) == 18 and {p.method for p in points} == {"adapter", "gamma22", "linear"}
+
+
+def test_a_corrupt_file_fails_with_one_sentence(qtbot, session, tmp_path: Path):
+    bad = tmp_path / "broken.nef"
+    bad.write_bytes(b"\x00" * 2048)
+    with qtbot.waitSignal(session.failed, timeout=30000) as blocker:
+        session.open(bad)
+    path, message = blocker.args
+    assert path == str(bad) and "broken.nef" in message and message.endswith(".")
+    assert session.image is None
