@@ -135,6 +135,64 @@ def check_icon() -> str:
     return f"{path.name} renders at {image.width()}x{image.height()}"
 
 
+def check_app_modules() -> str:
+    """Every module of the desktop app imports (catches what a frozen build left out)."""
+    import importlib
+    import pkgutil
+
+    importlib.import_module("rawjpeg_gui.app")
+    names = []
+    for package in ("gui", "workers"):
+        pkg = importlib.import_module(f"rawjpeg_gui.{package}")
+        for info in pkgutil.iter_modules(pkg.__path__):
+            names.append(f"rawjpeg_gui.{package}.{info.name}")
+    for name in names:
+        importlib.import_module(name)
+    return f"rawjpeg_gui.app and {len(names)} gui/worker modules"
+
+
+def check_window() -> str:
+    """The main window builds offscreen with scratch settings and offers the sample."""
+    import os
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # The self-test never shows anything: draw offscreen unless told otherwise.
+        previous = os.environ.get("QT_QPA_PLATFORM")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        try:
+            app = QApplication([sys.argv[0] if sys.argv else "rawjpeg-gui"])
+        finally:
+            if previous is None:
+                os.environ.pop("QT_QPA_PLATFORM", None)
+    platform_name = app.platformName() if hasattr(app, "platformName") else "?"
+
+    from .gui.main_window import MainWindow
+    from .gui.resources import sample_raw
+    from .gui.settings import AppSettings
+
+    with tempfile.TemporaryDirectory(prefix="rawjpeg-selftest-") as tmp:
+        store = QSettings(os.path.join(tmp, "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=AppSettings(store))
+        try:
+            window.resize(1000, 700)
+            window.show()
+            app.processEvents()
+            title = window.windowTitle()
+        finally:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+            del store
+    if sample_raw() is None:
+        raise FileNotFoundError("the app's welcome panel finds no sample raw")
+    return f"'{title}' built on the {platform_name} platform; welcome panel offers the sample"
+
+
 def check_round_trip() -> str:
     """Encode and decode the sample at quality 75; the PSNR must reach the threshold."""
     from .core import codec, metrics, rawio
@@ -161,7 +219,11 @@ def _checks(gui: bool) -> list[tuple[str, Callable[[], str]]]:
         ("model", check_model),
     ]
     if gui:
-        checks.append(("icon", check_icon))
+        checks += [
+            ("icon", check_icon),
+            ("app modules", check_app_modules),
+            ("window", check_window),
+        ]
     checks.append(("round trip", check_round_trip))
     return checks
 
