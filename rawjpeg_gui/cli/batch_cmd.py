@@ -16,7 +16,6 @@ from typing import TextIO
 from ..core.batch import (
     BatchFinished,
     BatchOptions,
-    CancelToken,
     FileDone,
     FileStarted,
     OnExists,
@@ -104,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
     )
     bar = ProgressBar(sys.stderr)
     finished: BatchFinished | None = None
-    cancel = CancelToken()
-    events = run_batch(sources, options, cancel)
+    events = run_batch(sources, options)
     try:
         for event in events:
             if isinstance(event, FileStarted):
@@ -116,18 +114,16 @@ def run(args: argparse.Namespace) -> int:
             elif isinstance(event, BatchFinished):
                 finished = event
     except KeyboardInterrupt:
-        # Let the generator stop its workers (they remove their temporary files).
-        cancel.cancel()
-        for event in events:
-            if isinstance(event, BatchFinished):
-                finished = event
+        # Closing the generator stops the workers within their file and removes their
+        # temporary files; rawjpeg's main() then reports the interruption.
+        events.close()
+        bar.clear()
+        raise
     bar.clear()
     assert finished is not None
     if args.report is not None:
         write_report(args.report, finished.results)
     _print_summary(finished, args.report)
-    if finished.cancelled:
-        return 130
     return 1 if finished.failures or missing else 0
 
 

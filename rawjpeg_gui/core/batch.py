@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -532,6 +533,9 @@ class _Runner:
                 else:
                     self._retried.add(job.index)
                     again.append(job)
+            except Exception as exc:  # export_one reports its errors; this is a pool error
+                reason = f"{job.source.name} could not be handed to a worker ({exc!r})."
+                out.append(FileResult.not_written(job.index, job.source, "failed", reason))
         for job in again:
             self.submit(job)
         return out
@@ -584,6 +588,9 @@ def init_worker(model_path: Path | None, verify: bool, stop: object) -> None:
     """
     global _STATE
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Ctrl-C reaches the whole process group: only the parent decides, through ``stop``,
+    # so a worker never dies half-way through writing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE = WorkerState.load(model_path, verify, stop.is_set)  # type: ignore[attr-defined]
 
 

@@ -130,6 +130,7 @@ class BatchExportDialog(QDialog):
         self._pool = pool
         self._close_when_done = False
         self._fields_cache: dict[Path, NameFields] = {}
+        self._in_flight: dict[int, str] = {}
         self._preview_timer = QTimer(self, singleShot=True, interval=250)
         self._preview_timer.timeout.connect(self._update_preview)
         self._build()
@@ -190,7 +191,7 @@ class BatchExportDialog(QDialog):
         form.addRow("Parallel workers:", self.workers_spin)
         form.addRow("", self.verify_check)
 
-        self.progress_bar = QProgressBar()
+        self.progress_bar = QProgressBar(format="%v / %m files")
         self.current_label = QLabel()
         self.eta_label = QLabel()
         status_row = QHBoxLayout()
@@ -199,7 +200,9 @@ class BatchExportDialog(QDialog):
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setHorizontalHeaderLabels(_COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)  # the full reason is in each row's tooltip
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 220)
         self.table.verticalHeader().hide()
 
         self.button_box = QDialogButtonBox()
@@ -371,6 +374,7 @@ class BatchExportDialog(QDialog):
             **{**options.__dict__, "workers": min(options.workers, len(sources))}
         )
         self.results = None
+        self._in_flight.clear()
         self.table.setRowCount(0)
         self.progress_bar.setRange(0, len(sources))
         self.progress_bar.setValue(0)
@@ -405,12 +409,21 @@ class BatchExportDialog(QDialog):
 
     @Slot(object)
     def _on_worker_file_started(self, event: FileStarted) -> None:
-        if not (self.worker and self.worker.cancelled):
-            self.current_label.setText(f"{event.index}/{event.progress.total}: {event.source.name}")
+        self._in_flight[event.index] = event.source.name
+        self._show_in_flight()
+
+    def _show_in_flight(self) -> None:
+        if self._in_flight and not (self.worker and self.worker.cancelled):
+            names = ", ".join(self._in_flight.values())
+            self.current_label.setText(
+                f"{self.progress_bar.value()}/{self.progress_bar.maximum()} done; now: {names}"
+            )
 
     @Slot(object)
     def _on_worker_file_done(self, event: FileDone) -> None:
         self.progress_bar.setValue(event.progress.done)
+        self._in_flight.pop(event.result.index, None)
+        self._show_in_flight()
         self.eta_label.setText(_duration(event.progress.eta_seconds))
         r = event.result
         row = self.table.rowCount()

@@ -1,0 +1,92 @@
+"""Batch export throughput with 1 and 2 (or more) worker processes on the real raws.
+
+    python benchmarks/batch_bench.py [--workers 1 2] [--repeat 2] [--quality 90]
+
+Sources: every file in ``../shared/data/raw`` plus ``.test-data/*`` when present,
+repeated ``--repeat`` times, largest first (so the big files do not end the batch on
+one worker). Times are wall-clock from the first event to ``BatchFinished`` and so
+include starting the worker processes and loading the model in each. Prints a table:
+raws per minute, megapixels per second and the speed-up over the first row, with the
+machine's load average before and after (the numbers mean little on a busy machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rawjpeg_gui.core.batch import (  # noqa: E402
+    BatchFinished,
+    BatchOptions,
+    FileStatus,
+    collect_sources,
+    run_batch,
+)
+
+SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"
+FETCHED_RAW = ROOT / ".test-data"
+
+
+def find_raws() -> list[Path]:
+    """The real raws the benchmark uses, largest first."""
+    folders = [f for f in (SHARED_RAW, FETCHED_RAW) if f.is_dir()]
+    files = collect_sources(folders)
+    return sorted(files, key=lambda p: p.stat().st_size, reverse=True)
+
+
+def run_once(sources: list[Path], workers: int, quality: int) -> tuple[float, BatchFinished]:
+    """Export ``sources`` into a temporary folder; return seconds and the summary."""
+    out = Path(tempfile.mkdtemp(prefix="rawjpeg-bench-"))
+    try:
+        start = time.perf_counter()
+        finished = None
+        for event in run_batch(sources, BatchOptions(out, quality=quality, workers=workers)):
+            if isinstance(event, BatchFinished):
+                finished = event
+        seconds = time.perf_counter() - start
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert finished is not None
+    return seconds, finished
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=2, help="times each raw is exported")
+    parser.add_argument("--quality", type=int, default=90)
+    args = parser.parse_args(argv)
+    raws = find_raws()
+    if not raws:
+        print(f"No raws in {SHARED_RAW} or {FETCHED_RAW}.", file=sys.stderr)
+        return 2
+    sources = [p for p in raws for _ in range(args.repeat)]
+    load_before = os.getloadavg()
+    load = f"load average {load_before[0]:.2f} {load_before[1]:.2f}"
+    print(f"{len(raws)} raws x {args.repeat} = {len(sources)} exports, quality {args.quality}, "
+          f"{os.cpu_count()} CPUs, {load}")  # fmt: skip
+    print(f"{'workers':>7} {'seconds':>8} {'raws/min':>9} {'MP/s':>7} {'speed-up':>9}")
+    base = None
+    for n in args.workers:
+        seconds, finished = run_once(sources, n, args.quality)
+        failed = finished.count(FileStatus.FAILED)
+        mp = sum(r.megapixels for r in finished.results)
+        base = base or seconds
+        print(f"{n:>7} {seconds:>8.1f} {60 * len(sources) / seconds:>9.1f} {mp / seconds:>7.2f} "
+              f"{base / seconds:>8.2f}x" + (f"  ({failed} failed)" if failed else ""))  # fmt: skip
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
