@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import container, jpeg, operators
+from . import container, fastops, jpeg
 from .errors import NotAJpeg, RawDecodeError
 from .model import AdapterModel, make_thumbnail
 from .params import AdapterParams
@@ -135,7 +135,7 @@ def encode_with_params(
     quality = check_quality(quality)
     t0 = time.perf_counter()
     params = container.quantise(params)
-    adapted = to_uint8(operators.forward(raw.data, params))
+    adapted = fastops.forward_uint8(raw.data, params)
     t1 = time.perf_counter()
     record = container.AdapterRecord(
         params, raw.width, raw.height, quality, subsampling, model_name, raw.meta
@@ -170,7 +170,7 @@ def decode_bytes(data: bytes) -> Reconstruction:
     t2 = time.perf_counter()
     if pixels.shape[:2] != (record.height, record.width):
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
-    linear = operators.inverse(pixels.astype(np.float32) / _EIGHT_BIT, record.params)
+    linear = fastops.inverse_uint8(pixels, record.params)
     t3 = time.perf_counter()
     times = {"params": t1 - t0, "jpeg": t2 - t1, "inverse": t3 - t2}
     return Reconstruction(RawImage(linear, record.meta), record, len(data), pixels, times)

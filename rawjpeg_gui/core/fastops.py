@@ -1,0 +1,148 @@
+"""Fast paths of the operators for whole photographs, equal to :mod:`operators` in result.
+
+:mod:`rawjpeg_gui.core.operators` is the readable specification. This module
+computes the same functions for 8-bit JPEG pixels in row bands (multiples of 8
+rows, so DCT blocks stay on the JPEG grid) on a small thread pool; numpy releases
+the GIL in these loops, and bands keep the temporaries in cache and the peak memory
+near the size of the output instead of several full-size float copies.
+
+* Forward: the LUT is applied as a 65536-entry table on the 16-bit quantised input
+  (raw data is 16-bit to begin with), then DCT scale, gamma and rounding to uint8.
+* Inverse: ``y ** (1/g)`` is ``exp(log(y) / g)`` with ``log(y)`` from a 256-entry
+  table of the 8-bit pixels; the LUT inverse is a dense 65536-entry table with
+  linear interpolation (exact between knots).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .operators import apply_lut, invert_lut, scale_dct
+from .params import AdapterParams
+
+#: Rows per band (a multiple of 8: DCT blocks never straddle two bands).
+BAND_ROWS = 64
+_TABLE = 65536
+
+
+def default_threads() -> int:
+    """Threads for the operators: ``$RAWJPEG_THREADS`` or the number of CPU cores (max 8)."""
+    env = os.environ.get("RAWJPEG_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _axis_weights(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    src = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
+    src = np.clip(src, 0.0, n_in - 1)
+    i0 = np.floor(src).astype(np.intp)
+    return i0, np.minimum(i0 + 1, n_in - 1), (src - i0).astype(np.float32)
+
+
+class _GammaRows:
+    """Rows of the bilinearly upsampled gamma map, computed band by band."""
+
+    def __init__(self, grid: np.ndarray, height: int, width: int) -> None:
+        g = grid.astype(np.float32)
+        c0, c1, fc = _axis_weights(width, g.shape[1])
+        # Columns first (small: h x width), rows per band later.
+        self._cols = g[:, c0] * (1.0 - fc)[None, :] + g[:, c1] * fc[None, :]
+        self._r0, self._r1, self._fr = _axis_weights(height, g.shape[0])
+
+    def band(self, a: int, b: int) -> np.ndarray:
+        fr = self._fr[a:b, None]
+        return self._cols[self._r0[a:b]] * (1.0 - fr) + self._cols[self._r1[a:b]] * fr
+
+
+def _run_bands(height: int, work, threads: int | None) -> None:  # type: ignore[no-untyped-def]
+    bands = [(a, min(a + BAND_ROWS, height)) for a in range(0, height, BAND_ROWS)]
+    n = threads or default_threads()
+    if n <= 1 or len(bands) <= 1:
+        for a, b in bands:
+            work(a, b)
+        return
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for _ in pool.map(lambda ab: work(*ab), bands):
+            pass
+
+
+def forward_uint8(raw: np.ndarray, params: AdapterParams, threads: int | None = None) -> np.ndarray:
+    """``to_uint8(operators.forward(raw, params))`` for an HxWx3 float image in [0, 1]."""
+    h, w = raw.shape[:2]
+    grid = np.linspace(0.0, 1.0, _TABLE, dtype=np.float32)[None, :, None]
+    table = apply_lut(np.repeat(grid, 3, axis=2), params.lut)[0].T.copy()  # (3, 65536)
+    gamma = _GammaRows(params.gamma_map, h, w)
+    full_w = w - w % 8
+    out = np.empty((h, w, 3), np.uint8)
+
+    def work(a: int, b: int) -> None:
+        x = raw[a:b]
+        idx = np.empty(x.shape, np.uint16)
+        scaled = np.clip(x, 0.0, 1.0)
+        scaled *= np.float32(_TABLE - 1)
+        scaled += np.float32(0.5)
+        idx[...] = scaled
+        y = np.empty(x.shape, np.float32)
+        for c in range(3):
+            np.take(table[c], idx[..., c], out=y[..., c])
+        if params.dct_scale is not None:
+            full_h = (b - a) - (b - a) % 8
+            if full_h and full_w:
+                y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], params.dct_scale)
+        g = gamma.band(a, b)[..., None]
+        if params.dct_scale is None:
+            np.power(y, g, out=y)
+        else:
+            y = (np.sign(y) * np.power(np.abs(y), g)).astype(np.float32)
+        np.clip(y, 0.0, 1.0, out=y)
+        y *= np.float32(255.0)
+        y += np.float32(0.5)
+        out[a:b] = y
+
+    _run_bands(h, work, threads)
+    return out
+
+
+def inverse_uint8(pixels: np.ndarray, params: AdapterParams, threads: int | None = None) -> np.ndarray:
+    """``operators.inverse(pixels / 255, params)`` for HxWx3 uint8 JPEG pixels."""
+    h, w = pixels.shape[:2]
+    with np.errstate(divide="ignore"):
+        log_table = np.log(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
+    ys = np.linspace(0.0, 1.0, _TABLE)
+    knots = np.linspace(0.0, 1.0, params.lut_bins)
+    inv = np.stack([np.interp(ys, params.lut[c].astype(np.float64), knots) for c in range(3)])
+    inv = inv.astype(np.float32)
+    slope = np.diff(inv, axis=1, append=inv[:, -1:])
+    gamma = _GammaRows(params.gamma_map, h, w)
+    full_w = w - w % 8
+    out = np.empty((h, w, 3), np.float32)
+
+    def work(a: int, b: int) -> None:
+        p = pixels[a:b]
+        y = log_table[p]  # log of the 8-bit value (-inf for 0)
+        y /= gamma.band(a, b)[..., None]
+        np.exp(y, out=y)
+        if params.dct_scale is not None:
+            full_h = (b - a) - (b - a) % 8
+            if full_h and full_w:
+                y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
+            y = invert_lut(y, params.lut)
+            out[a:b] = y
+            return
+        np.clip(y, 0.0, 1.0, out=y)
+        y *= np.float32(_TABLE - 1)
+        i = y.astype(np.int32)
+        np.minimum(i, _TABLE - 2, out=i)
+        y -= i  # fractional part
+        for c in range(3):
+            ic = i[..., c]
+            o = out[a:b, :, c]
+            np.take(inv[c], ic, out=o)
+            o += y[..., c] * np.take(slope[c], ic)
+
+    _run_bands(h, work, threads)
+    return out
