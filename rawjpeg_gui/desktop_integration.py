@@ -1,6 +1,6 @@
 """Post-install step for Linux desktops: menu entry, icon and raw-file associations.
 
-``python -m rawjpeg_gui.desktop_integration`` (or ``rawjpeg-gui-desktop`` where installed)
+``rawjpeg-desktop-integration`` (or ``python -m rawjpeg_gui.desktop_integration``)
 writes, for the current user only and following the freedesktop.org specifications:
 
 * ``$XDG_DATA_HOME/applications/rawjpeg-gui.desktop`` (default ``~/.local/share``), from
@@ -200,7 +200,7 @@ def uninstall(refresh: bool = True) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m rawjpeg_gui.desktop_integration [install|uninstall] [--set-default]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m rawjpeg_gui.desktop_integration",
+        prog="rawjpeg-desktop-integration",
         description="Add rawjpeg to (or remove it from) this user's Linux desktop menu.",
     )
     parser.add_argument("action", nargs="?", choices=("install", "uninstall"), default="install")
