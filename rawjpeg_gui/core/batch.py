@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -389,7 +389,7 @@ def run_batch(
     sources: Sequence[str | os.PathLike[str]],
     options: BatchOptions,
     cancel: CancelToken | None = None,
-) -> Iterator[BatchEvent]:
+) -> Generator[BatchEvent, None, None]:
     """Export ``sources`` as adapter-JPEGs, yielding progress events.
 
     Args:

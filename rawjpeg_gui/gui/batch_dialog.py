@@ -9,6 +9,7 @@ meaningful values (a quality, a folder, a policy name) in QSettings.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
@@ -73,8 +74,33 @@ def _duration(seconds: float | None) -> str:
     return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
 
 
+@dataclass
+class BatchChoices:
+    """What the dialog remembers between runs (values, never widget indices).
+
+    Attributes:
+        destination: output folder, or "".
+        template: naming template.
+        quality: JPEG quality 1-100.
+        on_exists: "skip", "rename" or "overwrite".
+        workers: worker processes.
+        verify: decode and measure PSNR after writing.
+        recursive: search sub-folders of source folders.
+        extensions: suffix filter as typed ("" for every raw format).
+    """
+
+    destination: str = ""
+    template: str = DEFAULT_TEMPLATE
+    quality: int = 90
+    on_exists: str = OnExists.RENAME.value
+    workers: int = field(default_factory=default_workers)
+    verify: bool = False
+    recursive: bool = False
+    extensions: str = ""
+
+
 class BatchSettings:
-    """The dialog's remembered choices, as values (not widget indices), in QSettings.
+    """Keeps :class:`BatchChoices` under ``batch/`` in QSettings.
 
     Attributes:
         store: the QSettings (organisation "rawjpeg", application "rawjpeg-gui" by default).
@@ -83,24 +109,31 @@ class BatchSettings:
     def __init__(self, store: QSettings | None = None) -> None:
         self.store = store or QSettings("rawjpeg", "rawjpeg-gui")
 
-    def load(self) -> dict[str, object]:
-        """Every setting with its default."""
-        v = self.store.value
-        policy = str(v("batch/on_exists", OnExists.RENAME.value))
-        return {
-            "destination": str(v("batch/destination", "")),
-            "template": str(v("batch/template", DEFAULT_TEMPLATE)) or DEFAULT_TEMPLATE,
-            "quality": min(max(int(v("batch/quality", 90)), 1), 100),
-            "on_exists": policy if policy in {e.value for e in OnExists} else "rename",
-            "workers": max(1, int(v("batch/workers", default_workers()))),
-            "verify": str(v("batch/verify", "false")).lower() == "true",
-            "recursive": str(v("batch/recursive", "false")).lower() == "true",
-            "extensions": str(v("batch/extensions", "")),
-        }
+    def load(self) -> BatchChoices:
+        """The stored choices; a missing or malformed value falls back to its default."""
+        out = BatchChoices()
+        for f in fields(BatchChoices):
+            value, default = self.store.value(f"batch/{f.name}"), getattr(out, f.name)
+            if value is None:
+                continue
+            try:
+                if isinstance(default, bool):
+                    parsed: object = str(value).lower() in ("true", "1")
+                else:
+                    parsed = type(default)(value)
+            except (TypeError, ValueError):
+                continue
+            setattr(out, f.name, parsed)
+        out.quality = min(max(out.quality, 1), 100)
+        out.workers = max(out.workers, 1)
+        out.template = out.template or DEFAULT_TEMPLATE
+        if out.on_exists not in {e.value for e in OnExists}:
+            out.on_exists = OnExists.RENAME.value
+        return out
 
-    def save(self, values: dict[str, object]) -> None:
-        """Store ``values`` (keys as in :meth:`load`)."""
-        for key, value in values.items():
+    def save(self, choices: BatchChoices) -> None:
+        """Store ``choices``."""
+        for key, value in asdict(choices).items():
             self.store.setValue(f"batch/{key}", value)
 
 
@@ -236,23 +269,28 @@ class BatchExportDialog(QDialog):
             signal.connect(self._schedule_preview)
 
     def _load_settings(self) -> None:
-        s = self.settings.load()
-        self.dest_edit.setText(str(s["destination"]))
-        self.template_edit.setText(str(s["template"]))
-        self.quality_spin.setValue(int(s["quality"]))  # type: ignore[call-overload]
-        self.policy_combo.setCurrentIndex(self.policy_combo.findData(s["on_exists"]))
-        self.workers_spin.setValue(min(int(s["workers"]), self.workers_spin.maximum()))  # type: ignore[call-overload]
-        self.verify_check.setChecked(bool(s["verify"]))
-        self.recursive_check.setChecked(bool(s["recursive"]))
-        self.ext_edit.setText(str(s["extensions"]))
+        c = self.settings.load()
+        self.dest_edit.setText(c.destination)
+        self.template_edit.setText(c.template)
+        self.quality_spin.setValue(c.quality)
+        self.policy_combo.setCurrentIndex(self.policy_combo.findData(c.on_exists))
+        self.workers_spin.setValue(min(c.workers, self.workers_spin.maximum()))
+        self.verify_check.setChecked(c.verify)
+        self.recursive_check.setChecked(c.recursive)
+        self.ext_edit.setText(c.extensions)
 
-    def _save_settings(self) -> None:
-        self.settings.save({
-            "destination": self.dest_edit.text().strip(), "template": self.template_edit.text(),
-            "quality": self.quality_spin.value(), "on_exists": self.policy_combo.currentData(),
-            "workers": self.workers_spin.value(), "verify": self.verify_check.isChecked(),
-            "recursive": self.recursive_check.isChecked(), "extensions": self.ext_edit.text(),
-        })  # fmt: skip
+    def choices(self) -> BatchChoices:
+        """The dialog's current choices."""
+        return BatchChoices(
+            destination=self.dest_edit.text().strip(),
+            template=self.template_edit.text(),
+            quality=self.quality_spin.value(),
+            on_exists=str(self.policy_combo.currentData()),
+            workers=self.workers_spin.value(),
+            verify=self.verify_check.isChecked(),
+            recursive=self.recursive_check.isChecked(),
+            extensions=self.ext_edit.text(),
+        )
 
     # --- sources -------------------------------------------------------------------
 
@@ -369,7 +407,7 @@ class BatchExportDialog(QDialog):
         if not sources:
             self.current_label.setText("There are no raw files in the sources.")
             return
-        self._save_settings()
+        self.settings.save(self.choices())
         options = BatchOptions(
             **{**options.__dict__, "workers": min(options.workers, len(sources))}
         )

@@ -66,6 +66,15 @@ def test_preview_follows_the_template(
     qtbot.waitUntil(lambda: dialog.count_label.text() == "0 files")
 
 
+def test_malformed_settings_fall_back_to_defaults(settings: BatchSettings) -> None:
+    settings.store.setValue("batch/quality", "loud")
+    settings.store.setValue("batch/on_exists", "explode")
+    settings.store.setValue("batch/workers", "0")
+    settings.store.setValue("batch/verify", "true")
+    c = settings.load()
+    assert (c.quality, c.on_exists, c.workers, c.verify) == (90, "rename", 1, True)
+
+
 def test_dropped_folder_becomes_a_source(
     qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -106,8 +115,8 @@ def test_export_report_and_settings(
     assert len(list(csv.DictReader(report.open()))) == 3
     assert {p.name: p.read_bytes() for p in sources.iterdir()} == before
     saved = settings.load()
-    assert saved["quality"] == 66 and saved["verify"] is True
-    assert saved["destination"] == str(dest) and saved["on_exists"] == "rename"
+    assert saved.quality == 66 and saved.verify is True
+    assert saved.destination == str(dest) and saved.on_exists == "rename"
     again = BatchExportDialog(None, settings=settings)
     qtbot.addWidget(again)
     assert again.quality_spin.value() == 66 and again.dest_edit.text() == str(dest)
