@@ -84,26 +84,45 @@ class Prediction:
     qtables: np.ndarray | None
 
 
+def _area_weights(n_in: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per output pixel: the first input index it covers and the coverage weights (band)."""
+    edges = np.linspace(0.0, n_in, size + 1)
+    first = np.floor(edges[:-1]).astype(np.intp)
+    last = np.minimum(np.ceil(edges[1:]).astype(np.intp), n_in)
+    span = int((last - first).max())
+    px = first[:, None] + np.arange(span)[None, :]
+    cover = np.clip(np.minimum(edges[1:, None], px + 1) - np.maximum(edges[:-1, None], px), 0.0, None)
+    cover[px >= n_in] = 0.0
+    return first, (cover / cover.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def make_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
     """Area-average an HxWx3 image to ``size`` x ``size`` (float32, channels last).
 
     Each output pixel is the exact mean of the input pixels its footprint covers
     (fractional coverage weighted), so the thumbnail is independent of resolution.
+    Rows are reduced band by band (each input row touches at most two output rows),
+    so the cost is a couple of passes over the image.
     """
-    h, w = image.shape[:2]
-
-    def weights(n_in: int) -> np.ndarray:
-        edges = np.linspace(0.0, n_in, size + 1)
-        lo, hi = edges[:-1, None], edges[1:, None]
-        px = np.arange(n_in)[None, :]
-        cover = np.clip(np.minimum(hi, px + 1) - np.maximum(lo, px), 0.0, None)
-        return (cover / cover.sum(axis=1, keepdims=True)).astype(np.float32)
-
-    wr, wc = weights(h), weights(w)
-    out = np.empty((size, size, image.shape[2]), np.float32)
-    for c in range(image.shape[2]):
-        out[..., c] = wr @ image[..., c].astype(np.float32, copy=False) @ wc.T
-    return out
+    h, w, c = image.shape
+    r_first, r_weights = _area_weights(h, size)
+    c_first, c_weights = _area_weights(w, size)
+    flat = image.reshape(h, w * c)
+    rows = np.empty((size, w * c), np.float32)
+    span = r_weights.shape[1]
+    for i in range(size):
+        a = r_first[i]
+        k = min(span, h - a)
+        rows[i] = r_weights[i, :k] @ flat[a : a + k]
+    rows3 = rows.reshape(size, w, c)
+    # Columns: a dense (size x w) weight matrix is small enough here.
+    dense = np.zeros((size, w), np.float32)
+    span = c_weights.shape[1]
+    for j in range(size):
+        a = c_first[j]
+        k = min(span, w - a)
+        dense[j, a : a + k] = c_weights[j, :k]
+    return np.einsum("twc,sw->tsc", rows3, dense, optimize=True).astype(np.float32)
 
 
 def _meta(props: dict[str, str], key: str, path: Path) -> str:
