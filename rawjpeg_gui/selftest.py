@@ -12,6 +12,7 @@ wheel (``rawjpeg_gui/resources``) and in a PyInstaller bundle (``sys._MEIPASS``)
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -228,22 +229,54 @@ def _checks(gui: bool) -> list[tuple[str, Callable[[], str]]]:
     return checks
 
 
+class _Report:
+    """Where the report goes: a stream, plus ``$RAWJPEG_SELFTEST_LOG`` when set.
+
+    A windowed Windows build has no ``sys.stdout``; the log file is how a build script
+    reads the report there.
+    """
+
+    def __init__(self, out: TextIO | None) -> None:
+        self.streams: list[TextIO] = [s for s in (out or sys.stdout,) if s is not None]
+        self._log: TextIO | None = None
+        log_path = os.environ.get("RAWJPEG_SELFTEST_LOG")
+        if log_path:
+            self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+            self.streams.append(self._log)
+
+    def line(self, text: str) -> None:
+        for stream in self.streams:
+            print(text, file=stream)
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+        if self._log is not None:
+            self._log.close()
+
+
 def run_self_test(gui: bool = True, out: TextIO | None = None, verbose: bool = False) -> int:
     """Run every check, print one line per check, return 0 if all passed else 1.
 
     Args:
         gui: also check the Qt libraries and the icon (the desktop app's self-test).
-        out: where to print (default ``sys.stdout``).
+        out: where to print (default ``sys.stdout``; also ``$RAWJPEG_SELFTEST_LOG`` if set).
         verbose: print the traceback of a failed check.
     """
+    report = _Report(out)
+    try:
+        return _run(gui, report, verbose)
+    finally:
+        report.close()
+
+
+def _run(gui: bool, report: _Report, verbose: bool) -> int:
     from . import __version__
 
-    out = out or sys.stdout
     where = "frozen bundle" if is_frozen() else "source/installed package"
-    print(
+    report.line(
         f"rawjpeg {__version__} self-test ({where}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()})",
-        file=out,
+        f"{platform.system()} {platform.machine()})"
     )
     failed = 0
     for name, check in _checks(gui):
@@ -251,13 +284,12 @@ def run_self_test(gui: bool = True, out: TextIO | None = None, verbose: bool = F
             detail = check()
         except Exception as exc:  # a self-test reports every failure, whatever its type
             failed += 1
-            print(f"  FAIL  {name}: {type(exc).__name__}: {exc}", file=out)
+            report.line(f"  FAIL  {name}: {type(exc).__name__}: {exc}")
             if verbose:
-                traceback.print_exc(file=out)
+                report.line(traceback.format_exc().rstrip())
         else:
-            print(f"  ok    {name}: {detail}", file=out)
-    print("self-test passed" if not failed else f"self-test FAILED ({failed} checks)", file=out)
-    out.flush()
+            report.line(f"  ok    {name}: {detail}")
+    report.line("self-test passed" if not failed else f"self-test FAILED ({failed} checks)")
     return 0 if not failed else 1
 
 

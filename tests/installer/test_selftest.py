@@ -87,3 +87,11 @@ def test_app_flag_runs_it_offscreen_in_a_fresh_process(tmp_path) -> None:  # typ
 def test_module_entry_point(argv, capsys) -> None:  # type: ignore[no-untyped-def]
     assert selftest.main(argv) == 0
     assert "self-test passed" in capsys.readouterr().out
+
+
+def test_report_goes_to_the_log_file_without_stdout(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "self-test.log"
+    monkeypatch.setenv("RAWJPEG_SELFTEST_LOG", str(log))
+    monkeypatch.setattr(sys, "stdout", None)  # as in a windowed Windows build
+    assert selftest.run_self_test(gui=False) == 0
+    assert log.read_text(encoding="utf-8").splitlines()[-1] == "self-test passed"
