@@ -10,8 +10,8 @@ The flow of one batch (:func:`run_batch`):
 3. Planned :class:`BatchJob` values go to a ``ProcessPoolExecutor`` ("spawn" context,
    safe beside Qt), submitted lazily so that never more than N images are in memory.
    Each worker process loads its own model, encodes, writes its output atomically
-   itself, optionally decodes it again to measure PSNR, and
-   returns a small :class:`FileResult`; one bad file never stops the batch.
+   itself, optionally decodes it again to measure PSNR, and returns a small
+   :class:`FileResult`; one bad file never stops the batch.
 4. Every finished file is a :class:`FileDone` event; :class:`BatchFinished` ends it.
 
 Cancelling (:class:`CancelToken`) stops submitting, tells the workers through a shared
@@ -85,7 +85,6 @@ class BatchJob:
         destination: the planned output path.
         quality: JPEG quality 1-100.
         on_exists: policy when the destination exists by the time it is written.
-        inputs: every source of the batch: none of them is ever written over.
     """
 
     index: int
@@ -93,7 +92,6 @@ class BatchJob:
     destination: Path
     quality: int
     on_exists: OnExists = OnExists.RENAME
-    inputs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,7 +308,13 @@ def collect_sources(
             seen.add(key)
             out.append(p)
 
+    visited: set[str] = set()
+
     def scan(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in visited:  # a symlink loop, or a folder given twice
+            return
+        visited.add(real)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name.lower())
         except OSError:
@@ -415,7 +419,6 @@ def run_batch(
     clock = _Clock([file_size(p) for p in paths])
     results: list[FileResult] = []
     runner = _Runner(options, cancel)
-    inputs = tuple(paths)
     yield BatchStarted(len(paths), runner.workers, dest)
     try:
         for index, source in enumerate(paths, 1):
@@ -432,9 +435,7 @@ def run_batch(
                 result = FileResult.not_written(index, source, plan.status, plan.reason)
                 yield from _finished([result], clock, results)
                 continue
-            job = BatchJob(
-                index, source, plan.destination, options.quality, options.on_exists, inputs
-            )
+            job = BatchJob(index, source, plan.destination, options.quality, options.on_exists)
             yield FileStarted(index, source, clock.progress())
             runner.submit(job)
         while runner.pending():
@@ -670,7 +671,7 @@ def _write_output(job: BatchJob, data: bytes, is_cancelled: Callable[[], bool]) 
         if is_cancelled():
             raise _Cancelled
         if job.on_exists is OnExists.OVERWRITE:
-            check_not_input(dest, job.inputs)
+            check_not_input(dest, [job.source])  # the planner kept off every other source
             os.replace(part, dest)
             return dest
         for n in range(1000):

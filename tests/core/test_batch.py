@@ -141,6 +141,7 @@ def test_collect_sources_files_folders_recursion_and_filter(tmp_path: Path) -> N
     for name in ("b.NEF", "a.cr2", "c.txt", ".hidden.nef", "sub/d.nef"):
         (tmp_path / name).write_bytes(b"x")
     explicit = tmp_path / "c.txt"
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)  # recursion must not follow it forever
     assert [p.name for p in collect_sources([tmp_path])] == ["a.cr2", "b.NEF"]
     assert [p.name for p in collect_sources([tmp_path], recursive=True)] == [
         "a.cr2", "b.NEF", "d.nef"
