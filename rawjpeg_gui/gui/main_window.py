@@ -114,7 +114,11 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.hide()
+        self.skipped_label = QLabel()
+        self.skipped_label.setStyleSheet("color: #ef6c00;")
+        self.skipped_label.hide()
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.skipped_label)
         self.statusBar().addPermanentWidget(self.progress)
 
         self.acts = WindowActions(self)
@@ -231,9 +235,11 @@ class MainWindow(QMainWindow):
     def _on_scan_returned(self, paths: list[Path], result: tuple[list[Path], list[Path]]) -> None:
         found, rejected = result
         self.show_progress(f"Found {len(found)} file(s).", 100)
+        self.skipped_label.setVisible(bool(rejected))
         if rejected:
             names = ", ".join(p.name for p in rejected[:5]) + (" …" if len(rejected) > 5 else "")
-            self.show_message(f"Not a camera raw or adapter-JPEG, skipped: {names}")
+            self.skipped_label.setText(f"Skipped {len(rejected)} unsupported: {names}")
+            self.skipped_label.setToolTip("\n".join(str(p) for p in rejected[:200]))
         folders = [Path(p) for p in paths if Path(p).is_dir()]
         if folders:
             self.settings.add_recent_folder(folders[0])
