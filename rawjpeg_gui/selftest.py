@@ -3,7 +3,8 @@
 The check a release pipeline runs against the frozen build (and a user can run after
 installing): the bundled resources are present, the libraries import, the bundled
 model loads, the icon renders through Qt's SVG plugin, and the bundled sample raw
-survives an encode/decode round trip at quality 75 with a sane PSNR. One line per
+survives an encode/decode round trip at quality 75 with a sane PSNR, also in a batch
+worker process (a frozen app must be able to re-run itself for those). One line per
 check; :func:`run_self_test` returns the process exit status (0 passed, 1 failed).
 
 Paths are package-relative, so the same code works in the source tree, in an installed
@@ -213,6 +214,29 @@ def check_round_trip() -> str:
     return detail
 
 
+def check_batch_worker() -> str:
+    """A batch export in a worker process ("spawn": a frozen app must re-enter itself)."""
+    import tempfile
+
+    from .core import batch
+
+    with tempfile.TemporaryDirectory(prefix="rawjpeg-selftest-") as tmp:
+        options = batch.BatchOptions(
+            destination=Path(tmp), quality=SELF_TEST_QUALITY, workers=1, verify=True
+        )
+        finished = None
+        for event in batch.run_batch([sample_raw_path()], options):
+            if isinstance(event, batch.BatchFinished):
+                finished = event
+        if finished is None or finished.count(batch.FileStatus.WRITTEN) != 1:
+            reasons = "; ".join(r.reason for r in (finished.results if finished else ()))
+            raise RuntimeError(f"the worker process wrote nothing ({reasons or 'no result'})")
+        result = finished.results[0]
+        if result.psnr is None or not result.psnr >= MIN_PSNR_DB:
+            raise RuntimeError(f"the worker's output has PSNR {result.psnr} dB")
+        return f"1 file written and verified by a worker process ({finished.summary()})"
+
+
 def _checks(gui: bool) -> list[tuple[str, Callable[[], str]]]:
     checks: list[tuple[str, Callable[[], str]]] = [
         ("resources", check_resources),
@@ -225,7 +249,7 @@ def _checks(gui: bool) -> list[tuple[str, Callable[[], str]]]:
             ("app modules", check_app_modules),
             ("window", check_window),
         ]
-    checks.append(("round trip", check_round_trip))
+    checks += [("round trip", check_round_trip), ("batch worker", check_batch_worker)]
     return checks
 
 

@@ -28,7 +28,7 @@ def test_core_self_test_passes_without_qt() -> None:
     lines = out.getvalue().splitlines()
     assert lines[-1] == "self-test passed"
     names = [line.split(":")[0].split()[-1] for line in lines[1:-1]]
-    assert names == ["resources", "libraries", "model", "trip"]
+    assert names == ["resources", "libraries", "model", "trip", "worker"]
     assert all(line.startswith("  ok") for line in lines[1:-1])
 
 
@@ -36,7 +36,7 @@ def test_full_self_test_passes(qapp) -> None:  # type: ignore[no-untyped-def]
     out = io.StringIO()
     assert selftest.run_self_test(out=out) == 0, out.getvalue()
     text = out.getvalue()
-    for check in ("icon", "app modules", "window", "round trip"):
+    for check in ("icon", "app modules", "window", "round trip", "batch worker"):
         assert f"  ok    {check}:" in text
     psnr = float(text.split("PSNR ")[1].split(" dB")[0])
     assert psnr >= selftest.MIN_PSNR_DB
@@ -47,7 +47,8 @@ def test_low_psnr_fails(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     out = io.StringIO()
     assert selftest.run_self_test(gui=False, out=out) == 1
     assert "FAIL  round trip" in out.getvalue()
-    assert "self-test FAILED (1 checks)" in out.getvalue()
+    assert "FAIL  batch worker" in out.getvalue()
+    assert "self-test FAILED (2 checks)" in out.getvalue()
 
 
 def test_missing_resources_fail(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
