@@ -31,9 +31,9 @@ IJG_CHROMA = (
 )  # fmt: skip
 
 #: Bit-estimate coefficients (per coefficient log2 magnitude, per non-zero, per block).
-RATE_LOG = 1.55
-RATE_NONZERO = 2.6
-RATE_BLOCK = 2.0
+RATE_LOG = 1.44
+RATE_NONZERO = 2.89
+RATE_BLOCK = 0.0
 
 _RGB2YCC = ((0.299, 0.587, 0.114), (-0.168735892, -0.331264108, 0.5), (0.5, -0.418687589, -0.081312411))
 _YCC2RGB = ((1.0, 0.0, 1.402), (1.0, -0.344136286, -0.714136286), (1.0, 1.772, 0.0))
@@ -50,9 +50,12 @@ def floor_ste(x: torch.Tensor) -> torch.Tensor:
 
 
 def ijg_scale(quality: torch.Tensor) -> torch.Tensor:
-    """libjpeg's quality scaling factor in percent (5000/q below 50, 200-2q above)."""
+    """libjpeg's quality scaling factor in percent (5000/q below 50, 200-2q above).
+
+    libjpeg divides integers, so below 50 the factor is ``floor(5000 / q)``.
+    """
     q = quality.clamp(1.0, 100.0)
-    return torch.where(q < 50, 5000.0 / q, 200.0 - 2.0 * q)
+    return torch.where(q < 50, torch.floor(5000.0 / q), 200.0 - 2.0 * q)
 
 
 def scaled_tables(base: torch.Tensor, quality: torch.Tensor, ste: bool = True) -> torch.Tensor:
@@ -170,7 +173,7 @@ def jpeg_pillow(img, tables=None, quality: int = 75, subsampling: str = "4:4:4")
     arr = np.clip(np.round(np.asarray(img, np.float64) * 255.0), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     sub = {"4:4:4": 0, "4:2:0": 2}[subsampling]
-    kw: dict = {"subsampling": sub}
+    kw: dict = {"subsampling": sub, "optimize": True}
     if tables is not None:
         t = np.clip(np.round(np.asarray(tables)), 1, 255).astype(int)
         kw["qtables"] = [list(t[0]), list(t[1])]

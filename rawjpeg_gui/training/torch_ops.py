@@ -82,15 +82,54 @@ def upsample_gamma(gamma_map: torch.Tensor, height: int, width: int) -> torch.Te
     )
 
 
+def crop_gamma(
+    gamma_map: torch.Tensor, offset: torch.Tensor, size: torch.Tensor, height: int, width: int
+) -> torch.Tensor:
+    """The window of the full-image upsampled gamma map that covers a patch.
+
+    Equals ``upsample_gamma(gamma_map, H, W)[..., y:y+height, x:x+width]`` without
+    building the full-size map.
+
+    Args:
+        gamma_map: (N, h, w) maps.
+        offset: (N, 2) patch top-left (y, x) in the full image.
+        size: (N, 2) full image (H, W).
+        height: patch height.
+        width: patch width.
+
+    Returns:
+        (N, 1, height, width) exponents.
+    """
+    gh, gw = gamma_map.shape[-2:]
+    dev, dt = gamma_map.device, gamma_map.dtype
+    ys = torch.arange(height, device=dev, dtype=dt)[None] + offset[:, :1].to(dt)
+    xs = torch.arange(width, device=dev, dtype=dt)[None] + offset[:, 1:].to(dt)
+    # Pixel centre (i + 0.5) / H in [0, 1] -> normalised [-1, 1] (align_corners=False).
+    gy = (ys + 0.5) / size[:, :1].to(dt) * 2.0 - 1.0
+    gx = (xs + 0.5) / size[:, 1:].to(dt) * 2.0 - 1.0
+    grid = torch.stack(
+        [gx[:, None, :].expand(-1, height, -1), gy[:, :, None].expand(-1, -1, width)], dim=-1
+    )
+    del gh, gw
+    return F.grid_sample(
+        gamma_map[:, None], grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
+
+
+def power_field(img: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``sign(x) * |x| ** g`` for a broadcastable exponent field ``g``."""
+    a = img.abs().clamp_min(1e-12)
+    out = torch.exp(g * torch.log(a))
+    out = torch.where(img.abs() > 0, out, torch.zeros_like(out))
+    return torch.sign(img) * out
+
+
 def apply_gamma(img: torch.Tensor, gamma_map: torch.Tensor, inverse: bool = False) -> torch.Tensor:
     """``sign(x) * |x| ** g`` with the upsampled gamma map (reciprocal when ``inverse``)."""
     g = upsample_gamma(gamma_map, img.shape[2], img.shape[3])
     if inverse:
         g = 1.0 / g
-    a = img.abs().clamp_min(1e-12)
-    out = torch.exp(g * torch.log(a))
-    out = torch.where(img.abs() > 0, out, torch.zeros_like(out))
-    return torch.sign(img) * out
+    return power_field(img, g)
 
 
 def forward(

@@ -66,3 +66,14 @@ def test_gradients_flow() -> None:
     back.sum().backward()
     assert lut.grad is not None and torch.isfinite(lut.grad).all()
     assert gm.grad is not None and torch.isfinite(gm.grad).all() and gm.grad.abs().sum() > 0
+
+
+def test_crop_gamma_matches_full_upsampling() -> None:
+    gm = torch.rand(2, 7, 5) + 0.5
+    full = torch_ops.upsample_gamma(gm, 100, 84)
+    off = torch.tensor([[16.0, 8.0], [40.0, 52.0]])
+    size = torch.tensor([[100.0, 84.0], [100.0, 84.0]])
+    crop = torch_ops.crop_gamma(gm, off, size, 32, 24)
+    for i in range(2):
+        y, x = int(off[i, 0]), int(off[i, 1])
+        assert torch.allclose(crop[i], full[i, :, y : y + 32, x : x + 24], atol=1e-5)

@@ -1,0 +1,217 @@
+"""Training data: a cache of linear-raw patches with their whole-image thumbnails.
+
+At run time the model sees the thumbnail of the *whole* image and its parameters
+apply to every pixel, so each cached patch keeps the thumbnail of the image it
+was cut from, the image size and the patch offset: the loss then crops the
+upsampled gamma map exactly as the full image would be treated.
+
+Sources: real camera raws read by :func:`rawjpeg_gui.core.rawio.read_raw`, and
+synthetic raws made by *unprocessing* ordinary photographs (Brooks et al. 2019:
+inverse sRGB curve, inverse colour matrix, inverse white balance, random
+exposure, shot and read noise).
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rawjpeg_gui.core.model import make_thumbnail
+
+#: Typical camera-RGB -> sRGB matrix (rows sum to 1); its inverse makes camera RGB.
+_CAM2SRGB = np.array(
+    [[1.75, -0.62, -0.13], [-0.22, 1.55, -0.33], [0.02, -0.55, 1.53]], dtype=np.float64
+)
+
+
+@dataclass
+class PatchCache:
+    """Patches and their image-level context.
+
+    Attributes:
+        patches: uint16 (P, 3, S, S) linear values times 65535.
+        thumbs: float32 (I, 3, T, T) whole-image thumbnails.
+        image_of: int32 (P,) index of each patch's image in ``thumbs``.
+        offsets: int32 (P, 2) patch top-left (y, x) in its image.
+        sizes: int32 (I, 2) image (H, W).
+        names: (I,) image names.
+    """
+
+    patches: np.ndarray
+    thumbs: np.ndarray
+    image_of: np.ndarray
+    offsets: np.ndarray
+    sizes: np.ndarray
+    names: np.ndarray
+
+    def save(self, path: str | Path) -> None:
+        """Write the cache as an uncompressed ``.npz``."""
+        np.savez(path, **self.__dict__)
+
+    @classmethod
+    def load(cls, path: str | Path) -> PatchCache:
+        """Read a cache written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            return cls(**{k: z[k] for k in cls.__dataclass_fields__})
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """Inverse sRGB transfer curve."""
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def unprocess(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Turn an sRGB HxWx3 photo in [0, 1] into a plausible linear camera raw (demosaiced).
+
+    Random colour matrix, white balance, exposure and noise, following Brooks et al.
+    """
+    lin = srgb_to_linear(np.clip(photo.astype(np.float64), 0.0, 1.0))
+    m = _CAM2SRGB + rng.normal(0.0, 0.08, (3, 3))
+    m /= m.sum(axis=1, keepdims=True)
+    cam = lin @ np.linalg.inv(m).T
+    wb = np.array([1.0 / rng.uniform(1.4, 2.6), 1.0, 1.0 / rng.uniform(1.2, 2.4)])
+    cam = cam * wb * np.exp(rng.uniform(np.log(0.03), np.log(0.9)))
+    shot = np.exp(rng.uniform(np.log(1e-4), np.log(1.2e-2)))
+    read = np.exp(np.log(shot) * 2.18 + 1.2 + rng.normal(0.0, 0.26))
+    noisy = cam + rng.normal(0.0, 1.0, cam.shape) * np.sqrt(np.clip(cam, 0, None) * shot + read)
+    bits = rng.choice([10, 12, 14])
+    levels = float(2**bits - 1)
+    return (np.round(np.clip(noisy, 0.0, 1.0) * levels) / levels).astype(np.float32)
+
+
+def photo_paths() -> list[tuple[str, object]]:
+    """Offline photographs for unprocessing: (name, loader) pairs that exist here."""
+    out: list[tuple[str, object]] = []
+    try:
+        import skimage.data as sd
+
+        for n in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry"):
+            out.append((f"skimage_{n}", getattr(sd, n)))
+    except ImportError:
+        pass
+    pats = (
+        "/tmp/sporco/*.png",
+        "/usr/share/libjxl-testdata/external/wesaturate/500px/*_srgb8.png",
+    )
+    for pat in pats:
+        for f in sorted(glob.glob(pat)):
+            if "barbara" not in f:
+                out.append((Path(f).stem, f))
+    return out
+
+
+def _load_photo(src: object) -> np.ndarray:
+    if callable(src):
+        a = np.asarray(src())
+    else:
+        from PIL import Image
+
+        a = np.asarray(Image.open(str(src)).convert("RGB"))
+    return a[..., :3].astype(np.float32) / 255.0
+
+
+def _cut(
+    img: np.ndarray, n: int, size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    h, w = img.shape[:2]
+    ys = rng.integers(0, h - size + 1, n)
+    xs = rng.integers(0, w - size + 1, n)
+    # JPEG-grid-aligned offsets, so a patch's 8x8 blocks are the full image's blocks.
+    ys, xs = ys - ys % 8, xs - xs % 8
+    p = np.stack([img[y : y + size, x : x + size] for y, x in zip(ys, xs, strict=True)])
+    p16 = np.round(np.clip(p, 0.0, 1.0) * 65535.0).astype(np.uint16).transpose(0, 3, 1, 2)
+    return p16, np.stack([ys, xs], axis=1).astype(np.int32)
+
+
+def build_cache(
+    raw_files: list[str],
+    patch: int = 128,
+    thumb: int = 64,
+    per_raw: int = 300,
+    per_photo: int = 60,
+    photo_variants: int = 3,
+    seed: int = 0,
+    max_photos: int | None = None,
+) -> PatchCache:
+    """Cut patches from real raws and unprocessed photos (several random variants each)."""
+    from rawjpeg_gui.core.rawio import read_raw
+
+    rng = np.random.default_rng(seed)
+    images: list[tuple[str, np.ndarray, int]] = []
+    for f in raw_files:
+        images.append((Path(f).name, read_raw(f).data, per_raw))
+    photos = photo_paths()[:max_photos] if max_photos is not None else photo_paths()
+    for name, src in photos:
+        base = _load_photo(src)
+        for v in range(photo_variants):
+            images.append((f"{name}#{v}", unprocess(base, rng), per_photo))
+    patches, thumbs, image_of, offsets, sizes, names = [], [], [], [], [], []
+    for i, (name, img, n) in enumerate(images):
+        if min(img.shape[:2]) < patch:
+            continue
+        thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))
+        p, off = _cut(img, n, patch, rng)
+        patches.append(p)
+        offsets.append(off)
+        image_of.append(np.full(len(p), len(thumbs) - 1, np.int32))
+        sizes.append(img.shape[:2])
+        names.append(name)
+        del i
+    return PatchCache(
+        np.concatenate(patches),
+        np.stack(thumbs).astype(np.float32),
+        np.concatenate(image_of),
+        np.concatenate(offsets),
+        np.asarray(sizes, np.int32),
+        np.asarray(names),
+    )
+
+
+def sample_batch(
+    cache: PatchCache,
+    batch: int,
+    rng: np.random.Generator,
+    augment: bool = True,
+    crop: int = 0,
+) -> dict[str, np.ndarray]:
+    """Draw a random batch with exposure, white-balance and flip augmentation.
+
+    ``crop`` (a multiple of 8, 0 for none) cuts a random block-aligned window from each patch.
+
+    Returns:
+        ``raw`` (N, 3, S, S) float32, ``thumb`` (N, 3, T, T), ``offset`` (N, 2),
+        ``size`` (N, 2) and ``quality`` (N,) drawn uniformly in [10, 100].
+    """
+    idx = rng.integers(0, len(cache.patches), batch)
+    raw = cache.patches[idx].astype(np.float32) / 65535.0
+    img = cache.image_of[idx]
+    thumb = cache.thumbs[img].copy()
+    off = cache.offsets[idx].copy()
+    size = cache.sizes[img].copy()
+    if crop and crop < raw.shape[-1]:
+        n8 = (raw.shape[-1] - crop) // 8 + 1
+        dy, dx = rng.integers(0, n8, batch) * 8, rng.integers(0, n8, batch) * 8
+        raw = np.stack([r[:, y : y + crop, x : x + crop] for r, y, x in zip(raw, dy, dx, strict=True)])
+        off = off + np.stack([dy, dx], axis=1).astype(off.dtype)
+    s = raw.shape[-1]
+    if augment:
+        gain = np.exp(rng.uniform(np.log(0.25), np.log(2.0), (batch, 1, 1, 1)))
+        gain = gain * np.exp(rng.normal(0.0, 0.12, (batch, 3, 1, 1)))
+        raw = np.clip(raw * gain, 0.0, 1.0).astype(np.float32)
+        thumb = np.clip(thumb * gain, 0.0, 1.0).astype(np.float32)
+        for axis, dim in ((3, 1), (2, 0)):
+            flip = rng.random(batch) < 0.5
+            raw[flip] = np.flip(raw[flip], axis=axis)
+            thumb[flip] = np.flip(thumb[flip], axis=axis)
+            off[flip, dim] = size[flip, dim] - off[flip, dim] - s
+    quality = rng.uniform(10.0, 100.0, batch).astype(np.float32)
+    return {
+        "raw": np.ascontiguousarray(raw),
+        "thumb": np.ascontiguousarray(thumb),
+        "offset": off.astype(np.float32),
+        "size": size.astype(np.float32),
+        "quality": quality,
+    }
