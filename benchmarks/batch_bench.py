@@ -10,7 +10,8 @@ count runs ``--rounds`` times, interleaved, and the fastest run is kept (the usu
 defence against a noisy machine). Prints a table: raws per minute, megapixels per
 second, the speed-up over the first row, CPU seconds per raw and the cores the batch
 really got (CPU time / wall time), with the machine's load average before and after.
-On a busy machine "cores used" shows how much of it the batch was given.
+On a busy machine "cores used" shows how much of it the batch was given, and the
+projected speed-up replays the one-worker run's per-file times on free cores.
 """
 
 from __future__ import annotations
@@ -71,6 +72,21 @@ def run_once(sources: list[Path], workers: int, quality: int) -> tuple[float, fl
     return seconds, cpu, finished
 
 
+def project(seconds: float, finished: BatchFinished, workers: int) -> float:
+    """Speed-up ``workers`` processes would give if each had a core of its own.
+
+    Takes the per-file worker times of a one-worker run, schedules them in the same
+    order onto ``workers`` processes (each file to the first free one, as the batch
+    does) and keeps the run's serial part (process start, planning) as it was.
+    """
+    times = [r.seconds for r in sorted(finished.results, key=lambda r: r.index)]
+    serial = seconds - sum(times)
+    free = [0.0] * workers
+    for t in times:
+        free[free.index(min(free))] += t
+    return seconds / (serial + max(free))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -105,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{base / seconds:>8.2f}x {cpu / len(sources):>10.2f} {cpu / seconds:>11.2f}"
               + (f"  ({failed} failed)" if failed else ""))  # fmt: skip
     print(f"megapixels per pass: {mp:.1f}")
+    seconds1, _, finished1 = best[args.workers[0]]
+    if args.workers[0] == 1:
+        for n in args.workers[1:]:
+            print(f"projected speed-up with {n} workers on {n} free cores: "
+                  f"{project(seconds1, finished1, n):.2f}x")  # fmt: skip
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f}")
     return 0
