@@ -111,9 +111,12 @@ def render_preview(
     """A small uint8 sRGB rendering of linear camera RGB (box-filtered, sensor orientation)."""
     h, w = data.shape[:2]
     step = max(1, -(-max(h, w) // size))
-    ph, pw = max(1, h // step), max(1, w // step)
-    small = data[: ph * step, : pw * step].astype(np.float64)
-    small = small.reshape(ph, step, pw, step, 3).mean(axis=(1, 3))
+    sy, sx = min(step, h), min(step, w)
+    ph, pw = h // sy, w // sx
+    small = np.empty((ph, pw, 3), np.float64)
+    for i in range(ph):  # one band of rows at a time: no full-size temporary
+        band = data[i * sy : (i + 1) * sy, : pw * sx].astype(np.float64)
+        small[i] = band.reshape(sy, pw, sx, 3).mean(axis=(0, 2))
     wb = 1.0 / neutral
     rgb = np.clip((small * (wb / wb.min())) @ camera_to_srgb(matrix).T, 0.0, 1.0)
     srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
@@ -268,8 +271,11 @@ def _check_image(raw: RawImage) -> np.ndarray:
 
 def to_dng_samples(data: np.ndarray) -> np.ndarray:
     """Linear [0, 1] float -> uint16 DNG samples ``round(linear * 65535)`` (NaN -> 0)."""
-    clean = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-    return np.round(np.clip(clean, 0.0, 1.0) * np.float32(WHITE_LEVEL)).astype(np.uint16)
+    out = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    np.clip(out, 0.0, 1.0, out=out)
+    out *= np.float32(WHITE_LEVEL)
+    np.rint(out, out=out)
+    return out.astype(np.uint16)
 
 
 def write_dng(
