@@ -5,7 +5,8 @@
 #   installer/smoke_test.sh [path/to/rawjpeg-gui]     (default dist/rawjpeg-gui/rawjpeg-gui)
 #
 # Stage 1: --self-test (resources, libraries, model, icon, every app module, the main window
-# built offscreen, an encode/decode round trip of the bundled sample).
+# built offscreen, an encode/decode round trip of the bundled sample, a batch worker);
+# then --desktop-integration writes a menu entry (into the scratch HOME) for this executable.
 # Stage 2: the app itself opens the sample offscreen and saves a screenshot
 # (SMOKE_SKIP_WINDOW=1 skips it; SMOKE_SCREENSHOT=path keeps the picture).
 #
@@ -49,6 +50,14 @@ if grep -E -q "ImportError|ModuleNotFoundError|Traceback \(most recent|FileNotFo
   fail "error in the self-test output"
 fi
 grep -q "self-test passed" "$LOG" || fail "the self-test did not report success"
+
+# The frozen app's post-install step writes a menu entry that starts this very executable.
+(cd "$SCRATCH" && env -i PATH=/usr/bin:/bin HOME="$SCRATCH/home" LANG=C.UTF-8 \
+  "$APP" --desktop-integration install --no-refresh) >"$LOG" 2>&1 || { cat "$LOG"; fail "--desktop-integration install failed"; }
+ENTRY="$SCRATCH/home/.local/share/applications/rawjpeg-gui.desktop"
+grep -q -F -x -e "Exec=$APP %F" -e "Exec=\"$APP\" %F" "$ENTRY" 2>/dev/null || { cat "$LOG"; fail "the menu entry does not start $APP"; }
+[ -f "$SCRATCH/home/.local/share/icons/hicolor/scalable/apps/rawjpeg.svg" ] || fail "no icon installed"
+echo "smoke_test: --desktop-integration wrote a menu entry for $APP"
 
 # Stage 2: the real app, offscreen, opens the bundled sample, codes it, draws every plot
 # and saves a screenshot of the window (skip with SMOKE_SKIP_WINDOW=1).

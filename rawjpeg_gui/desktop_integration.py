@@ -48,6 +48,9 @@ def config_home() -> Path:
 
 def find_executable() -> str | None:
     """Absolute path of the program the menu entry should start, or ``None``."""
+    appimage = os.environ.get("APPIMAGE")  # set by the AppImage runtime: the image file
+    if appimage and Path(appimage).is_file():
+        return str(Path(appimage).resolve())
     if is_frozen():
         return str(Path(sys.executable).resolve())
     found = shutil.which(APP_COMMAND)

@@ -134,3 +134,10 @@ def test_module_runs_as_a_program(tmp_home) -> None:  # type: ignore[no-untyped-
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_home / ".local/share/applications/rawjpeg-gui.desktop").is_file()
+
+
+def test_an_appimage_entry_starts_the_image_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    image = tmp_path / "rawjpeg-0.1.0-x86_64.AppImage"
+    image.write_bytes(b"")
+    monkeypatch.setenv("APPIMAGE", str(image))
+    assert di.find_executable() == str(image.resolve())
