@@ -67,6 +67,21 @@ _NEUTRAL_DENOMINATOR = 1_000_000
 _SHORT, _LONG, _RATIONAL, _SRATIONAL, _ASCII, _BYTE, _UNDEFINED = 3, 4, 5, 10, 2, 1, 7
 
 
+def _floats(value: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``value`` as a finite float array of ``shape``, or ``None`` (metadata may be damaged)."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.shape == shape and np.all(np.isfinite(arr)) else None
+
+
+def _positive(value: Any) -> float | None:
+    """A finite positive number, or ``None``."""
+    v = _floats(value, ())
+    return float(v) if v is not None and v > 0 else None
+
+
 def color_matrix(meta: RawMeta) -> np.ndarray:
     """The DNG ColorMatrix1 (XYZ D65 -> camera RGB) for ``meta``.
 
@@ -74,20 +89,18 @@ def color_matrix(meta: RawMeta) -> np.ndarray:
     (LibRaw has no matrix for some cameras), falls back to :data:`FALLBACK_XYZ_TO_CAMERA`,
     which declares the camera RGB to be linear sRGB, the same assumption LibRaw makes.
     """
-    if meta.xyz_to_camera is not None:
-        m = np.asarray(meta.xyz_to_camera, dtype=np.float64)
-        if m.shape == (3, 3) and np.all(np.isfinite(m)) and abs(np.linalg.det(m)) > 1e-9:
-            return m
+    m = _floats(meta.xyz_to_camera, (3, 3))
+    if m is not None and abs(np.linalg.det(m)) > 1e-9:
+        return m
     return FALLBACK_XYZ_TO_CAMERA.copy()
 
 
 def camera_neutral(meta: RawMeta, matrix: np.ndarray) -> np.ndarray:
     """AsShotNeutral: ``1 / as_shot_wb``, else the camera's response to D65 (G = 1)."""
-    if meta.as_shot_wb is not None:
-        wb = np.asarray(meta.as_shot_wb, dtype=np.float64)
-        if wb.shape == (3,) and np.all(np.isfinite(wb)) and np.all(wb > 0):
-            neutral = 1.0 / wb
-            return neutral / neutral[1]
+    wb = _floats(meta.as_shot_wb, (3,))
+    if wb is not None and np.all(wb > 0):
+        neutral = 1.0 / wb
+        return neutral / neutral[1]
     neutral = matrix @ D65_XYZ
     if np.all(np.isfinite(neutral)) and np.all(neutral > 0):
         return neutral / neutral[1]
@@ -99,10 +112,15 @@ def camera_to_srgb(matrix: np.ndarray) -> np.ndarray:
 
     Each row of ``matrix @ SRGB_TO_XYZ`` is scaled so that sRGB white gives camera
     RGB (1, 1, 1), then inverted; white-balanced camera white maps to sRGB white.
+    A matrix that cannot be inverted this way gives the identity.
     """
     cam_rgb = matrix @ SRGB_TO_XYZ
-    cam_rgb = cam_rgb / cam_rgb.sum(axis=1, keepdims=True)
-    return np.linalg.inv(cam_rgb)
+    sums = cam_rgb.sum(axis=1, keepdims=True)
+    try:
+        out = np.linalg.inv(cam_rgb / sums) if np.all(np.abs(sums) > 1e-9) else None
+    except np.linalg.LinAlgError:
+        out = None
+    return out if out is not None and np.all(np.isfinite(out)) else np.eye(3)
 
 
 def render_preview(
@@ -117,6 +135,7 @@ def render_preview(
     for i in range(ph):  # one band of rows at a time: no full-size temporary
         band = data[i * sy : (i + 1) * sy, : pw * sx].astype(np.float64)
         small[i] = band.reshape(sy, pw, sx, 3).mean(axis=(0, 2))
+    small = np.nan_to_num(small, nan=0.0, posinf=1.0, neginf=0.0)
     wb = 1.0 / neutral
     rgb = np.clip((small * (wb / wb.min())) @ camera_to_srgb(matrix).T, 0.0, 1.0)
     srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
@@ -129,9 +148,14 @@ def _rational(value: float, signed: bool, denominator: int = 0) -> tuple[int, in
         frac = Fraction(round(float(value) * denominator), denominator)
     else:
         frac = Fraction(float(value)).limit_denominator(1_000_000)
+    return _fit(frac, signed)
+
+
+def _fit(frac: Fraction, signed: bool) -> tuple[int, int]:
+    """(numerator, denominator) within the (S)RATIONAL range, precision dropped if needed."""
     num, den = frac.numerator, frac.denominator
-    while abs(num) >= 2**31 or den >= 2**31:  # keep in (S)RATIONAL range
-        num, den = num // 2, max(1, den // 2)
+    while abs(num) >= 2**31 or den >= 2**31:
+        num, den = (num + 1) // 2 if num > 0 else num // 2, max(1, den // 2)
     if not signed and num < 0:
         raise ValueError("negative value for an unsigned rational")
     return num, den
@@ -146,7 +170,7 @@ def _exif_rational(value: float) -> tuple[int, int]:
         )
     else:
         frac = Fraction(float(value)).limit_denominator(1000)
-    return frac.numerator, frac.denominator
+    return _fit(frac, signed=False)
 
 
 def _rationals(
@@ -205,17 +229,19 @@ def _exif_entries(meta: RawMeta) -> list[tuple[int, int, int, bytes]]:
         return len(raw), raw
 
     entries: list[tuple[int, int, int, bytes]] = []
-    if meta.exposure_time:
-        entries.append((33434, _RATIONAL, 1, rational(meta.exposure_time)))
-    if meta.f_number:
-        entries.append((33437, _RATIONAL, 1, rational(meta.f_number)))
-    if meta.iso:
-        entries.append((34855, _SHORT, 1, struct.pack("<H", min(65535, round(meta.iso)))))
+    exposure, f_number, iso = (_positive(v) for v in (meta.exposure_time, meta.f_number, meta.iso))
+    focal = _positive(meta.focal_length)
+    if exposure:
+        entries.append((33434, _RATIONAL, 1, rational(exposure)))
+    if f_number:
+        entries.append((33437, _RATIONAL, 1, rational(f_number)))
+    if iso:
+        entries.append((34855, _SHORT, 1, struct.pack("<H", max(1, min(65535, round(iso))))))
     entries.append((36864, _UNDEFINED, 4, b"0230"))  # ExifVersion 2.3
     if meta.datetime:
         entries.append((36867, _ASCII, *ascii_(meta.datetime[:19])))
-    if meta.focal_length:
-        entries.append((37386, _RATIONAL, 1, rational(meta.focal_length)))
+    if focal:
+        entries.append((37386, _RATIONAL, 1, rational(focal)))
     if meta.lens:
         entries.append((42036, _ASCII, *ascii_(meta.lens)))
     return entries

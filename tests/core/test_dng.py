@@ -221,6 +221,26 @@ def test_empty_and_non_ascii_metadata_still_give_a_valid_dng(tmp_path: Path) -> 
     assert _linear_back(out).shape == (32, 32, 3)  # LibRaw opens nothing under 22 pixels
 
 
+def test_damaged_metadata_falls_back_instead_of_failing(tmp_path: Path) -> None:
+    meta = _meta(
+        exposure_time=-1.0,
+        f_number=float("nan"),
+        iso=[1, 2],
+        focal_length=1e15,
+        xyz_to_camera=[[1.0, 2.0], [3.0]],
+        as_shot_wb=[0.0, 1.0, 1.0],
+    )
+    out = write_dng(tmp_path / "a.dng", RawImage(_image(32, 32), meta))
+    with tifffile.TiffFile(out) as tif:
+        ifd0 = tif.pages[0]
+        exif = ifd0.tags["ExifTag"].value
+        cm = _ratios(ifd0.tags["ColorMatrix1"].value).reshape(3, 3)
+    assert {"ExposureTime", "FNumber", "ISOSpeedRatings"}.isdisjoint(exif)
+    assert exif["FocalLength"][0] < 2**31
+    np.testing.assert_allclose(cm, FALLBACK_XYZ_TO_CAMERA, atol=1e-4)
+    assert _linear_back(out).shape == (32, 32, 3)
+
+
 def test_refuses_bad_images_and_unsafe_destinations(tmp_path: Path) -> None:
     raw = RawImage(_image(8, 8), _meta())
     with pytest.raises(OutputError, match="three-channel"):
