@@ -36,12 +36,14 @@ def sources(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> BatchSettings:
+def batch_settings(tmp_path: Path) -> BatchSettings:
     return BatchSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
-def _dialog(qtbot, sources: list[Path], settings: BatchSettings, dest: Path) -> BatchExportDialog:  # type: ignore[no-untyped-def]
-    dialog = BatchExportDialog(None, sources=sources, settings=settings)
+def _dialog(
+    qtbot, sources: list[Path], batch_settings: BatchSettings, dest: Path
+) -> BatchExportDialog:  # type: ignore[no-untyped-def]
+    dialog = BatchExportDialog(None, sources=sources, settings=batch_settings)
     qtbot.addWidget(dialog)
     dialog.dest_edit.setText(str(dest))
     dialog.workers_spin.setValue(1)
@@ -50,9 +52,9 @@ def _dialog(qtbot, sources: list[Path], settings: BatchSettings, dest: Path) -> 
 
 
 def test_preview_follows_the_template(
-    qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    dialog = _dialog(qtbot, [sources], settings, tmp_path / "out")
+    dialog = _dialog(qtbot, [sources], batch_settings, tmp_path / "out")
     dialog.template_edit.setText("{index}_{stem}_q{quality}")
     dialog.quality_spin.setValue(70)
     qtbot.waitUntil(lambda: "001_broken_q70.jpg" in dialog.preview_label.text())
@@ -66,19 +68,19 @@ def test_preview_follows_the_template(
     qtbot.waitUntil(lambda: dialog.count_label.text() == "0 files")
 
 
-def test_malformed_settings_fall_back_to_defaults(settings: BatchSettings) -> None:
-    settings.store.setValue("batch/quality", "loud")
-    settings.store.setValue("batch/on_exists", "explode")
-    settings.store.setValue("batch/workers", "0")
-    settings.store.setValue("batch/verify", "true")
-    c = settings.load()
+def test_malformed_settings_fall_back_to_defaults(batch_settings: BatchSettings) -> None:
+    batch_settings.store.setValue("batch/quality", "loud")
+    batch_settings.store.setValue("batch/on_exists", "explode")
+    batch_settings.store.setValue("batch/workers", "0")
+    batch_settings.store.setValue("batch/verify", "true")
+    c = batch_settings.load()
     assert (c.quality, c.on_exists, c.workers, c.verify) == (90, "rename", 1, True)
 
 
 def test_dropped_folder_becomes_a_source(
-    qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    dialog = _dialog(qtbot, [], settings, tmp_path / "out")
+    dialog = _dialog(qtbot, [], batch_settings, tmp_path / "out")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(sources))])
     event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
@@ -89,11 +91,11 @@ def test_dropped_folder_becomes_a_source(
 
 
 def test_export_report_and_settings(
-    qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     before = {p.name: p.read_bytes() for p in sources.iterdir()}
     dest = tmp_path / "out"
-    dialog = _dialog(qtbot, [sources], settings, dest)
+    dialog = _dialog(qtbot, [sources], batch_settings, dest)
     dialog.quality_spin.setValue(66)
     dialog.verify_check.setChecked(True)
     dialog.start()
@@ -114,23 +116,23 @@ def test_export_report_and_settings(
     dialog.save_report(report)
     assert len(list(csv.DictReader(report.open()))) == 3
     assert {p.name: p.read_bytes() for p in sources.iterdir()} == before
-    saved = settings.load()
+    saved = batch_settings.load()
     assert saved.quality == 66 and saved.verify is True
     assert saved.destination == str(dest) and saved.on_exists == "rename"
-    again = BatchExportDialog(None, settings=settings)
+    again = BatchExportDialog(None, settings=batch_settings)
     qtbot.addWidget(again)
     assert again.quality_spin.value() == 66 and again.dest_edit.text() == str(dest)
 
 
 def test_cancel_stops_within_one_file(
-    qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     many = tmp_path / "many"
     many.mkdir()
     for i in range(8):
         shutil.copy(sources / GOOD[i % 2], many / f"shot{i}.kdc")
     dest = tmp_path / "out"
-    dialog = _dialog(qtbot, [many], settings, dest)
+    dialog = _dialog(qtbot, [many], batch_settings, dest)
     dialog.add_sources([many])  # duplicates are ignored
     assert dialog.source_list.count() == 1
     dialog.start()
@@ -148,9 +150,9 @@ def test_cancel_stops_within_one_file(
 
 
 def test_closing_while_running_cancels_first(
-    qtbot, sources: Path, settings: BatchSettings, tmp_path: Path
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    dialog = _dialog(qtbot, [sources], settings, tmp_path / "out")
+    dialog = _dialog(qtbot, [sources], batch_settings, tmp_path / "out")
     dialog.start()
     dialog.reject()
     assert dialog.isVisible() and dialog.worker.cancelled
