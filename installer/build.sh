@@ -20,6 +20,14 @@ for arg in "$@"; do
   esac
 done
 
+if [ "$(uname -s)" = Linux ]; then
+  for tool in ldd objdump objcopy; do
+    command -v "$tool" >/dev/null || {
+      echo "build.sh: PyInstaller needs $tool: apt-get install binutils (ldd: libc-bin)" >&2
+      exit 1
+    }
+  done
+fi
 if ! "$PYTHON" -c "import PyInstaller" 2>/dev/null; then
   echo "build.sh: installing PyInstaller from PyPI"
   "$PYTHON" -m pip install --quiet "pyinstaller>=6.10,<7"
