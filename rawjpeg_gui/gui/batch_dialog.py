@@ -49,7 +49,7 @@ from rawjpeg_gui.core.batch import (
     write_report,
 )  # fmt: skip
 from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE, NameFields, preview_names
-from rawjpeg_gui.core.rawio import RAW_EXTENSIONS
+from rawjpeg_gui.core.rawio import LINEAR_EXTENSIONS, RAW_EXTENSIONS
 from rawjpeg_gui.workers.batch_worker import BatchWorker
 from rawjpeg_gui.workers.pool import TaskPool
 
@@ -168,7 +168,9 @@ class BatchExportDialog(QDialog):
         self._preview_timer.timeout.connect(self._update_preview)
         self._build()
         self._load_settings()
-        self.add_sources(sources or [])
+        # The window's selection may list adapter-JPEGs beside the raws: offer the raws.
+        readable = RAW_EXTENSIONS | LINEAR_EXTENSIONS
+        self.add_sources([p for p in sources or [] if p.is_dir() or p.suffix.lower() in readable])
 
     # --- building ------------------------------------------------------------------
 

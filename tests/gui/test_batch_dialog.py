@@ -80,7 +80,10 @@ def test_malformed_settings_fall_back_to_defaults(batch_settings: BatchSettings)
 def test_dropped_folder_becomes_a_source(
     qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    dialog = _dialog(qtbot, [], batch_settings, tmp_path / "out")
+    exported = tmp_path / "old.jpg"
+    dialog = _dialog(qtbot, [exported, sources / GOOD[0]], batch_settings, tmp_path / "out")
+    assert dialog.source_list.count() == 1  # the selection's JPEGs are not offered
+    dialog.source_list.clear()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(sources))])
     event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
