@@ -107,10 +107,20 @@ def test_encode_then_decode_to_dng(path: Path, tmp_path: Path) -> None:
     rec = decode_file(jpg).raw
     db = _check_dng(out, rec.data, path, list(rec.meta.as_shot_wb or [1, 1, 1]))
     print(f"{path.name}: DNG from adapter-JPEG q95 render PSNR {db:.1f} dB")
-    with rawpy.imread(str(out)) as raw:  # the camera metadata survived the JPEG
-        assert raw.other.iso_speed == pytest.approx(rec.meta.iso or 0, abs=1)
+    original = read_raw(path).meta  # the camera metadata survived the JPEG into the DNG
+    with rawpy.imread(str(out)) as raw:
+        assert raw.other.iso_speed == pytest.approx(original.iso or 0, abs=1)
         wb = np.asarray(raw.camera_whitebalance[:3])
-        np.testing.assert_allclose(wb / wb[1], rec.meta.as_shot_wb or [1, 1, 1], rtol=1e-4)
+        np.testing.assert_allclose(wb / wb[1], original.as_shot_wb or [1, 1, 1], rtol=1e-4)
+        if original.xyz_to_camera is not None:
+            np.testing.assert_allclose(raw.rgb_xyz_matrix[:3], original.xyz_to_camera, atol=1e-4)
+    with tifffile.TiffFile(out) as tif:
+        ifd0 = tif.pages[0]
+        assert ifd0.tags["UniqueCameraModel"].value == (original.camera or "rawjpeg reconstruction")
+        assert ifd0.tags["Orientation"].value == original.orientation
+        assert ifd0.tags["OriginalRawFileName"].value == path.name
+        exif = ifd0.tags["ExifTag"].value
+        assert exif.get("DateTimeOriginal", "") == original.datetime
 
 
 def test_decode_refuses_to_overwrite_a_dng_input(
