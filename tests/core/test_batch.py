@@ -286,7 +286,10 @@ def test_two_processes_then_cancel_mid_batch(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     token = CancelToken()
     seen_workers = None
+    in_flight = most_in_flight = 0
     for event in run_batch(sources, BatchOptions(dest, quality=60, workers=2), token):
+        in_flight += isinstance(event, FileStarted) - isinstance(event, FileDone)
+        most_in_flight = max(most_in_flight, in_flight)
         if isinstance(event, FileDone) and event.result.status is FileStatus.WRITTEN:
             token.cancel()  # cancel as soon as the first good file is out
         elif isinstance(event, BatchFinished):
@@ -294,6 +297,7 @@ def test_two_processes_then_cancel_mid_batch(tmp_path: Path) -> None:
         elif not isinstance(event, FileDone | FileStarted):
             seen_workers = event.workers
     assert seen_workers == 2 and finished.cancelled
+    assert most_in_flight == 2  # submitted lazily: never more images in memory than workers
     assert 2 <= len(finished.results) <= 4 and finished.not_started >= len(sources) - 4
     assert by_name(finished)["truncated.kdc"].status is FileStatus.FAILED
     statuses = {r.status for r in finished.results}
