@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -458,8 +459,9 @@ class _Runner:
     """Runs jobs in worker processes (or inline when ``workers == 0``), N at a time.
 
     A worker that dies (a crash inside LibRaw, the out-of-memory killer) breaks the
-    whole pool; the runner then starts a new pool and gives each job that was in
-    flight one more try, so one poisonous file fails alone.
+    whole pool and every job in flight with it. Those jobs become suspects: each is
+    tried once more, alone on a new pool, so a second crash is its own and an
+    innocent file that was merely beside it is written after all.
     """
 
     def __init__(self, options: BatchOptions, cancel: CancelToken) -> None:
@@ -468,6 +470,7 @@ class _Runner:
         self._futures: dict[Future[FileResult], BatchJob] = {}
         self._inline: list[FileResult] = []
         self._retried: set[int] = set()
+        self._suspects: deque[BatchJob] = deque()
         self.workers = int(options.workers)
         self._pool: ProcessPoolExecutor | None = None
         if self.workers == 0:
@@ -491,11 +494,13 @@ class _Runner:
 
     def busy(self) -> bool:
         """True when N jobs are in flight (the next must wait)."""
-        return len(self._futures) >= max(1, self.workers) or bool(self._inline)
+        isolating = any(job.index in self._retried for job in self._futures.values())
+        full = len(self._futures) >= max(1, self.workers)
+        return full or isolating or bool(self._inline or self._suspects)
 
     def pending(self) -> bool:
         """True while results are outstanding."""
-        return bool(self._futures or self._inline)
+        return bool(self._futures or self._inline or self._suspects)
 
     def submit(self, job: BatchJob) -> None:
         """Start ``job`` (inline: run it now; its result comes from :meth:`collect`)."""
@@ -522,7 +527,7 @@ class _Runner:
         finished, _ = wait(self._futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         if self._cancel.cancelled:
             self._stop.set()
-        out, again = [], []
+        out = []
         for future in finished:
             job = self._futures.pop(future)
             try:
@@ -533,12 +538,17 @@ class _Runner:
                     out.append(FileResult.not_written(job.index, job.source, "failed", reason))
                 else:
                     self._retried.add(job.index)
-                    again.append(job)
+                    self._suspects.append(job)
             except Exception as exc:  # export_one reports its errors; this is a pool error
                 reason = f"{job.source.name} could not be handed to a worker ({exc!r})."
                 out.append(FileResult.not_written(job.index, job.source, "failed", reason))
-        for job in again:
-            self.submit(job)
+        while self._suspects and not self._futures:
+            job = self._suspects.popleft()
+            if self._cancel.cancelled:
+                reason = "Cancelled before it was written."
+                out.append(FileResult.not_written(job.index, job.source, "cancelled", reason))
+            else:
+                self.submit(job)  # alone: nothing else is submitted while it runs
         return out
 
     def close(self) -> None:

@@ -310,3 +310,30 @@ def test_two_processes_then_cancel_mid_batch(tmp_path: Path) -> None:
         assert codec.decode_bytes(r.destination.read_bytes()).quality == 60
     assert leftovers(tmp_path) == []
     assert digests(tmp_path / "src") == before
+
+
+def crash_on_poison(job):  # type: ignore[no-untyped-def]
+    """Runs in the worker process (pickled by reference): dies on files named poison*."""
+    from rawjpeg_gui.core import batch
+
+    if job.source.name.startswith("poison"):
+        os._exit(3)  # what a fault inside LibRaw looks like to the pool
+    return batch.export_one(job, batch._STATE)
+
+
+def test_a_crashing_worker_fails_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rawjpeg_gui.core import batch
+
+    files = make_mixed_folder(tmp_path / "src", good=GOOD[:2])
+    poison = tmp_path / "src" / "poison.kdc"
+    shutil.copy(files[GOOD[0]], poison)
+    monkeypatch.setattr(batch, "run_in_worker", crash_on_poison)
+    sources = [files[GOOD[0]], poison, files[GOOD[1]]]
+    _, finished = run_all(sources, BatchOptions(tmp_path / "out", workers=2))
+    results = by_name(finished)
+    assert results["poison.kdc"].status is FileStatus.FAILED
+    assert "worker stopped unexpectedly" in results["poison.kdc"].reason
+    assert results[GOOD[0]].status is results[GOOD[1]].status is FileStatus.WRITTEN
+    assert leftovers(tmp_path) == []
