@@ -24,7 +24,7 @@ from ..core.batch import (
     run_batch,
     write_report,
 )
-from ..core.naming import DEFAULT_TEMPLATE, template_fields
+from ..core.naming import DEFAULT_TEMPLATE, check_template
 from .common import add_model_arg, human_bytes, quality_arg
 
 
@@ -74,10 +74,9 @@ def _workers_arg(text: str) -> int:
 
 def _template_arg(text: str) -> str:
     try:
-        template_fields(text)
+        return check_template(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
 
 
 def run(args: argparse.Namespace) -> int:

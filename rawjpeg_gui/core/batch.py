@@ -40,12 +40,12 @@ from .naming import (
     DEFAULT_TEMPLATE,
     DestinationPlanner,
     OnExists,
+    check_template,
     needs_metadata,
     numbered,
     preview_names,  # noqa: F401  (re-exported: part of the batch API)
     read_name_fields,
     render_name,
-    template_fields,
 )
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if isinstance(self.quality, bool) or not 1 <= int(self.quality) <= 100:
             raise ValueError(f"The JPEG quality must be from 1 to 100, not {self.quality}.")
-        template_fields(self.template)
+        check_template(self.template)
         object.__setattr__(self, "on_exists", OnExists(self.on_exists))
         if int(self.workers) < 0:
             raise ValueError(f"The number of workers must be 0 or more, not {self.workers}.")

@@ -84,6 +84,16 @@ def template_fields(template: str) -> set[str]:
     return used
 
 
+def check_template(template: str) -> str:
+    """Return ``template`` if it can name files; else raise ValueError saying why.
+
+    Besides the fields, this fills the template once with sample values, which also
+    catches format specs that do not fit their field (``{stem:d}``).
+    """
+    render_name(template, NameFields("IMG_0001", "Camera", "2000-01-01", 90, 1, 1))
+    return template
+
+
 def needs_metadata(template: str) -> bool:
     """True when filling ``template`` needs the camera or the capture date."""
     return bool(template_fields(template) & {"camera", "date"})

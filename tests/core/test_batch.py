@@ -33,6 +33,7 @@ from rawjpeg_gui.core.naming import (
     DestinationPlanner,
     NameFields,
     OnExists,
+    check_template,
     preview_names,
     render_name,
     sanitize_filename,
@@ -113,9 +114,14 @@ def test_template_fields_padding_and_sanitising() -> None:
     assert sanitize_filename("CON.jpg") == "CON_.jpg"
     assert sanitize_filename("") == "untitled"
     assert len(sanitize_filename("é" * 300).encode()) <= 200
-    for bad in ("{nope}", "{stem", "{stem!r}", "  "):
+    for bad in ("{nope}", "{stem", "{stem!r}", "  ", "{stem.upper}", "{index[0]}"):
         with pytest.raises(ValueError):
             render_name(bad, fields)
+    for bad in ("{stem:d}", "{index:{stem}}"):
+        with pytest.raises(ValueError):
+            check_template(bad)
+        with pytest.raises(ValueError):
+            BatchOptions(Path("out"), template=bad)
 
 
 def test_planner_policies_and_sources_never_overwritten(tmp_path: Path) -> None:
