@@ -48,7 +48,7 @@ from rawjpeg_gui.core.batch import (
     default_workers,
     write_report,
 )  # fmt: skip
-from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE, NameFields, preview_names
+from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE, NameFields, check_template, preview_names
 from rawjpeg_gui.core.rawio import LINEAR_EXTENSIONS, RAW_EXTENSIONS
 from rawjpeg_gui.workers.batch_worker import BatchWorker
 from rawjpeg_gui.workers.pool import TaskPool
@@ -365,6 +365,7 @@ class BatchExportDialog(QDialog):
         sources = self.collected_sources()
         self.count_label.setText(f"{len(sources)} file{'s' * (len(sources) != 1)}")
         try:
+            check_template(self.template_edit.text())
             names = preview_names(
                 sources, self.template_edit.text(), self.quality_spin.value(),
                 PREVIEW_COUNT, self._fields_cache,
