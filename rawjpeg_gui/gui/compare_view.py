@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -48,6 +49,8 @@ class CompareView(QWidget):
         self._preview_width = 1
         self._syncing = False
         self._original_caption = "Original raw"
+        # The arrays behind the (uncopied) QImages shown, kept alive while shown.
+        self._buffers: dict[str, np.ndarray] = {}
         self.left, self.right = ImageView(self), ImageView(self)
         self._original, self._split_recon, self._error = ImageItem(), ImageItem(), ImageItem()
         self._recon = ImageItem()
@@ -106,7 +109,7 @@ class CompareView(QWidget):
         new_size = size != self.size
         self.size = size
         self._preview_width = pixels.shape[1]
-        self._original.set_image(to_qimage(pixels), size)
+        self._original.set_image(self._qimage("original", pixels), size)
         self._original_caption = caption
         if self.mode == "side":
             self.left_caption.setText(caption)
@@ -119,15 +122,21 @@ class CompareView(QWidget):
 
     def set_reconstruction(self, pixels: np.ndarray | None, caption: str) -> None:
         """Show the reconstruction (``None`` clears it)."""
-        image = to_qimage(pixels if pixels is not None else np.zeros((1, 1, 3), np.uint8))
-        self._recon.set_image(image, self.size)
-        self._split_recon.set_image(image, self.size)
+        image = self._qimage("reconstruction", pixels)
+        levels: list = []
+        self._recon.set_image(image, self.size, levels)
+        self._split_recon.set_image(image, self.size, levels)
         self.right_caption.setText(caption)
 
     def set_error(self, pixels: np.ndarray | None) -> None:
         """Show the heat-coloured error map in difference mode."""
-        image = to_qimage(pixels if pixels is not None else np.zeros((1, 1, 3), np.uint8))
-        self._error.set_image(image, self.size)
+        self._error.set_image(self._qimage("error", pixels), self.size)
+
+    def _qimage(self, name: str, pixels: np.ndarray | None) -> QImage:
+        pixels = pixels if pixels is not None else np.zeros((1, 1, 4), np.uint8)
+        pixels = np.ascontiguousarray(pixels)
+        self._buffers[name] = pixels
+        return to_qimage(pixels, copy=pixels.ndim != 3 or pixels.shape[2] != 4)
 
     # -- modes and zoom ---------------------------------------------------------------------
 
@@ -204,10 +213,11 @@ class CompareView(QWidget):
     def set_full_original(self, pixels: np.ndarray) -> None:
         """Swap in the full-resolution original."""
         self._preview_width = pixels.shape[1]
-        self._original.set_image(to_qimage(pixels), self.size)
+        self._original.set_image(self._qimage("original", pixels), self.size)
 
     def set_reconstruction_pixels(self, pixels: np.ndarray) -> None:
         """Swap the reconstruction's pixels, keeping the caption."""
-        image = to_qimage(pixels)
-        self._recon.set_image(image, self.size)
-        self._split_recon.set_image(image, self.size)
+        image = self._qimage("reconstruction", pixels)
+        levels: list = []
+        self._recon.set_image(image, self.size, levels)
+        self._split_recon.set_image(image, self.size, levels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
@@ -24,11 +24,21 @@ class ImageItem(QGraphicsItem):
         self.image = QImage()
         self.size = (1, 1)
         self.clip_left: float | None = None
+        self._levels: list[QImage] = []
 
-    def set_image(self, image: QImage, size: tuple[int, int]) -> None:
-        """Show ``image`` stretched over a ``size`` (full resolution) rectangle."""
+    def set_image(
+        self, image: QImage, size: tuple[int, int], levels: list[QImage] | None = None
+    ) -> None:
+        """Show ``image`` stretched over a ``size`` (full resolution) rectangle.
+
+        Items showing the same image may share one ``levels`` list (the pyramid).
+        """
         self.prepareGeometryChange()
         self.image, self.size = image, (max(1, size[0]), max(1, size[1]))
+        if levels is None or not levels or levels[0] is not image:
+            levels = [image] if levels is None else levels
+            levels[:] = [image]
+        self._levels = levels
         self.update()
 
     def set_clip_left(self, x: float | None) -> None:
@@ -40,20 +50,44 @@ class ImageItem(QGraphicsItem):
         """The full-resolution rectangle."""
         return QRectF(0, 0, self.size[0], self.size[1])
 
+    def _level_for(self, device_scale: float) -> QImage:
+        """The smallest pyramid level still at least as sharp as the screen needs.
+
+        Smooth-scaling a large image down on every repaint is slow; halving it once
+        per level and drawing from the nearest level keeps repaints cheap.
+        """
+        level = self._levels[0]
+        i = 0
+        while device_scale * 2 <= 1.0 and min(level.width(), level.height()) > 64:
+            i += 1
+            if i >= len(self._levels):
+                self._levels.append(
+                    level.scaled(
+                        max(1, level.width() // 2),
+                        max(1, level.height() // 2),
+                        Qt.AspectRatioMode.IgnoreAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+            level = self._levels[i]
+            device_scale *= 2
+        return level
+
     def paint(self, painter: QPainter, option, widget=None) -> None:  # type: ignore[no-untyped-def]
         """Draw the (clipped) image, smooth when shrunk, sharp pixels when enlarged."""
         if self.image.isNull():
             return
         target = self.boundingRect()
-        sx = self.image.width() / target.width()
-
+        # Screen pixels per pixel of the stored image.
+        device_scale = painter.worldTransform().m11() * target.width() / self.image.width()
+        image = self._level_for(device_scale)
+        sx = image.width() / target.width()
+        sy = image.height() / target.height()
         if self.clip_left is not None:
-            left = min(max(self.clip_left, 0.0), target.width())
-            target.setLeft(left)
-        source = QRectF(target.left() * sx, 0, target.width() * sx, self.image.height())
-        scale = painter.worldTransform().m11() / max(sx, 1e-9)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
-        painter.drawImage(target, self.image, source)
+            target.setLeft(min(max(self.clip_left, 0.0), target.width()))
+        source = QRectF(target.left() * sx, 0, target.width() * sx, target.height() * sy)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, device_scale < 1.0)
+        painter.drawImage(target, image, source)
         if self.clip_left is not None:
             pen = QPen(QColor(255, 255, 255, 200))
             pen.setCosmetic(True)

@@ -7,14 +7,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 
-def to_qimage(array: np.ndarray) -> QImage:
-    """A QImage owning a copy of a uint8 H x W x 3 (or H x W) array."""
+def to_qimage(array: np.ndarray, copy: bool = True) -> QImage:
+    """A QImage of a uint8 array (a copy, or with ``copy=False`` a view that the caller
+    must keep the array alive for).
+
+    H x W x 4 arrays are in the workers' ``screen_pixels`` layout (Qt's fast native
+    ``Format_RGB32``); H x W x 3 is packed RGB; H x W is grey.
+    """
     a = np.ascontiguousarray(array)
     if a.dtype != np.uint8:
         raise ValueError("to_qimage needs uint8 pixels")
     h, w = a.shape[:2]
     if a.ndim == 2:
         return QImage(a.data, w, h, a.strides[0], QImage.Format.Format_Grayscale8).copy()
+    if a.shape[2] == 4:
+        image = QImage(a.data, w, h, a.strides[0], QImage.Format.Format_RGB32)
+        return image.copy() if copy else image
     return QImage(a.data, w, h, a.strides[0], QImage.Format.Format_RGB888).copy()
 
 

@@ -153,7 +153,7 @@ class PlotsPanel(QWidget):
             curve.setData(x, channel)
         if coded.error is not None:
             err = np.asarray(coded.error, np.float32)
-            vmax = float(np.percentile(err, 99.5)) or 1e-4
+            vmax = coded.error_vmax
             self.error_image.setImage(err, autoLevels=False)
             self.error_bar.setLevels((0.0, vmax))
             self._title(

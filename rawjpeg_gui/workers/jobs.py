@@ -7,6 +7,7 @@ progress sentence between steps; the worker checks its abort flag there.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from rawjpeg_gui.core.rawio import RawImage
 JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg"})
 #: Qualities of the rate-distortion curve.
 RD_QUALITIES = (10, 30, 50, 70, 90, 100)
+#: Largest side of the error map sent to the plot.
+ERROR_PLOT_SIDE = 512
 #: The rate-distortion curve is computed on a proxy at most this many pixels a side.
 RD_PROXY_SIDE = 1024
 
@@ -38,10 +41,11 @@ class CodedImage:
         params: the operators stored in it.
         model_name: adapter model that made it.
         reconstruction: the linear raw decoded from ``jpeg``.
-        display: upright uint8 preview of the reconstruction.
+        display: upright preview of the reconstruction (:func:`screen_pixels` layout).
         psnr, ssim: against the original raw (``None`` without one).
-        error: float32 preview-sized mean absolute error map (upright), or ``None``.
-        error_display: heat-coloured ``error`` (uint8), or ``None``.
+        error: float32 mean absolute error map (upright, at most 512 px), or ``None``.
+        error_display: heat-coloured preview-sized error map (uint8), or ``None``.
+        error_vmax: the error map's 99.5th percentile (colour scale limit).
         seconds: time the job took.
     """
 
@@ -55,6 +59,7 @@ class CodedImage:
     ssim: float | None = None
     error: np.ndarray | None = None
     error_display: np.ndarray | None = None
+    error_vmax: float = 1e-4
     seconds: float = 0.0
 
     @property
@@ -79,7 +84,8 @@ class LoadedImage:
         meta: camera metadata.
         original: the camera raw (for an adapter-JPEG: the raw beside it), or ``None``.
         original_path: where ``original`` came from.
-        display: upright uint8 preview of the original (or of the stored JPEG's pixels).
+        display: upright preview of the original (or of the stored JPEG's pixels), in
+            :func:`screen_pixels` layout.
         base_gain: automatic display gain computed from the original.
         size: full upright (width, height) in pixels.
         stored: for an adapter-JPEG, the reconstruction of the file itself.
@@ -104,14 +110,29 @@ class RenderedViews:
     """Display pixels of both sides after an exposure change or for 1:1 viewing.
 
     Attributes:
-        original: upright uint8 of the original (or ``None`` to keep what is shown).
-        reconstruction: upright uint8 of the reconstruction, or ``None``.
+        original: upright pixels of the original (or ``None`` to keep what is shown).
+        reconstruction: upright pixels of the reconstruction, or ``None``.
         full: True when rendered at full resolution.
     """
 
     original: np.ndarray | None
     reconstruction: np.ndarray | None
     full: bool
+
+
+def screen_pixels(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> H x W x 4 in the memory order of a 32-bit 0xffRRGGBB pixel.
+
+    That is Qt's native ``Format_RGB32``, which it scales and paints several times
+    faster than packed RGB; the reordering is done here, off the GUI thread.
+    """
+    h, w = rgb.shape[:2]
+    out = np.empty((h, w, 4), np.uint8)
+    order = (2, 1, 0, 3) if sys.byteorder == "little" else (3, 0, 1, 2)
+    for src, dst in zip((0, 1, 2), order[:3], strict=True):
+        out[..., dst] = rgb[..., src]
+    out[..., order[3]] = 255
+    return out
 
 
 def is_supported(path: Path) -> bool:
@@ -170,13 +191,17 @@ def _coded_from(
         recon.params,
         recon.record.model_name,
         recon.raw,
-        display.render(recon.raw.data, meta, ev, base_gain=gain),
+        screen_pixels(display.render(recon.raw.data, meta, ev, base_gain=gain)),
     )
     if original is not None and original.data.shape == recon.raw.data.shape:
         coded.psnr = metrics.psnr(original.data, recon.raw.data)
         coded.ssim = metrics.ssim(original.data, recon.raw.data)
-        coded.error, coded.error_display = display.render_error(original.data, recon.raw.data, meta)
-        coded.error = display.orient(coded.error, meta.orientation)
+        error, heat = display.render_error(original.data, recon.raw.data, meta)
+        coded.error_display = screen_pixels(heat)
+        # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
+        small = display.downsample(error, ERROR_PLOT_SIDE)
+        coded.error = np.ascontiguousarray(display.orient(small, meta.orientation))
+        coded.error_vmax = float(np.percentile(small, 99.5)) or 1e-4
     coded.seconds = time.perf_counter() - started
     return coded
 
@@ -195,15 +220,15 @@ def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
         stored = _coded_from(data, recon, original, exposure_ev, gain, t0)
         meta = recon.raw.meta
         if original is not None:
-            shown = display.render(original.data, meta, exposure_ev, base_gain=gain)
+            shown = screen_pixels(display.render(original.data, meta, exposure_ev, base_gain=gain))
         else:
-            shown = np.ascontiguousarray(display.orient(recon.adapted, meta.orientation))
+            shown = screen_pixels(display.orient(recon.adapted, meta.orientation))
         w, h = display.oriented_size(recon.raw.width, recon.raw.height, meta.orientation)
         loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
     elif rawio.is_raw_path(p) or p.suffix.lower() in rawio.LINEAR_EXTENSIONS:
         raw = rawio.read_raw(p)
         gain = display.auto_gain(raw.data, raw.meta)
-        shown = display.render(raw.data, raw.meta, exposure_ev, base_gain=gain)
+        shown = screen_pixels(display.render(raw.data, raw.meta, exposure_ev, base_gain=gain))
         w, h = display.oriented_size(raw.width, raw.height, raw.meta.orientation)
         loaded = LoadedImage(p, "raw", raw.meta, raw, p, shown, gain, (w, h))
     else:
@@ -239,7 +264,7 @@ def render_views(
     """Re-render both sides (after an exposure change, or at full size for 1:1)."""
     side = None if full else display.PREVIEW_SIDE
     out = [
-        display.render(img.data, img.meta, exposure_ev, side, base_gain)
+        screen_pixels(display.render(img.data, img.meta, exposure_ev, side, base_gain))
         if img is not None
         else None
         for img in (original, reconstruction)

@@ -32,7 +32,8 @@ def test_load_and_code_a_real_raw(kdc: Path):
     assert coded.bpp == pytest.approx(
         8 * len(coded.jpeg) / (loaded.original.width * loaded.original.height)
     )
-    assert coded.error is not None and coded.error_display.shape[:2] == coded.error.shape
+    assert coded.error is not None and max(coded.error.shape) <= 512
+    assert coded.error_display.shape[:2] == coded.display.shape[:2]
     assert coded.display.shape == loaded.display.shape
 
 
