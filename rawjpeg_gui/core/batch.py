@@ -647,7 +647,11 @@ def export_one(job: BatchJob, state: WorkerState) -> FileResult:
             return result(FileStatus.SKIPPED, f"{job.destination.name} appeared meanwhile.")
         quality_db = None
         if state.verify:
-            quality_db = psnr(encoded.raw.data, decode_bytes(read_file_bytes(dest)).raw.data)
+            try:
+                quality_db = psnr(encoded.raw.data, decode_bytes(read_file_bytes(dest)).raw.data)
+            except RawJpegError as exc:  # the file stays, listed, so it can be looked at
+                reason = f"{dest.name} was written but does not decode: {exc}"
+                return result(FileStatus.FAILED, reason, destination=dest)
     except _Cancelled:
         return result(FileStatus.CANCELLED, "Cancelled before it was written.")
     except RawJpegError as exc:

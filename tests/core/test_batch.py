@@ -343,3 +343,20 @@ def test_a_crashing_worker_fails_only_its_file(
     assert "worker stopped unexpectedly" in results["poison.kdc"].reason
     assert results[GOOD[0]].status is results[GOOD[1]].status is FileStatus.WRITTEN
     assert leftovers(tmp_path) == []
+
+
+def test_verify_failure_is_reported_with_the_file_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rawjpeg_gui.core.errors import CorruptParameters
+
+    files = make_mixed_folder(tmp_path / "src", good=GOOD[:1])
+
+    def broken(data: bytes):  # type: ignore[no-untyped-def]
+        raise CorruptParameters("The parameter segment's checksum does not match.")
+
+    monkeypatch.setattr(codec, "decode_bytes", broken)
+    _, finished = run_all([files[GOOD[0]]], BatchOptions(tmp_path / "out", workers=0, verify=True))
+    r = finished.results[0]
+    assert r.status is FileStatus.FAILED and r.destination is not None and r.destination.is_file()
+    assert "was written but does not decode" in r.reason and "checksum" in r.reason
