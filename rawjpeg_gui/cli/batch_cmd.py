@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(finished: BatchFinished, report: Path | None) -> None:
-    written = [r for r in finished.results if r.destination is not None]
+    written = [r for r in finished.results if r.status.value == "written"]
     size_in = sum(r.input_bytes for r in written)
     size_out = sum(r.output_bytes for r in written)
     line = finished.summary()
