@@ -171,7 +171,9 @@ def check_window() -> str:
         finally:
             if previous is None:
                 os.environ.pop("QT_QPA_PLATFORM", None)
-    platform_name = app.platformName() if hasattr(app, "platformName") else "?"
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a QGuiApplication without widgets is running; cannot build windows")
+    platform_name = app.platformName()
 
     from .gui.main_window import MainWindow
     from .gui.resources import sample_raw

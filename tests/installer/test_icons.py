@@ -10,7 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_ico_and_icns_are_made(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ico_and_icns_are_made(qapp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # qapp first: make_icons would otherwise start a bare QGuiApplication, which later
+    # widget tests in this process cannot use.
     pytest.importorskip("PySide6.QtSvg")
     from PIL import Image
 
