@@ -91,19 +91,30 @@ class BrowserPanel(QWidget):
 
     def show_folder_in_tree(self, folder: Path) -> None:
         """Select ``folder`` in the tree without emitting :attr:`folder_selected`."""
-        self._pending_folder = folder
-        index = self.fs_model.index(str(folder))
-        if index.isValid():
-            self.tree.setCurrentIndex(index)
-            self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self._pending_folder = Path(folder)
+        self.fs_model.setRootPath(str(folder))  # loads the folder and its parents
+        self._reveal_pending()
 
-    def _on_fs_model_directory_loaded(self, _path: str) -> None:
-        # The file system model loads lazily: select the folder once its parents exist.
+    def _reveal_pending(self) -> None:
+        folder = self._pending_folder
+        if folder is None:
+            return
+        index = self.fs_model.index(str(folder))
+        if not index.isValid():
+            return
+        parent = index.parent()
+        while parent.isValid():
+            self.tree.expand(parent)
+            parent = parent.parent()
+        self.tree.setCurrentIndex(index)
+        self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _on_fs_model_directory_loaded(self, path: str) -> None:
+        # The file system model loads lazily: reveal the folder again as its parents load.
         if self._pending_folder is not None:
-            index = self.fs_model.index(str(self._pending_folder))
-            if index.isValid() and self.tree.currentIndex() != index:
-                self.tree.setCurrentIndex(index)
-                self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+            self._reveal_pending()
+            if Path(path) == self._pending_folder:
+                self._pending_folder = None
 
     def set_files(self, paths: list[Path]) -> None:
         """List ``paths`` in the grid and ask for their thumbnails."""

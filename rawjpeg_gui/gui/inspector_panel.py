@@ -124,10 +124,10 @@ class InspectorPanel(QScrollArea):
         f["camera"].setText(m.camera or "–")
         f["lens"].setText(m.lens or "–")
         f["datetime"].setText(m.datetime or "–")
-        aperture = f", f/{m.f_number:g}" if m.f_number else ""
+        aperture = f", f/{m.f_number:.2g}" if m.f_number else ""
         f["exposure"].setText(_exposure(m.exposure_time) + aperture)
         f["iso"].setText(f"{m.iso:g}" if m.iso else "–")
-        f["focal"].setText(f"{m.focal_length:g} mm" if m.focal_length else "–")
+        f["focal"].setText(f"{m.focal_length:.3g} mm" if m.focal_length else "–")
         f["cfa"].setText(m.cfa_pattern or "–")
         f["wb"].setText(", ".join(f"{v:.2f}" for v in m.as_shot_wb) if m.as_shot_wb else "–")
         f["orientation"].setText(str(m.orientation))
