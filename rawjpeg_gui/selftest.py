@@ -2,7 +2,8 @@
 
 The check a release pipeline runs against the frozen build (and a user can run after
 installing): the bundled resources are present, the libraries import, the bundled
-model loads, the icon renders through Qt's SVG plugin, and the bundled sample raw
+model loads, the icon renders through Qt's SVG plugin, every app module imports, the
+main window builds (offscreen, with scratch settings), and the bundled sample raw
 survives an encode/decode round trip at quality 75 with a sane PSNR, also in a batch
 worker process (a frozen app must be able to re-run itself for those). One line per
 check; :func:`run_self_test` returns the process exit status (0 passed, 1 failed).
