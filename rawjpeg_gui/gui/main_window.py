@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
-    QLabel,
     QMainWindow,
-    QMessageBox,
-    QProgressBar,
     QStackedWidget,
     QToolBar,
     QWidget,
 )
 
-import rawjpeg_gui
 from rawjpeg_gui.workers import jobs
 from rawjpeg_gui.workers.outputs import dng_available
 from rawjpeg_gui.workers.pool import TaskPool
 from rawjpeg_gui.workers.session import ImageSession, describe_error
 from rawjpeg_gui.workers.thumbnails import ThumbnailLoader
 
+from . import dialogs
 from .browser_panel import BrowserPanel
 from .compare_view import CompareView
 from .inspector_panel import InspectorPanel
@@ -36,10 +31,12 @@ from .plots_panel import PlotsPanel
 from .quality_panel import QualityPanel
 from .resources import sample_raw
 from .settings import AppSettings
+from .status_panel import StatusPanel
 from .welcome_panel import WelcomePanel
 from .window_actions import PANEL_SHORTCUTS, WindowActions
 
-log = logging.getLogger(__name__)
+#: One single-threaded pool per kind of work, so a slow one never queues behind another.
+POOL_NAMES = ("load", "code", "rd", "thumbnails", "save", "scan")
 
 
 class MainWindow(QMainWindow):
@@ -71,17 +68,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or AppSettings()
         pools = pools or {}
-        self.pools = {
-            name: pools.get(name) or TaskPool(name, threads, self)
-            for name, threads in (
-                ("load", 1),
-                ("code", 1),
-                ("rd", 1),
-                ("thumbnails", 1),
-                ("save", 1),
-                ("scan", 1),
-            )
-        }
+        self.pools = {name: pools.get(name) or TaskPool(name, 1, self) for name in POOL_NAMES}
         self.session = ImageSession(
             self.pools["load"], self.pools["code"], self.pools["rd"], parent=self
         )
@@ -110,16 +97,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("quality_toolbar")
         toolbar.addWidget(self.quality)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
-        self.status_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.hide()
-        self.skipped_label = QLabel()
-        self.skipped_label.setStyleSheet("color: #ef6c00;")
-        self.skipped_label.hide()
-        self.statusBar().addWidget(self.status_label, 1)
-        self.statusBar().addPermanentWidget(self.skipped_label)
-        self.statusBar().addPermanentWidget(self.progress)
+        self.status = StatusPanel(self.statusBar())
+        self.status_label, self.skipped_label = self.status.message, self.status.skipped
 
         self.acts = WindowActions(self)
         for dock_or_bar, shortcut in zip([*self._docks, toolbar], PANEL_SHORTCUTS, strict=True):
@@ -154,7 +133,7 @@ class MainWindow(QMainWindow):
         s.progress.connect(self.show_progress)
         self.quality.quality_changed.connect(self._on_quality_quality_changed)
         self.quality.exposure_changed.connect(self._on_quality_exposure_changed)
-        self.compare.mode_changed.connect(self._on_compare_mode_changed)
+        self.compare.mode_changed.connect(self.set_compare_mode)
         self.compare.full_resolution_wanted.connect(s.request_full_resolution)
         self.browser.folder_selected.connect(self.open_folder)
         self.browser.file_activated.connect(self.open_file)
@@ -162,35 +141,29 @@ class MainWindow(QMainWindow):
         self.thumbnails.ready.connect(self.browser.set_thumbnail)
         self.welcome.open_folder_requested.connect(a.open_folder.trigger)
         self.welcome.sample_requested.connect(self.open_sample)
+        # fmt: off
+        q, c = self.quality, self.compare
         handlers = {
-            "open_file": self._on_open_file_triggered,
-            "open_folder": self._on_open_folder_triggered,
-            "export_jpeg": self.outputs.export_adapter_jpeg,
-            "save_tiff": self.outputs.save_tiff,
-            "save_dng": self.outputs.save_dng,
-            "batch": self.open_batch_dialog,
-            "quit": self.close,
-            "previous": lambda: self._step_image(-1),
-            "next": lambda: self._step_image(1),
-            "quality_up": lambda: self.quality.step_quality(1),
-            "quality_down": lambda: self.quality.step_quality(-1),
-            "quality_up10": lambda: self.quality.step_quality(10),
-            "quality_down10": lambda: self.quality.step_quality(-10),
-            "rd_curve": s.compute_rd,
-            "fit": self.compare.fit,
-            "actual": self.compare.actual_size,
-            "zoom_in": lambda: self.compare.zoom_by(1.25),
-            "zoom_out": lambda: self.compare.zoom_by(0.8),
+            "open_file": self._on_open_file_triggered, "open_folder": self._on_open_folder_triggered,
+            "export_jpeg": self.outputs.export_adapter_jpeg, "save_tiff": self.outputs.save_tiff,
+            "save_dng": self.outputs.save_dng, "batch": self.open_batch_dialog, "quit": self.close,
+            "previous": lambda: self._step_image(-1), "next": lambda: self._step_image(1),
+            "quality_up": lambda: q.step_quality(1), "quality_down": lambda: q.step_quality(-1),
+            "quality_up10": lambda: q.step_quality(10),
+            "quality_down10": lambda: q.step_quality(-10),
+            "rd_curve": s.compute_rd, "fit": c.fit, "actual": c.actual_size,
+            "zoom_in": lambda: c.zoom_by(1.25), "zoom_out": lambda: c.zoom_by(0.8),
             "mode_side": lambda: self.set_compare_mode("side"),
             "mode_split": lambda: self.set_compare_mode("split"),
             "mode_difference": lambda: self.set_compare_mode("difference"),
-            "exposure_up": lambda: self.quality.exposure.stepBy(1),
-            "exposure_down": lambda: self.quality.exposure.stepBy(-1),
-            "exposure_reset": lambda: self.quality.exposure.setValue(0.0),
+            "exposure_up": lambda: q.exposure.stepBy(1),
+            "exposure_down": lambda: q.exposure.stepBy(-1),
+            "exposure_reset": lambda: q.exposure.setValue(0.0),
             "full_screen": self._on_full_screen_triggered,
-            "shortcuts": self.show_shortcuts,
-            "about": self.show_about,
+            "shortcuts": lambda: dialogs.show_shortcuts(self, self.acts.shortcut_table()),
+            "about": lambda: dialogs.show_about(self),
         }
+        # fmt: on
         for name, handler in handlers.items():
             a.actions[name].triggered.connect(handler)
         a.save_dng.setVisible(dng_available())
@@ -215,7 +188,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if (state := st.state()) is not None:
             self.restoreState(state)
-        self._fill_recent_menu()
+        self.acts.fill_recent(self.settings.recent_folders, self.open_folder)
         if st.last_folder is not None:
             self.browser.show_folder_in_tree(st.last_folder)
 
@@ -235,15 +208,11 @@ class MainWindow(QMainWindow):
     def _on_scan_returned(self, paths: list[Path], result: tuple[list[Path], list[Path]]) -> None:
         found, rejected = result
         self.show_progress(f"Found {len(found)} file(s).", 100)
-        self.skipped_label.setVisible(bool(rejected))
-        if rejected:
-            names = ", ".join(p.name for p in rejected[:5]) + (" …" if len(rejected) > 5 else "")
-            self.skipped_label.setText(f"Skipped {len(rejected)} unsupported: {names}")
-            self.skipped_label.setToolTip("\n".join(str(p) for p in rejected[:200]))
+        self.status.show_skipped(rejected)
         folders = [Path(p) for p in paths if Path(p).is_dir()]
         if folders:
             self.settings.add_recent_folder(folders[0])
-            self._fill_recent_menu()
+            self.acts.fill_recent(self.settings.recent_folders, self.open_folder)
         if found:
             self.browser.show_folder_in_tree(folders[0] if folders else found[0].parent)
             self.browser.set_files(found)
@@ -254,7 +223,6 @@ class MainWindow(QMainWindow):
 
     def open_folder(self, folder: Path) -> None:
         """List the raws and adapter-JPEGs directly in ``folder`` and open the first."""
-        self.browser.show_folder_in_tree(folder)
         self.open_paths([folder], recursive=False)
 
     def open_file(self, path: Path) -> None:
@@ -285,16 +253,6 @@ class MainWindow(QMainWindow):
         if target is not None:
             self.open_file(target)
 
-    def _fill_recent_menu(self) -> None:
-        menu = self.acts.recent_menu
-        menu.clear()
-        for i, folder in enumerate(self.settings.recent_folders):
-            action = QAction(str(folder), menu)
-            action.setShortcut(QKeySequence(f"Ctrl+Alt+{i + 1}"))
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
-            menu.addAction(action)
-        menu.setEnabled(bool(menu.actions()))
-
     # -- session results --------------------------------------------------------------------
 
     def _on_session_loading(self, path: Path) -> None:
@@ -306,11 +264,7 @@ class MainWindow(QMainWindow):
     def _on_session_loaded(self, image: jobs.LoadedImage) -> None:
         self.inspector.show_image(image)
         self.plots.clear()
-        caption = (
-            "Original raw"
-            if image.original is not None
-            else "Adapter-JPEG as stored (what other viewers show)"
-        )
+        caption = "Original raw" if image.original is not None else "Adapter-JPEG as stored"
         if image.original_path is not None and image.kind == "adapter":
             caption += f" ({image.original_path.name})"
         self.compare.set_original(image.display, image.size, caption)
@@ -319,7 +273,8 @@ class MainWindow(QMainWindow):
         if image.original is None:
             self.plots.clear_rd("(needs the original raw)")
             self._rd_done = True
-        self.quality.setEnabled(image.original is not None)
+        for control in (self.quality.slider, self.quality.spin):  # nothing to re-encode
+            control.setEnabled(image.original is not None)
 
     def _on_session_coded(self, coded: jobs.CodedImage) -> None:
         image = self.session.image
@@ -338,10 +293,7 @@ class MainWindow(QMainWindow):
 
     def _on_session_rendered(self, views: jobs.RenderedViews) -> None:
         if views.original is not None:
-            if views.full:
-                self.compare.set_full_original(views.original)
-            else:
-                self.compare.set_full_original(views.original)
+            self.compare.set_full_original(views.original)
         if views.reconstruction is not None:
             self.compare.set_reconstruction_pixels(views.reconstruction)
 
@@ -376,9 +328,6 @@ class MainWindow(QMainWindow):
         self.settings.exposure_ev = ev
         self.session.set_exposure(ev)
 
-    def _on_compare_mode_changed(self, mode: str) -> None:
-        self.set_compare_mode(mode)
-
     def set_compare_mode(self, mode: str) -> None:
         """Switch the compare view's mode and remember it."""
         self.compare.set_mode(mode)
@@ -392,22 +341,14 @@ class MainWindow(QMainWindow):
             self.thumbnails.request(path)
 
     def _on_open_file_triggered(self) -> None:
-        start = str(self.settings.last_folder or Path.home())
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open a raw or adapter-JPEG",
-            start,
-            "Raw photos and adapter-JPEGs (*.dng *.arw *.cr2 *.cr3 *.crw *.nef *.raf *.orf *.rw2 "
-            "*.pef *.kdc *.srw *.jpg *.jpeg);;All files (*)",
-        )
-        if path:
+        path = dialogs.ask_open_file(self, self.settings.last_folder or Path.home())
+        if path is not None:
             self.open_paths([path])
 
     def _on_open_folder_triggered(self) -> None:
-        start = str(self.settings.last_folder or Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of raws", start)
-        if folder:
-            self.open_folder(Path(folder))
+        folder = dialogs.ask_open_folder(self, self.settings.last_folder or Path.home())
+        if folder is not None:
+            self.open_folder(folder)
 
     def _on_full_screen_triggered(self, checked: bool) -> None:
         self.showFullScreen() if checked else self.showNormal()
@@ -417,39 +358,15 @@ class MainWindow(QMainWindow):
         for name in ("export_jpeg", "save_tiff", "save_dng"):
             self.acts.actions[name].setEnabled(coded)
 
-    # -- status -----------------------------------------------------------------------------
+    # -- status ---------------------------------------------------------------------------
 
     def show_message(self, message: str, error: bool = False) -> None:
         """Show ``message`` in the status bar (errors in red)."""
-        self.status_label.setStyleSheet("color: #d32f2f;" if error else "")
-        self.status_label.setText(message)
+        self.status.show_message(message, error)
 
     def show_progress(self, message: str, percent: int) -> None:
         """Status message with a progress bar (-1 busy, 100 done)."""
-        self.show_message(message)
-        if percent >= 100:
-            self.progress.hide()
-        else:
-            self.progress.setRange(0, 0 if percent < 0 else 100)
-            if percent >= 0:
-                self.progress.setValue(percent)
-            self.progress.show()
-
-    def show_shortcuts(self) -> None:
-        """List every action's keyboard shortcut."""
-        rows = "".join(
-            f"<tr><td>{t}</td><td><b>{k}</b></td></tr>" for t, k in self.acts.shortcut_table()
-        )
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
-
-    def show_about(self) -> None:
-        """Version and one line about the method."""
-        QMessageBox.about(
-            self,
-            "About rawjpeg",
-            f"<b>rawjpeg {rawjpeg_gui.__version__}</b><p>Camera raws stored as ordinary JPEGs "
-            "with the Raw-JPEG Adapter; the raw comes back on opening.</p><p>MIT licence.</p>",
-        )
+        self.status.show_progress(message, percent)
 
     # -- drag and drop, closing -------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
@@ -117,6 +121,17 @@ class WindowActions:
         except KeyError:
             raise AttributeError(name) from None
 
+    def fill_recent(self, folders: list[Path], open_folder: Callable[[Path], None]) -> None:
+        """List ``folders`` in the Recent folders menu (Ctrl+Alt+1, 2, ...)."""
+        menu = self.recent_menu
+        menu.clear()
+        for i, folder in enumerate(folders):
+            action = QAction(str(folder), menu)
+            action.setShortcut(QKeySequence(f"Ctrl+Alt+{i + 1}"))
+            action.triggered.connect(partial(_open_recent, open_folder, folder))
+            menu.addAction(action)
+        menu.setEnabled(bool(menu.actions()))
+
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(action text, shortcut) of every action, for the help dialog."""
         rows = [
@@ -134,3 +149,7 @@ class WindowActions:
             for a in self.panels_menu.actions() + self.recent_menu.actions()
         ]
         return rows
+
+
+def _open_recent(open_folder: Callable[[Path], None], folder: Path, _checked: bool = False) -> None:
+    open_folder(folder)
