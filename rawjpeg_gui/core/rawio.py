@@ -2,9 +2,12 @@
 
 Pipeline for camera raws (LibRaw through rawpy): per-channel black level
 subtracted, scaled by the white level, clipped to [0, 1], demosaiced (AHD) to
-three-channel linear camera RGB, float32, full resolution. No white balance, no
+three-channel linear camera RGB, float32, full resolution. The demosaic runs on
+white-balanced data (as LibRaw's own pipeline does; AHD assumes balanced channels)
+and the balance is divided out again, so the output carries no white balance, no
 colour matrix, no gamma, no auto-brightness and no rotation: orientation stays
 metadata. Non-square sensor pixels (some old Kodaks) are resampled square by LibRaw.
+Our own LinearRaw DNGs (already demosaiced) are read back as they are.
 """
 
 from __future__ import annotations
@@ -80,8 +83,16 @@ def _read_camera_raw(p: Path) -> RawImage:
 
     try:
         with rawpy.imread(str(p)) as raw:
-            if raw.raw_type != rawpy.RawType.Flat or raw.num_colors != 3:
+            flat = raw.raw_type == rawpy.RawType.Flat
+            if raw.num_colors != 3 or not (flat or raw.raw_type == rawpy.RawType.Stack):
                 raise RawDecodeError(f"{p.name} uses a sensor layout rawjpeg does not support.")
+            flip = int(raw.sizes.flip)  # postprocess(user_flip=0) resets it
+            wb = _camera_wb(raw)
+            # Demosaic white-balanced data, as LibRaw's own pipeline does (AHD assumes
+            # balanced channels), with every multiplier <= 1 so nothing clips
+            # (highlight mode "ignore" makes LibRaw normalise by the largest multiplier),
+            # then divide the balance out again: the result stays camera RGB.
+            gains = np.ones(3) if wb is None else np.asarray(wb) / max(wb)
             rgb = raw.postprocess(
                 demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD,
                 output_color=rawpy.ColorSpace.raw,
@@ -90,12 +101,12 @@ def _read_camera_raw(p: Path) -> RawImage:
                 no_auto_bright=True,
                 use_camera_wb=False,
                 use_auto_wb=False,
-                user_wb=[1.0, 1.0, 1.0, 1.0],
+                user_wb=[float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])],
                 user_flip=0,
                 adjust_maximum_thr=0.0,
-                highlight_mode=rawpy.HighlightMode.Clip,
+                highlight_mode=rawpy.HighlightMode.Ignore,
             )
-            meta = _camera_meta(raw, p, rgb.shape)
+            meta = _camera_meta(raw, p, rgb.shape, wb, flip)
     except RawDecodeError:
         raise
     except Exception as exc:  # rawpy raises many LibRaw error types
@@ -104,8 +115,34 @@ def _read_camera_raw(p: Path) -> RawImage:
             f"{p.name} could not be decoded as a camera raw file ({reason})."
         ) from None
     data = rgb.astype(np.float32)
-    data *= np.float32(1.0 / 65535.0)
+    data *= (np.float32(1.0 / 65535.0) / gains.astype(np.float32))
+    np.clip(data, 0.0, 1.0, out=data)
+    if meta.as_shot_wb is None:
+        meta.as_shot_wb = _gray_world_wb(data)
     return RawImage(data, meta)
+
+
+def _camera_wb(raw) -> list[float] | None:  # type: ignore[no-untyped-def]
+    """As-shot white balance (R, G, B multipliers, G = 1), or ``None`` when unusable."""
+    wb = np.asarray(raw.camera_whitebalance, dtype=np.float64)[:3]
+    if np.all(np.isfinite(wb)) and np.all(wb > 0):
+        return (wb / wb[1]).tolist()
+    return None
+
+
+def _gray_world_wb(data: np.ndarray) -> list[float]:
+    """White balance estimated from the image (grey world over unclipped pixels).
+
+    Used when the camera recorded no usable as-shot balance (LibRaw then falls back
+    to an automatic balance too).
+    """
+    step = max(1, int(np.sqrt(data.shape[0] * data.shape[1] / 250_000)))
+    sample = data[::step, ::step].reshape(-1, 3).astype(np.float64)
+    keep = sample.max(axis=1) < 0.95
+    means = sample[keep].mean(axis=0) if keep.any() else sample.mean(axis=0)
+    if np.any(means <= 0):
+        return [1.0, 1.0, 1.0]
+    return (means[1] / means).tolist()
 
 
 def _finite_or_none(values: np.ndarray) -> list[float] | None:
@@ -113,19 +150,29 @@ def _finite_or_none(values: np.ndarray) -> list[float] | None:
     return values.tolist() if np.all(np.isfinite(values)) and np.any(values != 0) else None
 
 
-def _camera_meta(raw, p: Path, shape: tuple[int, ...]) -> RawMeta:  # type: ignore[no-untyped-def]
+#: Linear sRGB (D65) -> XYZ.
+_SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+
+
+def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-def]
+    """The XYZ(D65) -> camera matrix: LibRaw's table, else derived from a DNG's own matrix."""
+    xyz = _finite_or_none(np.asarray(raw.rgb_xyz_matrix, dtype=np.float64)[:3])
+    if xyz is not None:
+        return xyz
+    rgb_cam = np.asarray(raw.color_matrix, dtype=np.float64)[:3, :3]
+    if np.all(np.isfinite(rgb_cam)) and abs(np.linalg.det(rgb_cam)) > 1e-6:
+        # rgb_cam maps camera RGB to linear sRGB, so XYZ -> camera = rgb_cam^-1 . XYZ -> sRGB.
+        m = np.linalg.inv(rgb_cam) @ np.linalg.inv(_SRGB_TO_XYZ)
+        return m.tolist()
+    return None
+
+
+def _camera_meta(raw, p: Path, shape: tuple[int, ...], wb: list[float] | None, flip: int) -> RawMeta:  # type: ignore[no-untyped-def]
     desc = raw.color_desc.decode("ascii", "replace")
     pattern = raw.raw_pattern
     cfa = "".join(desc[int(i)] for i in pattern[:2, :2].ravel()) if pattern is not None else ""
-    wb = np.asarray(raw.camera_whitebalance, dtype=np.float64)[:3]
-    as_shot = None
-    if np.all(np.isfinite(wb)) and np.all(wb > 0):
-        as_shot = (wb / wb[1]).tolist()
-    else:
-        day = np.asarray(raw.daylight_whitebalance, dtype=np.float64)[:3]
-        if np.all(np.isfinite(day)) and np.all(day > 0):
-            as_shot = (day / day[1]).tolist()
-    xyz = np.asarray(raw.rgb_xyz_matrix, dtype=np.float64)[:3]
     meta = RawMeta(
         source_name=p.name,
         source_size=p.stat().st_size,
@@ -134,9 +181,9 @@ def _camera_meta(raw, p: Path, shape: tuple[int, ...]) -> RawMeta:  # type: igno
         cfa_pattern=cfa,
         black_levels=[float(v) for v in raw.black_level_per_channel],
         white_level=float(raw.white_level),
-        as_shot_wb=as_shot,
-        xyz_to_camera=_finite_or_none(xyz),
-        orientation=_FLIP_TO_EXIF.get(int(raw.sizes.flip), 1),
+        as_shot_wb=wb,
+        xyz_to_camera=_xyz_to_camera(raw),
+        orientation=_FLIP_TO_EXIF.get(flip, 1),
     )
     read_exif_fields(p, meta, raw.other)
     return meta
