@@ -296,12 +296,11 @@ def test_writer_is_exact_on_real_raws(path: Path, tmp_path: Path) -> None:
     levels, white balance, colour matrix or orientation, not from demosaicing.
     """
     meta = read_raw(path).meta
-    if meta.xyz_to_camera is None:
-        pytest.xfail(
-            "rawio stores no colour matrix for this camera (rawpy exposes none), so the DNG "
-            "uses the sRGB fallback while LibRaw uses a matrix of its own; see docs/DNG.md"
-        )
     wb = np.asarray(meta.as_shot_wb, dtype=np.float64)
     out = write_dng(tmp_path / "x.dng", RawImage(_libraw_white_balanced_first(path, wb), meta))
     original = _render(path, user_wb=[wb[0], wb[1], wb[2], wb[1]])
-    assert psnr(_render(out), original) >= 60.0
+    # Without a colour matrix (the Kodak DC120: rawpy exposes none) the DNG declares the
+    # camera RGB to be linear sRGB, while LibRaw renders the KDC its own way: measured
+    # 29.5 and 37.0 dB there (docs/DNG.md); with a matrix the writer is exact.
+    floor = 60.0 if meta.xyz_to_camera is not None else 27.0
+    assert psnr(_render(out), original) >= floor
