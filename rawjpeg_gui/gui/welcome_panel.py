@@ -25,6 +25,7 @@ class WelcomePanel(QWidget):
             "rawjpeg encodes each raw as an adapter-JPEG and shows what comes back."
         )
         text.setWordWrap(True)
+        text.setMinimumWidth(440)
         self.folder_button = QPushButton("Open folder…")
         self.sample_button = QPushButton("Open the sample raw")
         self.sample_button.setEnabled(sample_available)

@@ -72,3 +72,26 @@ def test_a_corrupt_file_fails_with_one_sentence(qtbot, session, tmp_path: Path):
     path, message = blocker.args
     assert path == str(bad) and "broken.nef" in message and message.endswith(".")
     assert session.image is None
+
+
+def test_exposure_and_full_resolution_rerender(qtbot, session, kdc: Path):
+    with qtbot.waitSignal(session.coded, timeout=30000):
+        session.open(kdc)
+    preview = session.image.display
+    with qtbot.waitSignal(session.rendered, timeout=30000) as blocker:
+        session.set_exposure(1.0)
+    views = blocker.args[0]
+    assert not views.full and views.original.mean() > preview.mean()
+    with qtbot.waitSignal(session.rendered, timeout=30000) as blocker:
+        session.request_full_resolution()
+    views = blocker.args[0]
+    assert views.full and views.original.shape[:2] == (kdc_height(session), kdc_width(session))
+    assert views.reconstruction.shape == views.original.shape
+
+
+def kdc_width(session) -> int:
+    return session.image.size[0]
+
+
+def kdc_height(session) -> int:
+    return session.image.size[1]
