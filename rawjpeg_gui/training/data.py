@@ -103,6 +103,18 @@ def photo_paths() -> list[tuple[str, object]]:
     return out
 
 
+def synthetic_photo(height: int = 96, width: int = 128, seed: int = 0) -> np.ndarray:
+    """A procedural sRGB test picture (gradients, edges, texture) in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    img = np.stack(
+        [x / width, y / height, 0.5 + 0.4 * np.sin(x / 5.0) * np.cos(y / 7.0)], axis=-1
+    )
+    img[height // 3 : height // 2, width // 4 : width // 2] = rng.uniform(0, 1, 3)
+    img += rng.normal(0.0, 0.03, img.shape)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
 def _load_photo(src: object) -> np.ndarray:
     if callable(src):
         a = np.asarray(src())
@@ -135,17 +147,22 @@ def build_cache(
     photo_variants: int = 3,
     seed: int = 0,
     max_photos: int | None = None,
+    photos: list[tuple[str, np.ndarray]] | None = None,
 ) -> PatchCache:
-    """Cut patches from real raws and unprocessed photos (several random variants each)."""
+    """Cut patches from real raws and unprocessed photos (several random variants each).
+
+    ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
+    """
     from rawjpeg_gui.core.rawio import read_raw
 
     rng = np.random.default_rng(seed)
     images: list[tuple[str, np.ndarray, int]] = []
     for f in raw_files:
         images.append((Path(f).name, read_raw(f).data, per_raw))
-    photos = photo_paths()[:max_photos] if max_photos is not None else photo_paths()
-    for name, src in photos:
-        base = _load_photo(src)
+    if photos is None:
+        found = photo_paths()[:max_photos] if max_photos is not None else photo_paths()
+        photos = [(name, _load_photo(src)) for name, src in found]
+    for name, base in photos:
         for v in range(photo_variants):
             images.append((f"{name}#{v}", unprocess(base, rng), per_photo))
     patches, thumbs, image_of, offsets, sizes, names = [], [], [], [], [], []

@@ -49,7 +49,7 @@ def rd_curves(
     predict: Predictor,
     qualities: Sequence[int],
     subsampling: str = "4:4:4",
-    baseline_subsampling: str = "4:4:4",
+    baseline_subsampling: str = "4:2:0",
 ) -> dict[str, dict[str, list[float]]]:
     """bpp and PSNR per quality for the adapter and both baselines."""
     npx = raw.shape[0] * raw.shape[1]
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("raw", nargs="+")
     ap.add_argument("-q", "--qualities", default=",".join(str(q) for q in range(10, 101, 5)))
     ap.add_argument("--crop", type=int, default=0, help="evaluate a centre crop of this side")
-    ap.add_argument("--baseline-subsampling", default="4:4:4")
+    ap.add_argument("--baseline-subsampling", default="4:2:0")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     qs = [int(v) for v in args.qualities.split(",")]

@@ -146,7 +146,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         for k, v in parts.items():
             acc.setdefault(k, []).append(v)
         if rank == 0 and (step % log_every == 0 or step == total):
-            row = [step, round(time.time() - t0, 1), f"{lr:.2e}"] + [
+            row = [step, round(time.time() - t0 + t_prev, 1), f"{lr:.2e}"] + [
                 f"{np.mean(acc[k]):.4f}" for k in fields[3:]
             ]
             with open(log_path, "a", newline="") as fh:

@@ -39,12 +39,12 @@ description = "a test model"
 
 @pytest.fixture(scope="session")
 def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A few 48x48 patches of one unprocessed photo."""
+    """A few 48x48 patches of one unprocessed procedural picture."""
     pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
-    pytest.importorskip("skimage", reason="scikit-image provides the test photo")
-    from rawjpeg_gui.training.data import build_cache
+    from rawjpeg_gui.training.data import build_cache, synthetic_photo
 
-    cache = build_cache([], patch=48, thumb=16, per_photo=6, photo_variants=1, max_photos=1)
+    photos = [("synthetic", synthetic_photo())]
+    cache = build_cache([], patch=48, thumb=16, per_photo=6, photo_variants=1, photos=photos)
     path = tmp_path_factory.mktemp("cache") / "tiny.npz"
     cache.save(path)
     return path

@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
-skdata = pytest.importorskip("skimage.data", reason="scikit-image provides the test photo")
 
 from PIL import Image  # noqa: E402
 
 from rawjpeg_gui.training import jpeg_sim  # noqa: E402
+from rawjpeg_gui.training.data import synthetic_photo  # noqa: E402
+
+
+def _photo(size: int) -> np.ndarray:
+    return synthetic_photo(size, size, seed=3)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -20,7 +24,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_ijg_tables_match_pillow() -> None:
-    img = Image.fromarray(skdata.astronaut()[:64, :64])
+    img = Image.fromarray((_photo(64) * 255).astype(np.uint8))
     for q in (5, 10, 37, 50, 75, 95, 100):
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=q, subsampling=0)
@@ -39,7 +43,7 @@ def test_tables_never_grow_with_quality() -> None:
 
 @pytest.mark.parametrize("sub", ["4:4:4", "4:2:0"])
 def test_simulator_close_to_pillow(sub: str) -> None:
-    img = skdata.astronaut()[:128, :128].astype(np.float32) / 255.0
+    img = _photo(128)
     x = torch.from_numpy(img.transpose(2, 0, 1).copy())[None]
     for q in (10, 50, 90):
         tables = jpeg_sim.ijg_tables(torch.tensor([float(q)]))
