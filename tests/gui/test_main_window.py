@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -119,3 +120,40 @@ def test_optional_actions_follow_installed_modules(window):
     assert window.acts.batch.isEnabled() == batch
     dng = importlib.util.find_spec("rawjpeg_gui.core.dng") is not None
     assert window.acts.save_dng.isVisible() == dng
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Qt 6 marks this constructor
+def test_drag_enter_accepts_local_files(window, kdc: Path):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QDragEnterEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(kdc))])
+    event = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dragEnterEvent(event)
+    assert event.isAccepted()
+
+
+def test_window_layout_and_settings_survive_a_restart(qtbot, settings, sync_pools):
+    from rawjpeg_gui.gui.main_window import MainWindow
+
+    first = MainWindow(settings=settings, pools=sync_pools)
+    qtbot.addWidget(first)
+    first.show()
+    first.quality.spin.setValue(42)
+    first.quality.exposure.setValue(-1.0)
+    first.set_compare_mode("split")
+    first._docks[2].hide()
+    first.close()
+    second = MainWindow(settings=settings, pools=sync_pools)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.quality.quality() == 42 and second.session.quality == 42
+    assert second.quality.exposure.value() == -1.0 and second.compare.mode == "split"
+    assert not second._docks[2].isVisible()

@@ -101,3 +101,16 @@ def test_render_views_and_rd_points(kdc: Path):
     ]
     adapter = [p for p in points if p.method == "adapter"]
     assert adapter[1].bpp > adapter[0].bpp and adapter[1].psnr > adapter[0].psnr
+
+
+def test_damaged_parameters_are_refused(kdc: Path, tmp_path: Path):
+    from rawjpeg_gui.core import codec
+
+    data = bytearray(codec.encode_file(kdc, 70).jpeg)
+    start = bytes(data).find(b"\xff\xeb") + 40  # inside the parameter segment
+    data[start] ^= 0xFF
+    bad = tmp_path / "damaged.jpg"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(RawJpegError) as info:
+        jobs.load_image(bad)
+    assert str(info.value).endswith(".")
