@@ -160,6 +160,8 @@ class CompareView(QWidget):
         self.left_caption.setText(captions[mode])
         self.left.fitted = True
         self.left.fit()
+        if mode == "side":
+            self.right.follow(self.left)
 
     def fit(self) -> None:
         """Fit the image in both panes."""
@@ -192,7 +194,9 @@ class CompareView(QWidget):
         self._sync(self.right, self.left)
 
     def _sync(self, source: ImageView, target: ImageView) -> None:
-        if self._syncing:
+        # Only the visible pane leads: a hidden one (split and difference modes) has no
+        # meaningful viewport and must not drag the other along.
+        if self._syncing or self.mode != "side" or not source.isVisible():
             return
         self._syncing = True
         try:

@@ -154,8 +154,11 @@ class ImageView(QGraphicsView):
         if rect.width() <= 0 or rect.height() <= 0:
             return
         vp = self.viewport().rect()
+        if vp.width() < 2 or vp.height() < 2:  # hidden or collapsed: fit when shown
+            self.fitted = True
+            return
         zoom = min(vp.width() / rect.width(), vp.height() / rect.height())
-        self.set_zoom(zoom if zoom > 0 else 1.0, keep_fit=True)
+        self.set_zoom(zoom, keep_fit=True)
         self.centerOn(rect.center())
 
     def actual_size(self) -> None:
