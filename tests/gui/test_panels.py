@@ -53,6 +53,7 @@ def test_compare_view_modes_and_synchronised_zoom(qtbot):
     with qtbot.waitSignal(view.mode_changed) as blocker:
         view.mode_box.setCurrentIndex(1)
     assert blocker.args == ["split"] and not view.right.isVisible()
+    assert view.left.fitted and view.left.zoom() < 1  # the hidden right pane does not lead
     view.split_slider.setValue(250)
     assert view._split_recon.clip_left == 500
     view.set_mode("difference")
@@ -91,3 +92,20 @@ def test_settings_round_trip(settings, tmp_path: Path):
     assert settings.recent_folders == [tmp_path] and settings.last_folder == tmp_path
     settings.store.setValue("coding/quality", "not a number")
     assert settings.quality == 75
+
+
+def test_dark_palette_recolours_the_plots(qtbot, window):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from rawjpeg_gui.gui.theme import dark_palette
+
+    app = QApplication.instance()
+    old = app.palette()
+    try:
+        app.setPalette(dark_palette())
+        qtbot.wait(10)
+        bg = window.plots.canvas.backgroundBrush().color()
+        assert bg == dark_palette().color(QPalette.ColorRole.Base)
+    finally:
+        app.setPalette(old)
