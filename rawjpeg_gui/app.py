@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     QCoreApplication.setOrganizationName("rawjpeg")
     QCoreApplication.setApplicationName("rawjpeg-gui")
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setDesktopFileName("rawjpeg-gui")
     icon = (resources_dir() or Path(".")) / "rawjpeg.svg"
     if icon.is_file():

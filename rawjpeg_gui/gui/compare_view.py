@@ -31,7 +31,7 @@ class CompareView(QWidget):
 
     Attributes:
         mode: "side", "split" or "difference".
-        size: full-resolution upright (width, height) of the current image.
+        image_size: full-resolution upright (width, height) of the current image.
         left, right: the two panes.
 
     Signals:
@@ -45,7 +45,7 @@ class CompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mode = "side"
-        self.size = (1, 1)
+        self.image_size = (1, 1)
         self._preview_width = 1
         self._syncing = False
         self._original_caption = "Original raw"
@@ -83,7 +83,7 @@ class CompareView(QWidget):
             lay.addWidget(caption)
             lay.addWidget(view, 1)
             panes.addWidget(box)
-        self._right_box = panes.widget(1)
+        self._right_box: QWidget = panes.widget(1)  # type: ignore[assignment]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -102,12 +102,12 @@ class CompareView(QWidget):
     def clear(self) -> None:
         """Show nothing."""
         for item in (self._original, self._split_recon, self._error, self._recon):
-            item.set_image(to_qimage(np.zeros((1, 1, 3), np.uint8)), self.size)
+            item.set_image(to_qimage(np.zeros((1, 1, 3), np.uint8)), self.image_size)
 
     def set_original(self, pixels: np.ndarray, size: tuple[int, int], caption: str) -> None:
         """Show the original (``pixels`` may be a preview of a ``size`` image)."""
-        new_size = size != self.size
-        self.size = size
+        new_size = size != self.image_size
+        self.image_size = size
         self._preview_width = pixels.shape[1]
         self._original.set_image(self._qimage("original", pixels), size)
         self._original_caption = caption
@@ -124,13 +124,13 @@ class CompareView(QWidget):
         """Show the reconstruction (``None`` clears it)."""
         image = self._qimage("reconstruction", pixels)
         levels: list = []
-        self._recon.set_image(image, self.size, levels)
-        self._split_recon.set_image(image, self.size, levels)
+        self._recon.set_image(image, self.image_size, levels)
+        self._split_recon.set_image(image, self.image_size, levels)
         self.right_caption.setText(caption)
 
     def set_error(self, pixels: np.ndarray | None) -> None:
         """Show the heat-coloured error map in difference mode."""
-        self._error.set_image(self._qimage("error", pixels), self.size)
+        self._error.set_image(self._qimage("error", pixels), self.image_size)
 
     def _qimage(self, name: str, pixels: np.ndarray | None) -> QImage:
         pixels = pixels if pixels is not None else np.zeros((1, 1, 4), np.uint8)
@@ -185,7 +185,7 @@ class CompareView(QWidget):
         self.mode_changed.emit(mode)
 
     def _on_split_slider_changed(self, value: int) -> None:
-        self._split_recon.set_clip_left(self.size[0] * value / 1000.0)
+        self._split_recon.set_clip_left(self.image_size[0] * value / 1000.0)
 
     def _on_left_view_changed(self) -> None:
         self._sync(self.left, self.right)
@@ -207,21 +207,21 @@ class CompareView(QWidget):
     def _on_view_zoom_changed(self, zoom: float) -> None:
         fitted = self.left.fitted
         self.zoom_label.setText("Fit" if fitted else f"{zoom * 100:.0f} %")
-        if zoom * self.size[0] > self._preview_width * 1.05:
+        if zoom * self.image_size[0] > self._preview_width * 1.05:
             self.full_resolution_wanted.emit()
 
     def is_full_resolution(self) -> bool:
         """True when the panes show full-resolution pixels."""
-        return self._preview_width >= self.size[0]
+        return self._preview_width >= self.image_size[0]
 
     def set_full_original(self, pixels: np.ndarray) -> None:
         """Swap in the full-resolution original."""
         self._preview_width = pixels.shape[1]
-        self._original.set_image(self._qimage("original", pixels), self.size)
+        self._original.set_image(self._qimage("original", pixels), self.image_size)
 
     def set_reconstruction_pixels(self, pixels: np.ndarray) -> None:
         """Swap the reconstruction's pixels, keeping the caption."""
         image = self._qimage("reconstruction", pixels)
         levels: list = []
-        self._recon.set_image(image, self.size, levels)
-        self._split_recon.set_image(image, self.size, levels)
+        self._recon.set_image(image, self.image_size, levels)
+        self._split_recon.set_image(image, self.image_size, levels)

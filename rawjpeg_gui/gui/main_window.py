@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -101,7 +102,8 @@ class MainWindow(QMainWindow):
         self.status_label, self.skipped_label = self.status.message, self.status.skipped
 
         self.acts = WindowActions(self)
-        for dock_or_bar, shortcut in zip([*self._docks, toolbar], PANEL_SHORTCUTS, strict=True):
+        bars: list[QDockWidget | QToolBar] = [*self._docks, toolbar]
+        for dock_or_bar, shortcut in zip(bars, PANEL_SHORTCUTS, strict=True):
             toggle = dock_or_bar.toggleViewAction()
             toggle.setShortcut(QKeySequence(shortcut))
             self.acts.panels_menu.addAction(toggle)
@@ -194,14 +196,14 @@ class MainWindow(QMainWindow):
 
     # -- opening ----------------------------------------------------------------------------
 
-    def open_paths(self, paths: list[str | Path], recursive: bool = True) -> None:
+    def open_paths(self, paths: Sequence[str | Path], recursive: bool = True) -> None:
         """Open files and folders (from the command line or a drop); folders are scanned
         on a worker, recursively unless ``recursive`` is False."""
-        paths = [Path(p) for p in paths]
+        as_paths = [Path(p) for p in paths]
         self.show_progress("Looking for raws…", -1)
         self.pools["scan"].run_task(
-            partial(jobs.collect_paths, paths, recursive),
-            partial(self._on_scan_returned, paths),
+            partial(jobs.collect_paths, as_paths, recursive),
+            partial(self._on_scan_returned, as_paths),
             lambda exc: self.show_message(describe_error(exc), error=True),
         )
 

@@ -68,8 +68,9 @@ class AppSettings:
     def recent_folders(self) -> list[Path]:
         """Recently opened folders, newest first (missing ones dropped)."""
         value = self.store.value("files/recent_folders", [])
-        items = [value] if isinstance(value, str) else list(value or [])
-        return [Path(v) for v in items if v and Path(v).is_dir()][:MAX_RECENT]
+        # QSettings' INI backend returns one stored string as a plain str, not a list.
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [Path(v) for v in items if v and Path(str(v)).is_dir()][:MAX_RECENT]
 
     def add_recent_folder(self, folder: Path) -> None:
         """Put ``folder`` first in the recent folders."""

@@ -50,8 +50,8 @@ def make_thumbnail(path: Path, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     if path.suffix.lower() in (".jpg", ".jpeg"):
         with Image.open(path) as im:
             im.draft("RGB", (side, side))  # DCT-domain reduced decode: 1/2, 1/4 or 1/8 size
-            im = ImageOps.exif_transpose(im.convert("RGB"))
-            return _shrink(np.asarray(im), side)
+            upright = ImageOps.exif_transpose(im.convert("RGB"))
+            return _shrink(np.asarray(upright), side)
     preview = rawio.read_embedded_preview(path)
     if preview is not None and max(preview.shape[:2]) >= side // 2:
         return _shrink(preview, side)
