@@ -4,18 +4,19 @@ The dialog only gathers values and shows events: the batch itself is
 :func:`rawjpeg_gui.core.batch.run_batch`, run off the GUI thread by
 :class:`~rawjpeg_gui.workers.batch_worker.BatchWorker`. Options are remembered as
 meaningful values (a quality, a folder, a policy name) in QSettings.
+
+The parts live beside it: the sources list in :mod:`.batch_sources`, the report
+table in :mod:`.batch_report`, the remembered choices in :mod:`.batch_settings`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -24,15 +25,11 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )  # fmt: skip
@@ -44,12 +41,14 @@ from rawjpeg_gui.core.batch import (
     FileDone,
     FileStarted,
     OnExists,
-    collect_sources,
     default_workers,
     write_report,
 )  # fmt: skip
-from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE, NameFields, check_template, preview_names
+from rawjpeg_gui.core.naming import NameFields, check_template, preview_names
 from rawjpeg_gui.core.rawio import LINEAR_EXTENSIONS, RAW_EXTENSIONS
+from rawjpeg_gui.gui.batch_report import BatchReportTable
+from rawjpeg_gui.gui.batch_settings import BatchChoices, BatchSettings
+from rawjpeg_gui.gui.batch_sources import BatchSourcesPanel
 from rawjpeg_gui.workers.batch_worker import BatchWorker
 from rawjpeg_gui.workers.pool import TaskPool
 
@@ -60,11 +59,6 @@ _POLICY_LABELS = {
     OnExists.SKIP: "Skip the file",
     OnExists.OVERWRITE: "Overwrite the old output",
 }
-_COLUMNS = ("File", "Status", "Input", "Output", "Ratio", "PSNR (dB)")
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e6:.2f} MB" if n else ""
 
 
 def _duration(seconds: float | None) -> str:
@@ -74,69 +68,6 @@ def _duration(seconds: float | None) -> str:
     return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
 
 
-@dataclass
-class BatchChoices:
-    """What the dialog remembers between runs (values, never widget indices).
-
-    Attributes:
-        destination: output folder, or "".
-        template: naming template.
-        quality: JPEG quality 1-100.
-        on_exists: "skip", "rename" or "overwrite".
-        workers: worker processes.
-        verify: decode and measure PSNR after writing.
-        recursive: search sub-folders of source folders.
-        extensions: suffix filter as typed ("" for every raw format).
-    """
-
-    destination: str = ""
-    template: str = DEFAULT_TEMPLATE
-    quality: int = 90
-    on_exists: str = OnExists.RENAME.value
-    workers: int = field(default_factory=default_workers)
-    verify: bool = False
-    recursive: bool = False
-    extensions: str = ""
-
-
-class BatchSettings:
-    """Keeps :class:`BatchChoices` under ``batch/`` in QSettings.
-
-    Attributes:
-        store: the QSettings (organisation "rawjpeg", application "rawjpeg-gui" by default).
-    """
-
-    def __init__(self, store: QSettings | None = None) -> None:
-        self.store = store or QSettings("rawjpeg", "rawjpeg-gui")
-
-    def load(self) -> BatchChoices:
-        """The stored choices; a missing or malformed value falls back to its default."""
-        out = BatchChoices()
-        for f in fields(BatchChoices):
-            value, default = self.store.value(f"batch/{f.name}"), getattr(out, f.name)
-            if value is None:
-                continue
-            try:
-                if isinstance(default, bool):
-                    parsed: object = str(value).lower() in ("true", "1")
-                else:
-                    parsed = type(default)(value)
-            except (TypeError, ValueError):
-                continue
-            setattr(out, f.name, parsed)
-        out.quality = min(max(out.quality, 1), 100)
-        out.workers = max(out.workers, 1)
-        out.template = out.template or DEFAULT_TEMPLATE
-        if out.on_exists not in {e.value for e in OnExists}:
-            out.on_exists = OnExists.RENAME.value
-        return out
-
-    def save(self, choices: BatchChoices) -> None:
-        """Store ``choices``."""
-        for key, value in asdict(choices).items():
-            self.store.setValue(f"batch/{key}", value)
-
-
 class BatchExportDialog(QDialog):
     """Exports many raws as adapter-JPEGs with progress, cancel and a report.
 
@@ -144,6 +75,9 @@ class BatchExportDialog(QDialog):
         worker: the running (or last) :class:`BatchWorker`, or ``None``.
         results: the finished batch, or ``None``.
         settings: where the options are remembered.
+        sources_panel: the sources list and filter (its widgets are also
+            ``source_list``, ``recursive_check``, ``ext_edit`` and ``count_label``).
+        table: the report, one row per finished file.
     """
 
     def __init__(
@@ -175,29 +109,12 @@ class BatchExportDialog(QDialog):
     # --- building ------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.source_list = QListWidget()
-        self.source_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.recursive_check = QCheckBox("Include sub-folders")
-        self.ext_edit = QLineEdit(placeholderText="all raw formats (or e.g. nef, cr2)")
-        self.count_label = QLabel()
-        buttons = QHBoxLayout()
-        for text, slot in (("Add files…", self._on_add_files_clicked),
-                           ("Add folder…", self._on_add_folder_clicked),
-                           ("Remove", self._on_remove_clicked)):  # fmt: skip
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch()
-        buttons.addWidget(self.count_label)
-        filters = QHBoxLayout()
-        filters.addWidget(self.recursive_check)
-        filters.addWidget(QLabel("Extensions:"))
-        filters.addWidget(self.ext_edit)
-        sources_box = QGroupBox("Sources (drop files or folders here)")
-        box = QVBoxLayout(sources_box)
-        box.addWidget(self.source_list)
-        box.addLayout(buttons)
-        box.addLayout(filters)
+        self.sources_panel = BatchSourcesPanel()
+        # The panel's widgets, under the names the dialog has always had.
+        self.source_list = self.sources_panel.source_list
+        self.recursive_check = self.sources_panel.recursive_check
+        self.ext_edit = self.sources_panel.ext_edit
+        self.count_label = self.sources_panel.count_label
 
         self.dest_edit = QLineEdit()
         browse = QPushButton("Choose…")
@@ -232,14 +149,7 @@ class BatchExportDialog(QDialog):
         status_row = QHBoxLayout()
         status_row.addWidget(self.current_label, 1)
         status_row.addWidget(self.eta_label)
-        self.table = QTableWidget(0, len(_COLUMNS))
-        self.table.setHorizontalHeaderLabels(_COLUMNS)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)  # the full reason is in each row's tooltip
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().hide()
+        self.table = BatchReportTable()
 
         self.button_box = QDialogButtonBox()
         self.start_button = self.button_box.addButton(
@@ -260,15 +170,15 @@ class BatchExportDialog(QDialog):
         self.save_button.setEnabled(False)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(sources_box, 2)
+        layout.addWidget(self.sources_panel, 2)
         layout.addWidget(options_box)
         layout.addWidget(self.progress_bar)
         layout.addLayout(status_row)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.button_box)
-        self._inputs = [options_box, sources_box, self.start_button]
-        for signal in (self.template_edit.textChanged, self.ext_edit.textChanged,
-                       self.quality_spin.valueChanged, self.recursive_check.toggled):  # fmt: skip
+        self._inputs = [options_box, self.sources_panel, self.start_button]
+        for signal in (self.template_edit.textChanged, self.sources_panel.changed,
+                       self.quality_spin.valueChanged):  # fmt: skip
             signal.connect(self._schedule_preview)
 
     def _load_settings(self) -> None:
@@ -299,18 +209,11 @@ class BatchExportDialog(QDialog):
 
     def add_sources(self, paths: list[Path]) -> None:
         """Add files or folders to the source list (duplicates are ignored)."""
-        present = {self.source_list.item(i).text() for i in range(self.source_list.count())}
-        for p in paths:
-            if str(p) not in present:
-                self.source_list.addItem(str(p))
-                present.add(str(p))
-        self._schedule_preview()
+        self.sources_panel.add_sources(paths)
 
     def collected_sources(self) -> list[Path]:
         """The files the batch would export now (folders expanded, filter applied)."""
-        items = [Path(self.source_list.item(i).text()) for i in range(self.source_list.count())]
-        text = self.ext_edit.text().replace(",", " ").split()
-        return collect_sources(items, self.recursive_check.isChecked(), text or None)
+        return self.sources_panel.collected_sources()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         """Accept dragged files and folders."""
@@ -323,29 +226,6 @@ class BatchExportDialog(QDialog):
         if self.worker is None or not self.worker.running:
             self.add_sources(paths)
         event.acceptProposedAction()
-
-    @Slot()
-    def _on_add_files_clicked(self) -> None:
-        patterns = " ".join(f"*{e}" for e in sorted(RAW_EXTENSIONS))
-        files, _ = QFileDialog.getOpenFileNames(
-            self,
-            "Add raw files",
-            "",
-            f"Camera raw files ({patterns} {patterns.upper()});;All files (*)",
-        )
-        self.add_sources([Path(f) for f in files])
-
-    @Slot()
-    def _on_add_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of raw files")
-        if folder:
-            self.add_sources([Path(folder)])
-
-    @Slot()
-    def _on_remove_clicked(self) -> None:
-        for item in self.source_list.selectedItems():
-            self.source_list.takeItem(self.source_list.row(item))
-        self._schedule_preview()
 
     @Slot()
     def _on_browse_clicked(self) -> None:
@@ -467,19 +347,7 @@ class BatchExportDialog(QDialog):
         self._in_flight.pop(event.result.index, None)
         self._show_in_flight()
         self.eta_label.setText(_duration(event.progress.eta_seconds))
-        r = event.result
-        row = self.table.rowCount()
-        self.table.insertRow(row)
-        cells = (
-            r.source.name, r.status.value + (f": {r.reason}" if r.reason else ""),
-            _size(r.input_bytes), _size(r.output_bytes), f"{r.ratio:.1f}x" if r.ratio else "",
-            f"{r.psnr:.2f}" if r.psnr is not None else "",
-        )  # fmt: skip
-        for col, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setToolTip(str(r.destination or r.reason or r.source))
-            self.table.setItem(row, col, item)
-        self.table.scrollToBottom()
+        self.table.add_result(event.result)
 
     @Slot(object)
     def _on_worker_finished(self, event: BatchFinished) -> None:
