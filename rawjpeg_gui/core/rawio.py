@@ -145,9 +145,11 @@ def _gray_world_wb(data: np.ndarray) -> list[float]:
     return (means[1] / means).tolist()
 
 
-def _finite_or_none(values: np.ndarray) -> list[float] | None:
+def _finite_or_none(values: np.ndarray) -> list[list[float]] | None:
+    """A 3x3 matrix as nested lists, or ``None`` when it is empty or not finite."""
     values = np.asarray(values, dtype=np.float64)
-    return values.tolist() if np.all(np.isfinite(values)) and np.any(values != 0) else None
+    ok = np.all(np.isfinite(values)) and np.any(values != 0)
+    return [[float(v) for v in row] for row in values] if ok else None
 
 
 #: Linear sRGB (D65) -> XYZ.
@@ -236,7 +238,7 @@ def read_embedded_preview(path: str | os.PathLike[str]) -> np.ndarray | None:
         return None
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
-            with Image.open(io.BytesIO(thumb.data)) as im:
+            with Image.open(io.BytesIO(bytes(thumb.data))) as im:
                 return np.asarray(im.convert("RGB"))
         arr = np.asarray(thumb.data)
         return arr if arr.ndim == 3 and arr.shape[2] == 3 and arr.size > 300 else None
