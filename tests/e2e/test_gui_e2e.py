@@ -11,13 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("RAWJPEG_CACHE_DIR", tempfile.mkdtemp(prefix="rawjpeg-e2e-cache-"))
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_RAW = REPO / ".." / "shared" / "data" / "raw"
@@ -25,8 +23,9 @@ RAW_NAME = "dcc_kodak_dc120_p003911.kdc"
 
 
 @pytest.fixture
-def raw_copy(tmp_path: Path) -> Path:
-    """A real raw copied into a scratch folder (exports go next to it)."""
+def raw_copy(tmp_path: Path, monkeypatch) -> Path:
+    """A real raw copied into a scratch folder (exports go next to it); private cache."""
+    monkeypatch.setenv("RAWJPEG_CACHE_DIR", str(tmp_path / "cache"))
     source = SHARED_RAW / RAW_NAME
     if not source.is_file():
         pytest.skip(f"the shared raw {source} is absent")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("RAWJPEG_CACHE_DIR", tempfile.mkdtemp(prefix="rawjpeg-test-cache-"))
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path_factory) -> None:
+    """Thumbnails go to a per-session temporary folder, never the user's cache."""
+    monkeypatch.setenv("RAWJPEG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
 
 #: The shared real raws, next to the repository.
 SHARED_RAW = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "raw"
