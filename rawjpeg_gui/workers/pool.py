@@ -60,8 +60,10 @@ class GeneratorWorker(QRunnable):
         self.aborted = True
 
     def run(self) -> None:
-        """Run the job (called by the pool)."""
+        """Run the job (called by the pool); a job aborted while queued does nothing."""
         try:
+            if self.aborted:
+                return
             result = self._func(*self._args, **self._kwargs)
             if isinstance(result, Generator):
                 result = self._iterate(result)

@@ -85,3 +85,16 @@ def test_worker_run_directly_emits_finished(qtbot):
     worker = GeneratorWorker(lambda: 1)
     with qtbot.waitSignal(worker.signals.finished, timeout=1000):
         worker.run()
+
+
+def test_a_job_aborted_while_queued_never_runs(qtbot):
+    pool = TaskPool("test", 1)
+    ran: list[int] = []
+    blocker = pool.run_generator(_steps, 50, 0.01)
+    pool.start(blocker)  # occupies the only thread
+    queued = pool.run_task(lambda: ran.append(1))
+    queued.abort()
+    blocker.abort()
+    assert pool.wait_for_done(10000)
+    qtbot.wait(50)
+    assert ran == []
