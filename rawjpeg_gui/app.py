@@ -6,7 +6,8 @@ Usage::
 
 PATHs (files or folders) are opened at start. ``--screenshot`` saves a picture of
 the window once the first image, its reconstruction and the plots are shown, then
-exits (works with ``QT_QPA_PLATFORM=offscreen``). ``--self-test`` runs the
+exits 0 (works with ``QT_QPA_PLATFORM=offscreen``); 1 if nothing was ready within
+``--timeout`` seconds, 2 if the image could not be opened (the picture shows why). ``--self-test`` runs the
 installer's self test and exits with its status.
 """
 
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     follow_system_scheme(app)
     window = MainWindow()
     status = {"code": 0}
+    failures: list[str] = []
     if args.screenshot is not None:
         dest = args.screenshot.resolve()
 
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
 
         window.ready.connect(lambda: QTimer.singleShot(300, shoot))
+        window.session.failed.connect(lambda _path, message: failures.append(message))
         QTimer.singleShot(int(args.timeout * 1000), give_up)
         if not args.paths:
             QTimer.singleShot(500, shoot)
@@ -120,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         if present:
             QTimer.singleShot(0, lambda: window.open_paths(present))
     code = app.exec()
+    if args.screenshot is not None and failures and not status["code"]:
+        print(f"The image could not be shown: {failures[0]}", file=sys.stderr)
+        return 2
     return status["code"] or int(code)
 
 

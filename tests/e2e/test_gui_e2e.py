@@ -110,3 +110,25 @@ def test_command_line_screenshot(raw_copy: Path, tmp_path: Path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_command_line_screenshot_of_a_corrupt_raw_says_why(tmp_path: Path):
+    bad = tmp_path / "broken.cr2"
+    bad.write_bytes(b"II*\x00" + bytes(4000))
+    shot = tmp_path / "bad.png"
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+        RAWJPEG_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rawjpeg_gui", str(bad), "--screenshot", str(shot)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "broken.cr2" in done.stderr
+    assert shot.is_file()  # the window, showing the message
