@@ -155,17 +155,26 @@ def render(
     return np.ascontiguousarray(orient(out, getattr(meta, "orientation", 1)))
 
 
+def _heat_table() -> np.ndarray:
+    """256 colours interpolated between the heat map's anchors."""
+    t = np.linspace(0.0, len(_HEAT_ANCHORS) - 1, 256)
+    i = np.minimum(t.astype(np.int32), len(_HEAT_ANCHORS) - 2)
+    f = (t - i)[:, None]
+    rgb = _HEAT_ANCHORS[i] * (1.0 - f) + _HEAT_ANCHORS[i + 1] * f
+    return (rgb + 0.5).astype(np.uint8)
+
+
+_HEAT_TABLE = _heat_table()
+
+
 def heat(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
     """Colour a 2-D array with a perceptual heat map (0 black -> ``vmax`` pale yellow)."""
     v = np.asarray(values, np.float32)
     if vmax is None:
         vmax = float(np.percentile(v, 99.5)) if v.size else 1.0
     vmax = vmax if vmax and np.isfinite(vmax) and vmax > 0 else 1.0
-    t = np.clip(v / np.float32(vmax), 0.0, 1.0) * (len(_HEAT_ANCHORS) - 1)
-    i = np.minimum(t.astype(np.int32), len(_HEAT_ANCHORS) - 2)
-    f = (t - i)[..., None]
-    rgb = _HEAT_ANCHORS[i] * (1.0 - f) + _HEAT_ANCHORS[i + 1] * f
-    return np.ascontiguousarray((rgb + 0.5).astype(np.uint8))
+    index = np.clip(v * np.float32(255.0 / vmax) + np.float32(0.5), 0.0, 255.0).astype(np.uint8)
+    return np.ascontiguousarray(_HEAT_TABLE[index])
 
 
 def render_error(
