@@ -114,7 +114,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a, s = self.acts, self.session
-        for view in (self.compare.left, self.compare.right, self.browser.tree, self.browser.grid):
+        # Views accept drops by default; turn them off so a drop anywhere reaches the window.
+        views = (self.compare.left, self.compare.right, self.browser.tree, self.browser.grid)
+        for view in (*views, self.plots.canvas):
             view.setAcceptDrops(False)
             view.viewport().setAcceptDrops(False)
         s.loading.connect(self._on_session_loading)

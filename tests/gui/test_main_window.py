@@ -157,3 +157,11 @@ def test_window_layout_and_settings_survive_a_restart(qtbot, settings, sync_pool
     assert second.quality.quality() == 42 and second.session.quality == 42
     assert second.quality.exposure.value() == -1.0 and second.compare.mode == "split"
     assert not second._docks[2].isVisible()
+
+
+def test_drops_anywhere_reach_the_window(window):
+    from PySide6.QtWidgets import QWidget
+
+    takers = [w for w in window.findChildren(QWidget) if w.acceptDrops()]
+    assert not takers, [type(w).__name__ for w in takers]
+    assert window.acceptDrops()
