@@ -187,16 +187,34 @@ def build_cache(
     )
 
 
+def _add_spots(raw: np.ndarray, rng: np.random.Generator, prob: float) -> None:
+    """Paint a few small bright discs (lamps, speculars) into some patches, in place."""
+    s = raw.shape[-1]
+    yy, xx = np.mgrid[0:s, 0:s]
+    for i in np.nonzero(rng.random(len(raw)) < prob)[0]:
+        for _ in range(rng.integers(1, 4)):
+            cy, cx = rng.integers(0, s, 2)
+            r = rng.uniform(1.0, 5.0)
+            disc = np.clip(r + 0.5 - np.hypot(yy - cy, xx - cx), 0.0, 1.0)
+            level = rng.uniform(0.2, 1.0) * rng.uniform(0.3, 1.0, 3)
+            raw[i] = np.clip(np.maximum(raw[i], disc[None] * level[:, None, None]), 0.0, 1.0)
+
+
 def sample_batch(
     cache: PatchCache,
     batch: int,
     rng: np.random.Generator,
     augment: bool = True,
     crop: int = 0,
+    spots: float = 0.0,
+    min_exposure: float = 0.25,
 ) -> dict[str, np.ndarray]:
     """Draw a random batch with exposure, white-balance and flip augmentation.
 
     ``crop`` (a multiple of 8, 0 for none) cuts a random block-aligned window from each patch.
+    ``spots`` is the probability of adding small bright light sources to a patch but
+    not to its thumbnail (which would average them away): the network must keep
+    headroom for highlights it cannot see. ``min_exposure`` is the smallest exposure gain.
 
     Returns:
         ``raw`` (N, 3, S, S) float32, ``thumb`` (N, 3, T, T), ``offset`` (N, 2),
@@ -215,7 +233,7 @@ def sample_batch(
         off = off + np.stack([dy, dx], axis=1).astype(off.dtype)
     s = raw.shape[-1]
     if augment:
-        gain = np.exp(rng.uniform(np.log(0.25), np.log(2.0), (batch, 1, 1, 1)))
+        gain = np.exp(rng.uniform(np.log(min_exposure), np.log(2.0), (batch, 1, 1, 1)))
         gain = gain * np.exp(rng.normal(0.0, 0.12, (batch, 3, 1, 1)))
         raw = np.clip(raw * gain, 0.0, 1.0).astype(np.float32)
         thumb = np.clip(thumb * gain, 0.0, 1.0).astype(np.float32)
@@ -224,6 +242,8 @@ def sample_batch(
             raw[flip] = np.flip(raw[flip], axis=axis)
             thumb[flip] = np.flip(thumb[flip], axis=axis)
             off[flip, dim] = size[flip, dim] - off[flip, dim] - s
+        if spots > 0:
+            _add_spots(raw, rng, spots)
     quality = rng.uniform(10.0, 100.0, batch).astype(np.float32)
     return {
         "raw": np.ascontiguousarray(raw),

@@ -45,6 +45,10 @@ class NetConfig:
     gamma_init: float = 1.0 / 2.2
     gain_k_init: float = 4.0
     headroom_init: float = 0.1
+    #: Smallest LUT slope above the gain's knee (bounds the error gain on unseen highlights).
+    headroom_min: float = 0.01
+    #: Largest per-channel gain of the LUT.
+    gain_max: float = 1096.0
     #: Initial base tables: ``level * (1 + ramp * (u + v))`` luma; chroma times ``chroma_ratio``.
     qt_level: float = 12.0
     qt_ramp: float = 0.1
@@ -90,8 +94,8 @@ class AdapterNet(nn.Module):
         g0 = math.atanh(math.log(cfg.gamma_init) / _LN10)
         self.gamma_bias = nn.Parameter(torch.tensor(g0))
         self.log_gain_k = nn.Parameter(torch.tensor(math.log(cfg.gain_k_init)))
-        h0 = cfg.headroom_init
-        self.headroom_bias = nn.Parameter(torch.tensor(math.log(h0 / (0.5 - h0))))
+        h0 = (cfg.headroom_init - cfg.headroom_min) / (0.5 - cfg.headroom_min)
+        self.headroom_bias = nn.Parameter(torch.tensor(math.log(h0 / (1.0 - h0))))
         base = torch.stack(
             [
                 _ramp_table(cfg.qt_level, cfg.qt_ramp),
@@ -147,14 +151,15 @@ class AdapterNet(nn.Module):
         sb = cfg.shape_bins
         shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
         gain_corr = z[:, 3 * sb : 3 * sb + 3]
-        headroom = 0.01 + (0.5 - 0.01) * torch.sigmoid(z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias)
+        hmin = cfg.headroom_min
+        headroom = hmin + (0.5 - hmin) * torch.sigmoid(z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias)
         gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
         # LUT.
         eps = 1e-3
         inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
         shape = torch.cat([torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1)
         shape = shape / shape[..., -1:]
-        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=7.0)
+        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=math.log(cfg.gain_max))
         knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
         t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
         i = t.detach().floor().clamp(max=sb - 1)

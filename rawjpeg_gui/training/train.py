@@ -85,6 +85,10 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     step = 0
     t_prev = 0.0
     rng = np.random.default_rng(seed + 1000 * rank)
+    init_from = tc.get("init_from")
+    if init_from and not (resume and ckpt_path.is_file()):
+        # Fine-tune: start from another run's weights (fresh optimiser and schedule).
+        net.load_state_dict(torch.load(init_from, map_location=dev, weights_only=False)["model"])
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=dev, weights_only=False)
         net.load_state_dict(state["model"])
@@ -95,7 +99,8 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
-    cache = PatchCache.load(cfg["data"]["cache"])
+    dc = cfg["data"]
+    cache = PatchCache.load(dc["cache"])
     batch_size = int(cfg["data"].get("batch", 16))
     total = int(tc.get("steps", 1000))
     warmup = int(tc.get("warmup", 100))
@@ -131,7 +136,10 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         lr = _lr(step, total, base_lr, warmup, (time.time() - t0 + t_prev) / max_s)
         for g in opt.param_groups:
             g["lr"] = lr
-        b = sample_batch(cache, batch_size, rng, crop=int(cfg['data'].get('crop', 0)))
+        b = sample_batch(
+            cache, batch_size, rng, crop=int(dc.get("crop", 0)), spots=float(dc.get("spots", 0.0)),
+            min_exposure=float(dc.get("min_exposure", 0.25)),
+        )
         batch = {k: torch.from_numpy(v).to(dev) for k, v in b.items()}
         q01 = (batch["quality"] / 100.0)[:, None]
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
