@@ -85,6 +85,7 @@ class ImageSession(QObject):
         self._code_token = 0
         self._render_token = 0
         self._full_wanted = False
+        self._original_stale = False
         self._jobs: dict[str, GeneratorWorker] = {}
         self._quality_timer = self._timer(debounce_ms, self._start_code)
         self._exposure_timer = self._timer(min(debounce_ms, 100), self._start_render)
@@ -103,7 +104,7 @@ class ImageSession(QObject):
         self.cancel()
         self._token += 1
         self.image, self.current, self.rd_points = None, None, []
-        self._full_wanted = False
+        self._full_wanted = self._original_stale = False
         p = Path(path)
         self.loading.emit(p)
         self.progress.emit(f"Opening {p.name}…", -1)
@@ -221,9 +222,11 @@ class ImageSession(QObject):
             partial(self._on_code_yielded, token, code_token),
         )
 
-    def _start_render(self) -> None:
+    def _start_render(self, original: bool = True) -> None:
+        """Re-render the reconstruction, and the original too when asked or still stale."""
         if self.image is None:
             return
+        self._original_stale = self._original_stale or original
         self._render_token += 1
         token, render_token = self._token, self._render_token
         recon = self.current.reconstruction if self.current is not None else None
@@ -232,7 +235,7 @@ class ImageSession(QObject):
             self._load_pool,
             partial(
                 jobs.render_views,
-                self.image.original,
+                self.image.original if self._original_stale else None,
                 recon,
                 self.exposure_ev,
                 self.image.base_gain,
@@ -278,12 +281,14 @@ class ImageSession(QObject):
         )
         self.coded.emit(coded)
         if self._full_wanted:
-            self._start_render()
+            self._start_render(original=False)  # only the reconstruction changed
         if first and self.auto_rd and not self.rd_points:
             self.compute_rd()
 
     def _on_render_returned(self, token: int, render_token: int, views: jobs.RenderedViews) -> None:
         if token == self._token and render_token == self._render_token and views is not None:
+            if views.original is not None:
+                self._original_stale = False
             self.rendered.emit(views)
 
     def _on_rd_yielded(self, token: int, point: Any) -> None:
