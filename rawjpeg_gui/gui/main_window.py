@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from rawjpeg_gui.workers import jobs
+from rawjpeg_gui.workers.encoder_process import EncoderProcess
 from rawjpeg_gui.workers.outputs import dng_available
 from rawjpeg_gui.workers.pool import TaskPool
 from rawjpeg_gui.workers.session import ImageSession, describe_error
@@ -64,8 +65,10 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         pools = pools or {}
         self.pools = {name: pools.get(name) or TaskPool(name, 1, self) for name in POOL_NAMES}
+        self.encoder = EncoderProcess()  # large raws encode in a child: no GIL stall
+        p = self.pools
         self.session = ImageSession(
-            self.pools["load"], self.pools["code"], self.pools["rd"], parent=self
+            p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder
         )
         self.thumbnails = ThumbnailLoader(self.pools["thumbnails"], parent=self)
         self.current_path: Path | None = None
@@ -88,8 +91,7 @@ class MainWindow(QMainWindow):
             ),
             self._dock("Plots", "plots", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
-        toolbar = QToolBar("Quality")
-        toolbar.setObjectName("quality_toolbar")
+        toolbar = QToolBar("Quality", objectName="quality_toolbar")
         toolbar.addWidget(self.quality)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.status = StatusPanel(self.statusBar())
@@ -106,8 +108,7 @@ class MainWindow(QMainWindow):
         self._restore()
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"{name}_dock")
+        dock = QDockWidget(title, self, objectName=f"{name}_dock")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -395,4 +396,5 @@ class MainWindow(QMainWindow):
         self.session.cancel()
         for pool in self.pools.values():
             pool.abort_all()
+        self.encoder.close()
         super().closeEvent(event)

@@ -242,16 +242,20 @@ def code_image(
     quality: int,
     exposure_ev: float = 0.0,
     base_gain: float = 1.0,
-    model: object | None = None,
+    encoder: Callable[[RawImage, int], bytes] | None = None,
 ) -> Generator[str, None, CodedImage]:
-    """Encode ``original`` at ``quality``, decode it again and measure (a generator)."""
+    """Encode ``original`` at ``quality``, decode it again and measure (a generator).
+
+    ``encoder(raw, quality) -> bytes`` replaces the in-thread encode (the GUI passes
+    an :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`).
+    """
     t0 = time.perf_counter()
     yield f"Encoding at quality {quality}…"
-    enc = codec.encode_image(original, quality, model)  # type: ignore[arg-type]
+    data = encoder(original, quality) if encoder else codec.encode_image(original, quality).jpeg
     yield "Reconstructing…"
-    recon = codec.decode_bytes(enc.jpeg)
+    recon = codec.decode_bytes(data)
     yield "Measuring…"
-    return _coded_from(enc.jpeg, recon, original, exposure_ev, base_gain, t0)
+    return _coded_from(data, recon, original, exposure_ev, base_gain, t0)
 
 
 def render_views(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from rawjpeg_gui.core.errors import RawJpegError
+from rawjpeg_gui.core.rawio import RawImage
 
 from . import jobs
 from .pool import GeneratorWorker, TaskPool
@@ -38,6 +40,7 @@ class ImageSession(QObject):
         quality: the JPEG quality asked for.
         exposure_ev: the display exposure in EV.
         rd_points: rate-distortion points received for the current image.
+        encoder: optional ``(raw, quality) -> bytes`` used instead of encoding in-thread.
 
     Signals:
         loading(object): a path started loading.
@@ -71,8 +74,10 @@ class ImageSession(QObject):
         debounce_ms: int = 250,
         parent: QObject | None = None,
         auto_rd: bool = True,
+        encoder: Callable[[RawImage, int], bytes] | None = None,
     ) -> None:
         super().__init__(parent)
+        self.encoder = encoder
         self.image: jobs.LoadedImage | None = None
         self.current: jobs.CodedImage | None = None
         self.quality = 75
@@ -216,6 +221,7 @@ class ImageSession(QObject):
                 self.quality,
                 self.exposure_ev,
                 self.image.base_gain,
+                self.encoder,
             ),
             partial(self._on_code_returned, token, code_token),
             partial(self._on_job_failed, token, None),

@@ -3,7 +3,9 @@
 A QTimer ticks every 5 ms on the GUI thread; the longest gap between two ticks while
 the Sony ARW (18 MP) is opened and re-encoded on the workers is the GUI's worst
 stall. Frames at 60 Hz are 17 ms apart; on a loaded 2-core CI machine we assert a
-bound of 100 ms and print the measured value.
+bound of 100 ms and print the measured value. Large raws are encoded in a child
+process (``workers/encoder_process.py``) because libjpeg holds the GIL for the whole
+in-memory encode (hundreds of milliseconds at 18 MP).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def test_gui_stays_responsive_while_an_18mp_raw_is_coded(qtbot, settings):
         f"\nevent-loop max gap: open {open_ms:.1f} ms, re-encode {gap_ms:.1f} ms "
         f"({probe.ticks} ticks)"
     )
-    if max(gap_ms, open_ms / 2) >= MAX_GAP_MS:
+    if max(gap_ms, open_ms / 2) >= MAX_GAP_MS and not win.encoder.used_child:
         held = core_encoder_gil_hold_ms()
         if held >= MAX_GAP_MS:
             pytest.xfail(

@@ -1,0 +1,123 @@
+"""Encode large raws in a child process, so the JPEG encoder never stalls the GUI.
+
+libjpeg (through Pillow) holds the GIL for the whole encode of an in-memory JPEG:
+about half a second for 18 MP, during which the GUI thread cannot run. Images
+from ``min_pixels`` up are therefore encoded by one persistent child process: the
+linear image is copied once per image into shared memory, each quality request
+sends only its name, and the child returns the adapter-JPEG's bytes. Smaller
+images, or any trouble with the child, fall back to encoding on the calling thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from rawjpeg_gui.core import codec
+from rawjpeg_gui.core.errors import CancelledError
+from rawjpeg_gui.core.metadata import RawMeta
+from rawjpeg_gui.core.rawio import RawImage
+
+log = logging.getLogger(__name__)
+
+#: Images with at least this many pixels are encoded in the child process.
+DEFAULT_MIN_PIXELS = 8_000_000
+
+
+def _encode_shared(name: str, shape: tuple[int, ...], meta: RawMeta, quality: int) -> bytes:
+    """Child side: encode the image in shared memory ``name``; return the JPEG bytes."""
+    shm = shared_memory.SharedMemory(name=name)
+    try:
+        data = np.ndarray(shape, np.float32, buffer=shm.buf)
+        jpeg = codec.encode_image(RawImage(data, meta), quality).jpeg
+        del data
+        return jpeg
+    finally:
+        shm.close()
+
+
+def _shm_has_room(size: int) -> bool:
+    """On Linux, /dev/shm must hold the image (a full tmpfs would kill us with SIGBUS)."""
+    if not os.path.isdir("/dev/shm"):
+        return True
+    st = os.statvfs("/dev/shm")
+    return st.f_bavail * st.f_frsize > size * 1.25
+
+
+class EncoderProcess:
+    """Callable ``(raw, quality) -> adapter-JPEG bytes``, using a child for large images.
+
+    Attributes:
+        min_pixels: images at least this large go to the child process.
+        used_child: True once an encode ran in the child (for tests and logs).
+    """
+
+    def __init__(self, min_pixels: int = DEFAULT_MIN_PIXELS) -> None:
+        self.min_pixels = min_pixels
+        self.used_child = False
+        self._executor: ProcessPoolExecutor | None = None
+        self._shm: shared_memory.SharedMemory | None = None
+        self._shared_for: int | None = None
+        self._broken = False
+        self._closed = False
+
+    def __call__(self, raw: RawImage, quality: int) -> bytes:
+        """Encode ``raw`` at ``quality`` (runs on a worker thread; blocks it, not the GUI)."""
+        if self._closed:
+            raise CancelledError("The app is closing; the encode was cancelled.")
+        if self._broken or raw.width * raw.height < self.min_pixels:
+            return codec.encode_image(raw, quality).jpeg
+        try:
+            name = self._share(raw)
+            if self._executor is None:
+                ctx = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            future = self._executor.submit(_encode_shared, name, raw.data.shape, raw.meta, quality)
+            jpeg = future.result()
+            self.used_child = True
+            return jpeg
+        except Exception as exc:  # a broken child must not break coding
+            if self._closed:
+                raise CancelledError("The app is closing; the encode was cancelled.") from None
+            log.warning("encoding in a child process failed (%s); encoding in-process", exc)
+            self._broken = True
+            self._stop()
+            return codec.encode_image(raw, quality).jpeg
+
+    def _share(self, raw: RawImage) -> str:
+        key = id(raw.data)
+        if self._shm is not None and self._shared_for == key:
+            return self._shm.name
+        self._release()
+        data = np.ascontiguousarray(raw.data, np.float32)
+        if not _shm_has_room(data.nbytes):
+            raise OSError("not enough shared memory for the image")
+        self._shm = shared_memory.SharedMemory(create=True, size=max(1, data.nbytes))
+        np.copyto(np.ndarray(data.shape, np.float32, buffer=self._shm.buf), data)
+        self._shared_for = key
+        return self._shm.name
+
+    def _release(self) -> None:
+        if self._shm is not None:
+            try:
+                self._shm.close()
+                self._shm.unlink()
+            except (OSError, BufferError):
+                pass
+            self._shm, self._shared_for = None, None
+
+    def close(self) -> None:
+        """Free the shared memory and stop the child (safe to call more than once)."""
+        self._closed = True
+        self._stop()
+
+    def _stop(self) -> None:
+        self._release()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
