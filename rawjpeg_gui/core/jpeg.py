@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+import tempfile
 from fractions import Fraction
 
 import numpy as np
@@ -105,9 +106,12 @@ def encode_jpeg(
     exif = _exif_bytes(meta)
     if exif:
         kwargs["exif"] = exif
-    buf = io.BytesIO()
-    pil.save(buf, "JPEG", **kwargs)
-    data = buf.getvalue()
+    # Pillow encodes into a real file in one call that releases the GIL; into a BytesIO
+    # it holds the GIL for the whole encode (0.2-0.5 s on 18 MP), freezing other threads.
+    with tempfile.TemporaryFile() as fh:
+        pil.save(fh, "JPEG", **kwargs)
+        fh.seek(0)
+        data = fh.read()
     return insert_segment(data, segment) if segment else data
 
 
