@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 from PySide6.QtCore import QSettings
 
+from .settings import open_store
+
 from rawjpeg_gui.core.batch import OnExists, default_workers
 from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE
 
@@ -48,7 +50,7 @@ class BatchSettings:
     """
 
     def __init__(self, store: QSettings | None = None) -> None:
-        self.store = store or QSettings("rawjpeg", "rawjpeg-gui")
+        self.store = store or open_store()
 
     def load(self) -> BatchChoices:
         """The stored choices; a missing or malformed value falls back to its default."""

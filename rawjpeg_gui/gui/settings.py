@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
 #: How many recent folders the File menu lists.
 MAX_RECENT = 8
+#: Environment variable naming a folder for the settings file (portable installs, tests).
+CONFIG_DIR_ENV = "RAWJPEG_CONFIG_DIR"
+
+
+def open_store() -> QSettings:
+    """The app's QSettings: ``$RAWJPEG_CONFIG_DIR/rawjpeg-gui.ini`` when that is set,
+    else the platform's place for organisation "rawjpeg", application "rawjpeg-gui"."""
+    folder = os.environ.get(CONFIG_DIR_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return QSettings(str(Path(folder) / "rawjpeg-gui.ini"), QSettings.Format.IniFormat)
+    return QSettings("rawjpeg", "rawjpeg-gui")
 
 
 class AppSettings:
@@ -18,7 +31,7 @@ class AppSettings:
     """
 
     def __init__(self, store: QSettings | None = None) -> None:
-        self.store = store or QSettings("rawjpeg", "rawjpeg-gui")
+        self.store = store or open_store()
 
     def _get(self, key: str, default, kind):  # type: ignore[no-untyped-def]
         value = self.store.value(key, default)
