@@ -1,0 +1,212 @@
+"""Architecture variants of :class:`~rawjpeg_gui.training.network.AdapterNet` for ablations.
+
+Every variant keeps the ONNX runtime contract (same inputs and outputs, so
+``core.model.AdapterModel`` loads the export unchanged) and, with all switches
+off, computes exactly what ``AdapterNet`` computes (held by
+``tests/training/test_ablate.py``). New modules are initialised so that the
+variant starts as the function of the checkpoint it is initialised from
+(zero-initialised projections, identity attention), so a short fine-tune from a
+shared checkpoint isolates what each switch adds.
+
+Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
+
+* ``gamma_size``: side of the predicted gamma map (0: the default T/4). Finer maps
+  (> T/4) add a zero-initialised 1x1 head on the T/2 encoder stage on top of the
+  bilinearly upsampled T/4 logits; coarser maps average-pool the T/4 logits.
+* ``eca``: efficient channel attention (Wang et al. 2020) after every encoder stage:
+  ``h * 2 sigmoid(conv1d_k3(mean(h)))``, zero-initialised (identity at start).
+* ``multiscale``: the encoder (shared weights and FiLM) also runs on the thumbnail
+  average-pooled to T/2; its global mean/max features enter the MLP through a
+  zero-initialised projection.
+* ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .network import _LN10, _LN20, AdapterNet, NetConfig
+
+
+@dataclass
+class VariantConfig(NetConfig):
+    """:class:`NetConfig` plus the ablation switches (see the module docstring)."""
+
+    gamma_size: int = 0
+    eca: bool = False
+    multiscale: bool = False
+
+    @property
+    def gamma_side(self) -> int:  # type: ignore[override]
+        """Side of the gamma map."""
+        return self.gamma_size or self.thumbnail_size // 4
+
+
+def variant_config(model: dict[str, Any]) -> VariantConfig:
+    """A :class:`VariantConfig` from a ``[model]`` table."""
+    m = dict(model)
+    if "widths" in m:
+        m["widths"] = tuple(m["widths"])
+    known = {f.name for f in dataclasses.fields(VariantConfig)}
+    unknown = sorted(set(m) - known)
+    if unknown:
+        raise ValueError(f"unknown [model] keys: {', '.join(unknown)}")
+    return VariantConfig(**m)
+
+
+class _ECA(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, 3, padding=1, bias=False)
+        nn.init.zeros_(self.conv.weight)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        a = self.conv(h.mean(dim=(2, 3))[:, None, :])[:, 0]  # (N, C)
+        return h * (2.0 * torch.sigmoid(a))[:, :, None, None]
+
+
+class VariantNet(AdapterNet):
+    """``AdapterNet`` with the ablation switches of :class:`VariantConfig`."""
+
+    def __init__(self, cfg: VariantConfig) -> None:
+        super().__init__(cfg)
+        self.cfg: VariantConfig = cfg
+        w = cfg.widths
+        t = cfg.thumbnail_size
+        side = cfg.gamma_side
+        if side > t // 4:
+            if side % (t // 4) or side > t // 2:
+                raise ValueError(f"a finer gamma map must be T/2 ({t // 2}), not {side}")
+            self.gamma_fine = nn.Conv2d(w[0], 1, 1)
+            nn.init.zeros_(self.gamma_fine.weight)
+            nn.init.zeros_(self.gamma_fine.bias)  # type: ignore[arg-type]
+        elif side < t // 4 and (t // 4) % side:
+            raise ValueError(f"a coarser gamma map side must divide {t // 4}, not {side}")
+        if cfg.eca:
+            self.eca_layers = nn.ModuleList(_ECA() for _ in w)
+        if cfg.multiscale:
+            self.ms_proj = nn.Linear(2 * w[-1], cfg.hidden, bias=False)
+            nn.init.zeros_(self.ms_proj.weight)
+
+    # -- pieces --------------------------------------------------------------
+    @staticmethod
+    def _features(x: torch.Tensor) -> torch.Tensor:
+        gmax = x.amax(dim=(2, 3)).clamp_min(1e-4).amax(dim=1, keepdim=True)
+        xn = x / gmax[:, :, None, None]
+        return torch.cat(
+            [xn.clamp_min(1e-6).pow(1.0 / 2.2), (torch.log2(x + 2.0**-16) + 16.0) / 16.0], 1
+        )
+
+    def _encode(self, feats: torch.Tensor, film: torch.Tensor) -> list[torch.Tensor]:
+        outs = []
+        h = feats
+        k = 0
+        for i, (conv, c) in enumerate(zip(self.convs, self.cfg.widths, strict=True)):
+            h = F.leaky_relu(conv(h), 0.1)
+            gam, bet = film[:, k : k + c], film[:, k + c : k + 2 * c]
+            k += 2 * c
+            h = h * (1.0 + gam[:, :, None, None]) + bet[:, :, None, None]
+            if self.cfg.eca:
+                h = self.eca_layers[i](h)
+            outs.append(h)
+        return outs
+
+    def forward(self, thumb: torch.Tensor, q01: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Same outputs as :meth:`AdapterNet.forward`."""
+        cfg = self.cfg
+        n = thumb.shape[0]
+        x = thumb.clamp(0.0, 1.0)
+        cmax = x.amax(dim=(2, 3)).clamp_min(1e-4)
+        cmean = x.mean(dim=(2, 3)).clamp_min(1e-5)
+        feats = self._features(x)
+        qe = torch.cat([q01, (1.0 - q01) ** 2, q01.sqrt()], dim=1)
+        film = self.film(qe)
+        outs = self._encode(feats, film)
+        last = outs[-1]
+        stats = torch.cat([torch.log2(cmax) / 8.0, torch.log2(cmean) / 8.0], dim=1)
+        glob = torch.cat([last.mean(dim=(2, 3)), last.amax(dim=(2, 3)), stats, qe], dim=1)
+        pre = self.mlp[0](glob)
+        if cfg.multiscale:
+            last2 = self._encode(self._features(F.avg_pool2d(x, 2)), film)[-1]
+            pre = pre + self.ms_proj(torch.cat([last2.mean(dim=(2, 3)), last2.amax(dim=(2, 3))], 1))
+        z = self.head(self.mlp[1](pre))
+        sb = cfg.shape_bins
+        shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
+        gain_corr = z[:, 3 * sb : 3 * sb + 3]
+        hmin = cfg.headroom_min
+        headroom = hmin + (0.5 - hmin) * torch.sigmoid(
+            z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias
+        )
+        gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
+        eps = 1e-3
+        inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
+        shape = torch.cat(
+            [torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1
+        )
+        shape = shape / shape[..., -1:]
+        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(
+            max=math.log(cfg.gain_max)
+        )
+        knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
+        t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
+        i = t.detach().floor().clamp(max=sb - 1)
+        f = t - i
+        il = i.long()
+        lo = torch.gather(shape, 2, il)
+        hi = torch.gather(shape, 2, il + 1)
+        s_val = lo + f * (hi - lo)
+        d = headroom[:, :, None]
+        lut = d * knots[None, None, :] + (1.0 - d) * s_val
+        # Gamma map: logits at T/4 as in AdapterNet, then refined or pooled to the variant's side.
+        base_side = cfg.thumbnail_size // 4
+        side = cfg.gamma_side
+        ctx = F.interpolate(
+            self.gamma_ctx(last), size=(base_side, base_side), mode="bilinear", align_corners=False
+        )
+        gz = self.gamma_local(outs[1]) + ctx + gamma_glob[:, :, None, None] + self.gamma_bias
+        if side > base_side:
+            gz = F.interpolate(
+                gz, size=(side, side), mode="bilinear", align_corners=False
+            ) + self.gamma_fine(outs[0])
+        elif side < base_side:
+            gz = F.avg_pool2d(gz, base_side // side)
+        gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
+        out = {"lut": lut, "gamma_map": gamma_map}
+        if cfg.dct:
+            dz = z[:, 3 * sb + 5 :].reshape(n, 3, 8, 8)
+            out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
+        out["qtables"] = self.qtables(q01[:, 0] * 100.0)
+        return out
+
+
+def load_partial(net: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, list[str]]:
+    """Load ``state`` into ``net`` where it fits; returns what was loaded, partial or new.
+
+    A tensor whose shape differs only in its first dimension (the head growing DCT
+    outputs) gets the common leading rows; the extra rows keep their (zero) init.
+    """
+    own = net.state_dict()
+    report: dict[str, list[str]] = {"loaded": [], "partial": [], "new": [], "dropped": []}
+    with torch.no_grad():
+        for k, v in own.items():
+            src = state.get(k)
+            if src is None:
+                report["new"].append(k)
+            elif src.shape == v.shape:
+                v.copy_(src)
+                report["loaded"].append(k)
+            elif src.dim() == v.dim() and src.shape[1:] == v.shape[1:]:
+                m = min(src.shape[0], v.shape[0])
+                v[:m].copy_(src[:m])
+                report["partial"].append(k)
+            else:
+                report["new"].append(k)
+        report["dropped"] = sorted(set(state) - set(own))
+    return report

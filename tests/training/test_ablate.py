@@ -1,0 +1,116 @@
+"""The ablation harness: variants keep AdapterNet's function and the ONNX contract; a tiny run writes a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
+pytest.importorskip("onnx", reason="onnx is needed to export the variants")
+pytest.importorskip("onnxruntime", reason="onnxruntime is needed to time and evaluate the variants")
+
+from rawjpeg_gui.training.ablate import load_variant, run_ablation  # noqa: E402
+from rawjpeg_gui.training.network import AdapterNet, NetConfig  # noqa: E402
+from rawjpeg_gui.training.variants import VariantConfig, VariantNet, load_partial  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = dict(thumbnail_size=16, lut_bins=33, shape_bins=8, widths=(8, 8, 8, 8), hidden=8)
+
+
+def _perturbed(net: torch.nn.Module) -> torch.nn.Module:
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+    return net.eval()
+
+
+def test_variant_with_switches_off_is_adapternet() -> None:
+    torch.manual_seed(0)
+    ref = _perturbed(AdapterNet(NetConfig(**TINY, dct=True)))
+    var = VariantNet(VariantConfig(**TINY, dct=True))
+    rep = load_partial(var, ref.state_dict())
+    assert not rep["new"] and not rep["partial"] and not rep["dropped"]
+    thumb = torch.rand(3, 3, 16, 16) ** 3
+    q = torch.tensor([[0.2], [0.6], [1.0]])
+    with torch.no_grad():
+        a, b = ref(thumb, q), var.eval()(thumb, q)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [{"eca": True}, {"multiscale": True}, {"dct": True}, {"gamma_size": 8}, {"gamma_size": 32}],
+)
+def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
+    base = {**TINY, "thumbnail_size": 64}
+    torch.manual_seed(0)
+    ref = _perturbed(AdapterNet(NetConfig(**base)))
+    var = VariantNet(VariantConfig(**base, **switch))
+    load_partial(var, ref.state_dict())
+    thumb = torch.rand(2, 3, 64, 64) ** 3
+    q = torch.tensor([[0.3], [0.9]])
+    with torch.no_grad():
+        a, b = ref(thumb, q), var.eval()(thumb, q)
+    assert torch.allclose(a["lut"], b["lut"], atol=1e-6)
+    side = switch.get("gamma_size", 16)
+    assert b["gamma_map"].shape == (2, side, side)
+    if side == 16:
+        assert torch.allclose(a["gamma_map"], b["gamma_map"], atol=1e-6)
+    if "dct" in switch:
+        assert torch.equal(b["dct_scale"], torch.ones_like(b["dct_scale"]))
+
+
+def _tiny_raw(seed: int):  # type: ignore[no-untyped-def]
+    from rawjpeg_gui.core.metadata import RawMeta
+    from rawjpeg_gui.core.rawio import RawImage
+    from rawjpeg_gui.training.data import synthetic_photo, unprocess
+
+    img = unprocess(synthetic_photo(64, 80, seed), np.random.default_rng(seed))
+    return RawImage(np.clip(img, 0, 1).astype(np.float32), RawMeta())
+
+
+def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> None:
+    base = tmp_path / "base.toml"
+    base.write_text(
+        f'[data]\ncache = "{tiny_cache.as_posix()}"\nbatch = 2\ncrop = 32\n\n'
+        "[model]\nthumbnail_size = 16\nlut_bins = 33\nshape_bins = 8\nwidths = [8, 8, 8, 8]\nhidden = 8\n\n"
+        '[loss]\nsubsampling = "4:2:0"\n\n[train]\nlr = 1e-3\nwarmup = 1\n\n'
+        '[export]\nname = "tiny-ablation"\n'
+    )
+    a = tmp_path / "baseline.toml"
+    a.write_text(
+        f'[ablation]\nname = "baseline"\ndescription = "tiny"\nbase = "{base.as_posix()}"\n'
+    )
+    b = tmp_path / "eca.toml"
+    b.write_text(
+        f'[ablation]\nname = "eca"\ndescription = "tiny + ECA"\nbase = "{base.as_posix()}"\n\n'
+        "[model]\neca = true\n"
+    )
+    assert load_variant(b)["model"]["eca"] is True
+    table = tmp_path / "ABLATIONS.md"
+    table.write_text(
+        "# Ablations\n\nintro\n\n<!-- ablate:table:start -->\nold\n<!-- ablate:table:end -->\n\nfindings\n"
+    )
+    raws = {"tiny_a": _tiny_raw(0), "tiny_b": _tiny_raw(1)}
+    res = run_ablation(
+        [a, b], tmp_path / "runs", table, steps=3, raws=raws, qualities=[20, 40, 60, 80], threads=1
+    )
+    assert [r["name"] for r in res] == ["baseline", "eca"]
+    for r in res:
+        assert r["steps"] == 3 and r["parity"] <= 1e-4
+        assert r["inference_ms"] > 0 and r["payload_bytes"] > 0
+        assert set(r["files"]) == {"tiny_a", "tiny_b"}
+        assert (tmp_path / "runs" / r["name"] / "adapter.onnx").is_file()
+    text = table.read_text()
+    assert "| baseline |" in text and "| eca |" in text and "old" not in text
+    assert text.startswith("# Ablations\n\nintro") and text.rstrip().endswith("findings")
+    # Resuming skips finished variants.
+    again = run_ablation(
+        [a, b], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80]
+    )
+    assert [r["wall_s"] for r in again] == [r["wall_s"] for r in res]
