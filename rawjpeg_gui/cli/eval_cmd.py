@@ -11,7 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import RawJpegError
-from ..core.evaluate import BASELINE_SUBSAMPLING, DEFAULT_QUALITIES, METHODS, RDPoint, bd_rates, rd_curve
+from ..core.evaluate import (
+    BASELINE_SUBSAMPLING,
+    DEFAULT_QUALITIES,
+    METHODS,
+    RDPoint,
+    bd_rates,
+    rd_curve,
+)
 from ..core.fileio import write_atomic
 from ..core.rawio import read_raw
 from .common import add_model_arg, load_model, quality_arg

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 from PySide6.QtCore import QSettings
 
-from .settings import open_store
-
 from rawjpeg_gui.core.batch import OnExists, default_workers
 from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE
+
+from .settings import open_store
 
 
 @dataclass
