@@ -66,8 +66,8 @@ DEFAULT_RAWS = (
     "../shared/data/raw/dcc_canon_g2_0304.crw",
     "../shared/data/raw/dcc_kodak_dc120_p003911.kdc",
 )
-TABLE_START = "<!-- ablate:table:start -->"
-TABLE_END = "<!-- ablate:table:end -->"
+TABLE_START = "<!-- ablate:{section}:start -->"
+TABLE_END = "<!-- ablate:{section}:end -->"
 
 
 # ---------------------------------------------------------------- configs
@@ -434,15 +434,18 @@ def render_table(results: Sequence[dict[str, Any]], reference: str = "baseline")
     return "\n".join(lines)
 
 
-def write_table(path: Path, results: Sequence[dict[str, Any]], header: str = "") -> None:
-    """Put the table between the markers of ``path`` (created with ``header`` if absent)."""
-    block = f"{TABLE_START}\n{render_table(results)}\n{TABLE_END}"
-    if path.is_file() and TABLE_START in (text := path.read_text()) and TABLE_END in text:
-        pre, rest = text.split(TABLE_START, 1)
-        post = rest.split(TABLE_END, 1)[1]
-        text = pre + block + post
+def write_table(
+    path: Path, results: Sequence[dict[str, Any]], header: str = "", section: str = "table"
+) -> None:
+    """Put the table between ``path``'s markers for ``section`` (appended if absent)."""
+    start, end = TABLE_START.format(section=section), TABLE_END.format(section=section)
+    block = f"{start}\n{render_table(results)}\n{end}"
+    text = path.read_text() if path.is_file() else (header or "# Ablations\n\n")
+    if start in text and end in text:
+        pre, rest = text.split(start, 1)
+        text = pre + block + rest.split(end, 1)[1]
     else:
-        text = (header or "# Ablations\n\n") + block + "\n"
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
@@ -461,6 +464,7 @@ def run_ablation(
     threads: int = 2,
     init: str | Path | None = None,
     redo: bool = False,
+    section: str = "table",
 ) -> list[dict[str, Any]]:
     """Run every config in order (skipping finished ones unless ``redo``); returns the results."""
     out_root = Path(out_root)
@@ -508,7 +512,7 @@ def run_ablation(
                 flush=True,
             )
         if table:
-            write_table(Path(table), results)
+            write_table(Path(table), results, section=section)
     return results
 
 
@@ -536,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="held-out raw (repeatable; default: the four validation raws)",
     )
     ap.add_argument("--redo", action="store_true")
+    ap.add_argument("--section", default="table", help="which table of --table to (re)write")
     args = ap.parse_args(argv)
     raws = {p: p for p in args.raw} if args.raw else None
     run_ablation(
@@ -550,6 +555,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.threads,
         args.init,
         args.redo,
+        args.section,
     )
 
 
