@@ -434,12 +434,73 @@ def render_table(results: Sequence[dict[str, Any]], reference: str = "baseline")
     return "\n".join(lines)
 
 
+def _ms(v: Sequence[float], fmt: str = "+.2f") -> str:
+    v = [x for x in v if not math.isnan(x)]
+    if not v:
+        return "n/a"
+    if len(v) == 1:
+        return format(v[0], fmt)
+    return f"{format(float(np.mean(v)), fmt)} ± {statistics.stdev(v):.2f}"
+
+
+def aggregate_table(dirs: Sequence[str | Path], reference: str = "baseline") -> str:
+    """Markdown over several runs (one per seed) of the same variants.
+
+    Differences against ``reference`` are paired: within one run directory both
+    variants saw the same seed and batch sequence.
+    """
+    runs = []
+    for d in dirs:
+        res = {}
+        for f in sorted(Path(d).glob("*/result.json")):
+            r = json.loads(f.read_text())
+            res[r["name"]] = r
+        runs.append(res)
+    names = sorted(dict.fromkeys(n for res in runs for n in res), key=lambda n: (n != reference, n))
+    files = list(dict.fromkeys(f for res in runs for r in res.values() for f in r["files"]))
+    lines = [
+        "| variant | runs | mean BD vs γ2.2 | paired Δ vs baseline (better in) | mean BD vs linear "
+        "| paired Δ vs baseline | "
+        + " | ".join(f"Δ γ2.2 {Path(f).name}" for f in files)
+        + " | non-monotonic curves |",
+        "|---|---:|---:|---:|---:|---:|" + "---:|" * len(files) + "---:|",
+    ]
+    for n in names:
+        rs = [(res[n], res.get(reference)) for res in runs if n in res]
+        g = [r["mean_bd_vs_gamma22"] for r, _ in rs]
+        li = [r["mean_bd_vs_linear"] for r, _ in rs]
+        paired = [(r, b) for r, b in rs if b is not None]
+        dg = [r["mean_bd_vs_gamma22"] - b["mean_bd_vs_gamma22"] for r, b in paired]
+        dl = [r["mean_bd_vs_linear"] - b["mean_bd_vs_linear"] for r, b in paired]
+        per_file = []
+        for f in files:
+            d = [
+                r["files"][f]["bd_vs_gamma22"] - b["files"][f]["bd_vs_gamma22"]
+                for r, b in paired
+                if f in r["files"] and f in b["files"]
+            ]
+            per_file.append(_ms(d) if n != reference else "")
+        nonmono = sum(not x["monotonic"] for r, _ in rs for x in r["files"].values())
+        wins = f" ({sum(x < 0 for x in dg)}/{len(dg)})" if n != reference else ""
+        lines.append(
+            f"| {n} | {len(rs)} | {_ms(g)}% | {_ms(dg) + wins if n != reference else ''} | "
+            f"{_ms(li)}% | {_ms(dl) if n != reference else ''} | "
+            + " | ".join(per_file)
+            + f" | {nonmono}/{len(rs) * len(files)} |"
+        )
+    return "\n".join(lines)
+
+
 def write_table(
-    path: Path, results: Sequence[dict[str, Any]], header: str = "", section: str = "table"
+    path: Path,
+    results: Sequence[dict[str, Any]] | str,
+    header: str = "",
+    section: str = "table",
 ) -> None:
-    """Put the table between ``path``'s markers for ``section`` (appended if absent)."""
+    """Put the table (results or ready markdown) between ``path``'s ``section`` markers."""
     start, end = TABLE_START.format(section=section), TABLE_END.format(section=section)
-    block = f"{start}\n{render_table(results)}\n{end}"
+    body = results if isinstance(results, str) else render_table(results)
+    block = f"{start}\n{body}\n{end}"
     text = path.read_text() if path.is_file() else (header or "# Ablations\n\n")
     if start in text and end in text:
         pre, rest = text.split(start, 1)
@@ -523,7 +584,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("configs", nargs="+")
+    ap.add_argument("configs", nargs="*")
+    ap.add_argument(
+        "--aggregate",
+        nargs="+",
+        metavar="DIR",
+        help="instead of running: tabulate finished runs (one directory per seed) into --section",
+    )
     ap.add_argument("--out", default="runs/ablation")
     ap.add_argument("--table", default="models/ABLATIONS.md")
     ap.add_argument("--steps", type=int, default=600)
@@ -542,6 +609,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--redo", action="store_true")
     ap.add_argument("--section", default="table", help="which table of --table to (re)write")
     args = ap.parse_args(argv)
+    if args.aggregate:
+        body = aggregate_table(args.aggregate)
+        if args.table:
+            write_table(Path(args.table), body, section=args.section)
+        print(body)
+        return
+    if not args.configs:
+        ap.error("no ablation configs given")
     raws = {p: p for p in args.raw} if args.raw else None
     run_ablation(
         args.configs,

@@ -11,7 +11,12 @@ torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not in
 pytest.importorskip("onnx", reason="onnx is needed to export the variants")
 pytest.importorskip("onnxruntime", reason="onnxruntime is needed to time and evaluate the variants")
 
-from rawjpeg_gui.training.ablate import load_variant, run_ablation  # noqa: E402
+from rawjpeg_gui.training.ablate import (  # noqa: E402
+    aggregate_table,
+    load_variant,
+    run_ablation,
+    write_table,
+)
 from rawjpeg_gui.training.network import AdapterNet, NetConfig  # noqa: E402
 from rawjpeg_gui.training.variants import VariantConfig, VariantNet, load_partial  # noqa: E402
 
@@ -114,3 +119,11 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
         [a, b], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80]
     )
     assert [r["wall_s"] for r in again] == [r["wall_s"] for r in res]
+    # Aggregating over run directories (one per seed): paired differences against the baseline.
+    agg = aggregate_table([tmp_path / "runs", tmp_path / "runs"])
+    assert "| baseline | 2 |" in agg and "| eca | 2 |" in agg
+    assert "(2/2)" in agg or "(0/2)" in agg
+    write_table(table, agg, section="seeds")
+    text = table.read_text()
+    assert "<!-- ablate:seeds:start -->" in text and "| eca | 2 |" in text
+    assert "| eca | tiny + ECA |" in text  # the first table is kept
