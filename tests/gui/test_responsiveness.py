@@ -3,9 +3,8 @@
 A QTimer ticks every 5 ms on the GUI thread; the longest gap between two ticks while
 the Sony ARW (18 MP) is opened and re-encoded on the workers is the GUI's worst
 stall. Frames at 60 Hz are 17 ms apart; on a loaded 2-core CI machine we assert a
-bound of 100 ms and print the measured value. Large raws are encoded in a child
-process (``workers/encoder_process.py``) because libjpeg holds the GIL for the whole
-in-memory encode (hundreds of milliseconds at 18 MP).
+bound of 100 ms (median of three re-encodes) and print the measured values. Large raws
+are encoded in a child process (``workers/encoder_process.py``).
 """
 
 from __future__ import annotations
@@ -60,62 +59,30 @@ def test_gui_stays_responsive_while_an_18mp_raw_is_coded(qtbot, settings):
     qtbot.wait(300)  # first paint of the empty window is not part of the measurement
     probe = EventLoopProbe()
     probe.start()
+    gaps = []
     try:
         with qtbot.waitSignal(win.session.coded, timeout=180000):
             win.open_paths([ARW])
         open_gap = probe.max_gap
-        probe.max_gap = 0.0
-        with qtbot.waitSignal(win.session.coded, timeout=180000) as blocker:
-            win.quality.slider.setValue(40)
-        assert blocker.args[0].quality == 40
+        # Three re-encodes; the median of their worst gaps is the GUI's stall. A task
+        # that blocks the GUI thread shows in every run, while the OS scheduling the
+        # GUI thread late on a busy 2-core machine (encoder threads and the encoder
+        # process compete for the cores) rarely repeats.
+        for quality in (40, 55, 70):
+            probe.max_gap = 0.0
+            with qtbot.waitSignal(win.session.coded, timeout=180000) as blocker:
+                win.quality.slider.setValue(quality)
+            assert blocker.args[0].quality == quality
+            gaps.append(probe.max_gap * 1000)
     finally:
         probe.stop()
         win.session.cancel()
         for pool in win.pools.values():
             pool.wait_for_done(60000)
-    gap_ms, open_ms = probe.max_gap * 1000, open_gap * 1000
+    gap_ms, open_ms = sorted(gaps)[1], open_gap * 1000
     print(
-        f"\nevent-loop max gap: open {open_ms:.1f} ms, re-encode {gap_ms:.1f} ms "
-        f"({probe.ticks} ticks)"
+        f"\nevent-loop max gap: open {open_ms:.1f} ms, re-encodes "
+        f"{', '.join(f'{g:.1f}' for g in gaps)} ms ({probe.ticks} ticks)"
     )
-    if max(gap_ms, open_ms / 2) >= MAX_GAP_MS and not win.encoder.used_child:
-        held = core_encoder_gil_hold_ms()
-        if held >= MAX_GAP_MS:
-            pytest.xfail(
-                f"GUI stalled {gap_ms:.0f} ms; core.jpeg.encode_jpeg alone holds the GIL "
-                f"{held:.0f} ms on 18 MP (Pillow optimize=True into a BytesIO encodes in one "
-                "call without releasing it; see docs/GUI.md, Known issues)"
-            )
     assert open_ms < MAX_GAP_MS * 2, f"opening stalled the GUI {open_ms:.0f} ms"
-    assert gap_ms < MAX_GAP_MS, f"re-encoding stalled the GUI {gap_ms:.0f} ms"
-
-
-def core_encoder_gil_hold_ms() -> float:
-    """Longest stall of a ticking thread while core's JPEG encoder codes 18 MP."""
-    import threading
-
-    import numpy as np
-
-    from rawjpeg_gui.core import jpeg
-
-    rng = np.random.default_rng(0)
-    image = np.repeat(np.repeat(rng.integers(0, 255, (433, 648, 3), np.uint8), 8, 0), 8, 1)
-    worst = [0.0]
-    stop = threading.Event()
-
-    def tick() -> None:
-        last = time.perf_counter()
-        while not stop.is_set():
-            time.sleep(0.001)
-            now = time.perf_counter()
-            worst[0] = max(worst[0], now - last)
-            last = now
-
-    ticker = threading.Thread(target=tick)
-    ticker.start()
-    try:
-        jpeg.encode_jpeg(np.ascontiguousarray(image), 75, "4:4:4")
-    finally:
-        stop.set()
-        ticker.join()
-    return worst[0] * 1000
+    assert gap_ms < MAX_GAP_MS, f"re-encoding stalled the GUI {gap_ms:.0f} ms (median of 3)"
