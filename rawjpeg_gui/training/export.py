@@ -113,10 +113,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m rawjpeg_gui.training.export", description=__doc__)
     ap.add_argument("checkpoint")
     ap.add_argument("-o", "--output", default="models/adapter.onnx")
+    ap.add_argument("--config", help="take [export] (and its gain_max) from this TOML instead")
+    ap.add_argument("--gain-max", type=float, help="cap the LUT gain at export (see MODEL_CARD.md)")
     args = ap.parse_args()
-    net = load_checkpoint(args.checkpoint)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     cfg = state.get("config", {})
+    if args.config:
+        from .train import load_config
+
+        cfg = {**cfg, **{k: v for k, v in load_config(args.config).items() if k == "export"}}
+    gain_max = args.gain_max or cfg.get("export", {}).get("gain_max")
+    net = load_checkpoint(args.checkpoint, gain_max=gain_max)
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
     path = export_net(net, args.output, cfg.get("export", {}), sub)
     err = max_parity_error(net, path)

@@ -64,8 +64,8 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     """Train per ``cfg``; returns the path of the final checkpoint.
 
     Config tables: ``[data]`` (cache, batch), ``[model]`` (:class:`NetConfig`),
-    ``[loss]`` (:class:`LossConfig`), ``[train]`` (steps, lr, warmup, grad_clip, seed,
-    threads, bf16, learn_qtables, log_every, ckpt_every, max_minutes).
+    ``[loss]`` (:class:`LossConfig`), ``[train]`` (steps, stop_step, lr, warmup, grad_clip,
+    seed, threads, bf16, learn_qtables, log_every, ckpt_every, max_minutes, init_from).
     """
     tc = cfg.get("train", {})
     rank, world, dev = _dist_setup()
@@ -132,7 +132,9 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             )
             os.replace(tmp, ckpt_path)
 
-    while step < total:
+    # stop_step ends the run early without changing the learning-rate schedule.
+    stop = min(total, int(tc.get("stop_step", total)))
+    while step < stop:
         lr = _lr(step, total, base_lr, warmup, (time.time() - t0 + t_prev) / max_s)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -153,7 +155,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         step += 1
         for k, v in parts.items():
             acc.setdefault(k, []).append(v)
-        if rank == 0 and (step % log_every == 0 or step == total):
+        if rank == 0 and (step % log_every == 0 or step == stop):
             row = [step, round(time.time() - t0 + t_prev, 1), f"{lr:.2e}"] + [
                 f"{np.mean(acc[k]):.4f}" for k in fields[3:]
             ]
@@ -173,11 +175,13 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     return ckpt_path
 
 
-def load_checkpoint(path: str | Path) -> AdapterNet:
-    """Rebuild the network from a checkpoint (CPU, eval mode)."""
+def load_checkpoint(path: str | Path, gain_max: float | None = None) -> AdapterNet:
+    """Rebuild the network from a checkpoint (CPU, eval mode); optionally re-cap its LUT gain."""
     state = torch.load(path, map_location="cpu", weights_only=False)
     nc = dict(state["net_config"])
     nc["widths"] = tuple(nc["widths"])
+    if gain_max is not None:
+        nc["gain_max"] = float(gain_max)
     net = AdapterNet(NetConfig(**nc))
     net.load_state_dict(state["model"])
     return net.eval()
