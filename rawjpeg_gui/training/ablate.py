@@ -530,7 +530,10 @@ def run_ablation(
     """Run every config in order (skipping finished ones unless ``redo``); returns the results."""
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
-    cfgs = [load_variant(c) for c in configs]
+    skipped = [c for c in configs if Path(c).name.startswith("_")]
+    if skipped:
+        print(f"not variants (name starts with '_'): {', '.join(map(str, skipped))}", flush=True)
+    cfgs = [load_variant(c) for c in configs if not Path(c).name.startswith("_")]
     if raws is None:
         raws = {p: p for p in DEFAULT_RAWS if Path(p).is_file()}
     init_path: Path | None = None
