@@ -88,6 +88,8 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     init_from = tc.get("init_from")
     if init_from and not (resume and ckpt_path.is_file()):
         # Fine-tune: start from another run's weights (fresh optimiser and schedule).
+        if not Path(init_from).is_file():
+            raise SystemExit(f"[train] init_from: {init_from} does not exist (train that stage first)")
         net.load_state_dict(torch.load(init_from, map_location=dev, weights_only=False)["model"])
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=dev, weights_only=False)
