@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     if args.screenshot is not None:
         dest = args.screenshot.resolve()
+        window.resize(1400, 900)  # documentation pictures do not depend on a saved layout
 
         def shoot() -> None:
             try:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -80,9 +81,12 @@ class CompareView(QWidget):
             lay = QVBoxLayout(box)
             lay.setContentsMargins(0, 0, 0, 0)
             lay.setSpacing(2)
+            # A long caption must not make its pane wider than the other one.
+            caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             lay.addWidget(caption)
             lay.addWidget(view, 1)
             panes.addWidget(box)
+            panes.setStretchFactor(panes.count() - 1, 1)
         self._right_box: QWidget = panes.widget(1)  # type: ignore[assignment]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
