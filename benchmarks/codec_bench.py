@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, container, jpeg, operators  # noqa: E402
+from rawjpeg_gui.core import codec, container, fastops, jpeg  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel, make_thumbnail  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 
@@ -67,7 +67,7 @@ def main() -> None:
     pred, t, m = measure(lambda: model.predict_thumbnail(thumb, args.quality), args.repeat)
     rows.append(("model", t, m))
     params = container.quantise(pred.params)
-    adapted, t, m = measure(lambda: codec.to_uint8(operators.forward(raw.data, params)), args.repeat)
+    adapted, t, m = measure(lambda: fastops.forward_uint8(raw.data, params), args.repeat)
     rows.append(("forward operators", t, m))
     enc, t, m = measure(lambda: codec.encode_with_params(raw, args.quality, params, pred.qtables,
                                                          model.info.subsampling, model.name), 1)
@@ -78,11 +78,12 @@ def main() -> None:
     rows.append(("parameter read", t, m))
     pixels, t, m = measure(lambda: jpeg.decode_jpeg(data), args.repeat)
     rows.append(("JPEG decode", t, m))
-    _, t, m = measure(lambda: operators.inverse(pixels.astype("float32") / 255.0, record.params), args.repeat)
-    rows.append(("inverse operators (+ to float)", t, m))
+    _, t, m = measure(lambda: fastops.inverse_uint8(pixels, record.params), args.repeat)
+    rows.append(("inverse operators", t, m))
 
     mp = raw.width * raw.height / 1e6
-    print(f"{path.name}: {raw.width}x{raw.height} ({mp:.1f} MP), quality {args.quality}, model {model.name}")
+    print(f"{path.name}: {raw.width}x{raw.height} ({mp:.1f} MP), quality {args.quality}, model {model.name}, "
+          f"{fastops.default_threads()} operator threads")
     print(f"float32 image: {image_bytes / 1e6:.0f} MB; file {len(data) / 1e6:.2f} MB ({enc.bpp:.3f} bpp)")
     print(f"{'stage':34} {'seconds':>8} {'peak MB':>8} {'x image':>8}")
     for name, sec, peak in rows:

@@ -115,7 +115,8 @@ def inverse_uint8(pixels: np.ndarray, params: AdapterParams, threads: int | None
     ys = np.linspace(0.0, 1.0, _TABLE)
     knots = np.linspace(0.0, 1.0, params.lut_bins)
     inv = np.stack([np.interp(ys, params.lut[c].astype(np.float64), knots) for c in range(3)])
-    inv = inv.astype(np.float32)
+    # One extra entry, so index _TABLE - 1 (the value 1.0) has a right neighbour.
+    inv = np.concatenate([inv, inv[:, -1:]], axis=1).astype(np.float32)
     slope = np.diff(inv, axis=1, append=inv[:, -1:])
     gamma = _GammaRows(params.gamma_map, h, w)
     full_w = w - w % 8
@@ -124,19 +125,18 @@ def inverse_uint8(pixels: np.ndarray, params: AdapterParams, threads: int | None
     def work(a: int, b: int) -> None:
         p = pixels[a:b]
         y = log_table[p]  # log of the 8-bit value (-inf for 0)
-        y /= gamma.band(a, b)[..., None]
-        np.exp(y, out=y)
+        y *= (np.float32(1.0) / gamma.band(a, b))[..., None]
         if params.dct_scale is not None:
+            np.exp(y, out=y)
             full_h = (b - a) - (b - a) % 8
             if full_h and full_w:
                 y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
-            y = invert_lut(y, params.lut)
-            out[a:b] = y
+            out[a:b] = invert_lut(y, params.lut)
             return
-        np.clip(y, 0.0, 1.0, out=y)
+        # exp(log(p) / g) is in [0, 1]: no clipping needed before scaling to table units.
+        np.exp(y, out=y)
         y *= np.float32(_TABLE - 1)
         i = y.astype(np.int32)
-        np.minimum(i, _TABLE - 2, out=i)
         y -= i  # fractional part
         for c in range(3):
             ic = i[..., c]
