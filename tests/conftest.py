@@ -7,9 +7,13 @@ with a clear reason only when those folders are absent.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Qt tests run headless unless a test asks for a real platform (tests/e2e/test_gui_xvfb.py).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"
@@ -50,3 +54,21 @@ def analytic_model():  # type: ignore[no-untyped-def]
     from rawjpeg_gui.core.model import AdapterModel
 
     return AdapterModel(ROOT / "models" / "analytic-gamma22.onnx")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Thumbnails go to a per-session temporary folder, never the user's cache."""
+    monkeypatch.setenv("RAWJPEG_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def shared_raw() -> Path:
+    """Folder of real camera raws (skips when absent)."""
+    return require(SHARED_RAW).resolve()
+
+
+@pytest.fixture
+def kdc(shared_raw: Path) -> Path:
+    """A small real raw (Kodak DC120, 1.3 MP)."""
+    return require(shared_raw / "dcc_kodak_dc120_p003908.kdc")
