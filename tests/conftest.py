@@ -15,23 +15,7 @@ import pytest
 # Qt tests run headless unless a test asks for a real platform (tests/e2e/test_gui_xvfb.py).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"
-FETCHED_RAW = ROOT / ".test-data"
-
-
-def real_raw_files() -> list[Path]:
-    """Every real camera raw available to the tests (shared files first)."""
-    files = sorted(SHARED_RAW.glob("*")) if SHARED_RAW.is_dir() else []
-    files += sorted(FETCHED_RAW.glob("*.ARW")) + sorted(FETCHED_RAW.glob("*.CR2"))
-    return [f for f in files if f.is_file()]
-
-
-def require(path: Path) -> Path:
-    """Skip the calling test (with the reason) when ``path`` is missing."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent (run scripts/fetch_test_data.py; see ../shared/DATA.md)")
-    return path
+from realdata import ROOT, SHARED_RAW, real_raw_files, require  # noqa: F401 (re-exported)
 
 
 @pytest.fixture(scope="session")

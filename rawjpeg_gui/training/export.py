@@ -115,6 +115,9 @@ def main() -> None:
     ap.add_argument("-o", "--output", default="models/adapter.onnx")
     ap.add_argument("--config", help="take [export] (and its gain_max) from this TOML instead")
     ap.add_argument("--gain-max", type=float, help="cap the LUT gain at export (see MODEL_CARD.md)")
+    ap.add_argument(
+        "--lut-bins", type=int, help="sample the LUT at this many knots (models/ABLATIONS.md: 64 wins)"
+    )
     args = ap.parse_args()
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     cfg = state.get("config", {})
@@ -124,6 +127,8 @@ def main() -> None:
         cfg = {**cfg, **{k: v for k, v in load_config(args.config).items() if k == "export"}}
     gain_max = args.gain_max or cfg.get("export", {}).get("gain_max")
     net = load_checkpoint(args.checkpoint, gain_max=gain_max)
+    if args.lut_bins:
+        net.cfg.lut_bins = args.lut_bins  # the LUT head is sampled, not sized, by lut_bins
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
     path = export_net(net, args.output, cfg.get("export", {}), sub)
     err = max_parity_error(net, path)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from conftest import ROOT, SHARED_RAW, real_raw_files, require
+from realdata import ROOT, SHARED_RAW, real_raw_files, require
 
 from rawjpeg_gui.cli import main
 from rawjpeg_gui.core.metrics import psnr

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
-from conftest import SHARED_RAW, real_raw_files, require
+from realdata import SHARED_RAW, real_raw_files, require
 
 from rawjpeg_gui.cli import main
 from rawjpeg_gui.core.codec import decode_file

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
-from conftest import SHARED_RAW, real_raw_files
+from realdata import SHARED_RAW, real_raw_files
 
 from rawjpeg_gui.core.dng import (
     FALLBACK_XYZ_TO_CAMERA,

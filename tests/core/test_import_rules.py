@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT
+from realdata import ROOT
 
 
 def test_core_and_cli_import_neither_qt_nor_torch() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import ROOT
+from realdata import ROOT
 
 from rawjpeg_gui.core.errors import ModelError
 from rawjpeg_gui.core.model import AdapterModel, default_model_path, make_thumbnail

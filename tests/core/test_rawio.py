@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_RAW, real_raw_files, require
+from realdata import SHARED_RAW, real_raw_files, require
 
 from rawjpeg_gui.core.errors import RawDecodeError, UnsupportedFileError
 from rawjpeg_gui.core.rawio import read_raw
