@@ -161,7 +161,13 @@ class _Runner:
             self.workers,
             mp_context=self._context,  # "spawn": no forked Qt or OpenMP state
             initializer=init_worker,
-            initargs=(self._options.model_path, self._options.verify, self._stop),
+            initargs=(
+                self._options.model_path,
+                self._options.verify,
+                self._stop,
+                # The cores are shared out between the processes: operator threads per worker.
+                max(1, (os.cpu_count() or 1) // max(1, self.workers)),
+            ),
         )
 
     def busy(self) -> bool:

@@ -55,14 +55,16 @@ class WorkerState:
 _STATE: WorkerState | None = None
 
 
-def init_worker(model_path: Path | None, verify: bool, stop: object) -> None:
-    """ProcessPoolExecutor initializer: one thread per process, then load the model.
+def init_worker(model_path: Path | None, verify: bool, stop: object, threads: int = 1) -> None:
+    """ProcessPoolExecutor initializer: share out the cores, then load the model.
 
     Parallelism comes from the processes: LibRaw's OpenMP threads in every worker
-    would only fight over the same cores (measured slower on a loaded machine).
+    would only fight over the same cores (measured slower on a loaded machine), and
+    the image operators get ``threads`` threads (the cores divided by the workers).
     """
     global _STATE
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("RAWJPEG_THREADS", str(max(1, int(threads))))
     # Ctrl-C reaches the whole process group: only the parent decides, through ``stop``,
     # so a worker never dies half-way through writing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
