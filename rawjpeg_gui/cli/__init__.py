@@ -8,6 +8,7 @@ file and the problem, and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rawjpeg: interrupted; no partial output was left.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``rawjpeg info X | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
