@@ -23,27 +23,6 @@ from .metadata import RawMeta
 
 #: Pillow's names for chroma subsampling.
 SUBSAMPLING = {"4:4:4": 0, "4:2:0": 2}
-#: The IJG (Annex K) base tables in natural order.
-IJG_LUMA = np.array(
-    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
-     92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], np.float64)  # fmt: skip
-IJG_CHROMA = np.array(
-    [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
-     47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, np.float64)  # fmt: skip
-
-
-def ijg_scale(quality: int) -> float:
-    """libjpeg's quality -> table scale factor (percent)."""
-    q = min(max(int(quality), 1), 100)
-    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-
-
-def ijg_tables(quality: int) -> np.ndarray:
-    """The (2, 64) luma/chroma tables libjpeg uses at ``quality`` (natural order)."""
-    s = ijg_scale(quality)
-    base = np.stack([IJG_LUMA, IJG_CHROMA])
-    return np.clip(np.floor((base * s + 50.0) / 100.0), 1, 255).astype(np.uint8)
 
 
 def _rational(value: float) -> IFDRational:
