@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
+from libraw_renders import linear_back, render
 from realdata import SHARED_RAW, real_raw_files, require
 
 from rawjpeg_gui.cli import main
@@ -41,47 +42,17 @@ VIA_JPEG = [
 RENDER_FLOOR_DB = 27.0
 
 
-def _linear_back(path: Path) -> np.ndarray:
-    with rawpy.imread(str(path)) as raw:
-        rgb = raw.postprocess(
-            output_color=rawpy.ColorSpace.raw,
-            gamma=(1, 1),
-            no_auto_bright=True,
-            user_wb=[1.0, 1.0, 1.0, 1.0],
-            output_bps=16,
-            user_flip=0,
-            adjust_maximum_thr=0.0,
-        )
-    return rgb.astype(np.float64) / 65535.0
-
-
-def _render(path: Path, wb: list[float] | None = None) -> np.ndarray:
-    kw: dict[str, object] = dict(
-        output_color=rawpy.ColorSpace.sRGB,
-        no_auto_bright=True,
-        gamma=(1, 1),
-        output_bps=16,
-        adjust_maximum_thr=0.0,
-    )
-    if wb is None:
-        kw["use_camera_wb"] = True
-    else:
-        kw["user_wb"] = [wb[0], wb[1], wb[2], wb[1]]
-    with rawpy.imread(str(path)) as raw:
-        return raw.postprocess(**kw).astype(np.float64) / 65535.0
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _check_dng(dng: Path, written: np.ndarray, original: Path, wb: list[float]) -> float:
     """LibRaw reads ``written`` back exactly and renders like the original; returns render dB."""
-    back = _linear_back(dng)
+    back = linear_back(dng).astype(np.float64) / 65535.0
     assert back.shape == written.shape
     assert np.abs(back - np.clip(written, 0, 1)).max() <= 0.5 / 65535 + 1e-7
     assert psnr(back, written) >= 60.0
-    render_db = psnr(_render(dng), _render(original, wb))
+    render_db = psnr(render(dng), render(original, wb))
     assert render_db >= RENDER_FLOOR_DB
     return render_db
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
+from libraw_renders import linear_back, render
 from realdata import SHARED_RAW, real_raw_files
 
 from rawjpeg_gui.core.dng import (
@@ -57,34 +58,6 @@ def _meta(**kw: object) -> RawMeta:
 def _image(h: int = 64, w: int = 96, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.random((h, w, 3), dtype=np.float32)
-
-
-def _linear_back(path: Path) -> np.ndarray:
-    """LibRaw's linear data of a DNG: no WB, no matrix, no gamma, no scaling, no flip."""
-    with rawpy.imread(str(path)) as raw:
-        return raw.postprocess(
-            output_color=rawpy.ColorSpace.raw,
-            gamma=(1, 1),
-            no_auto_bright=True,
-            user_wb=[1.0, 1.0, 1.0, 1.0],
-            output_bps=16,
-            user_flip=0,
-            adjust_maximum_thr=0.0,
-        )
-
-
-def _render(path: Path, **kw: object) -> np.ndarray:
-    """LibRaw's linear sRGB rendering (camera WB unless ``user_wb`` is given)."""
-    args: dict[str, object] = dict(
-        output_color=rawpy.ColorSpace.sRGB,
-        no_auto_bright=True,
-        gamma=(1, 1),
-        output_bps=16,
-        adjust_maximum_thr=0.0,
-    )
-    args.update(kw or {"use_camera_wb": True})
-    with rawpy.imread(str(path)) as raw:
-        return raw.postprocess(**args).astype(np.float64) / 65535.0
 
 
 def _ratios(values: tuple[int, ...]) -> np.ndarray:
@@ -146,7 +119,7 @@ def test_libraw_reads_back_the_exact_16_bit_samples(tmp_path: Path) -> None:
     data = _image(80, 120, seed=3)
     data[0, 0] = 1.0  # a saturated pixel: LibRaw must not rescale anything
     out = write_dng(tmp_path / "a.dng", RawImage(data, _meta()))
-    back = _linear_back(out)
+    back = linear_back(out)
     np.testing.assert_array_equal(back, to_dng_samples(data))
     assert psnr(back / 65535.0, data) >= 60.0
 
@@ -180,7 +153,7 @@ def test_fallback_matrix_declares_camera_rgb_as_linear_srgb(tmp_path: Path) -> N
     np.testing.assert_allclose(camera_neutral(meta, color_matrix(meta)), [1, 1, 1], atol=1e-3)
     data = _image(32, 48)
     out = write_dng(tmp_path / "a.dng", RawImage(data, meta))
-    rendered = _render(out)
+    rendered = render(out)
     assert psnr(rendered, np.clip(np.round(data * 65535) / 65535, 0, 1)) > 45.0
 
 
@@ -192,7 +165,7 @@ def test_colour_semantics_match_libraw_on_a_synthetic_scene(tmp_path: Path) -> N
     matrix = color_matrix(meta)
     wb = 1.0 / camera_neutral(meta, matrix)
     expected = np.clip((to_dng_samples(data) / 65535.0 * wb) @ camera_to_srgb(matrix).T, 0, 1)
-    assert psnr(_render(out), expected) > 60.0
+    assert psnr(render(out), expected) > 60.0
 
 
 def test_preview_is_a_small_white_balanced_srgb_image() -> None:
@@ -218,7 +191,7 @@ def test_empty_and_non_ascii_metadata_still_give_a_valid_dng(tmp_path: Path) -> 
         ifd0 = tif.pages[0]
         assert ifd0.tags["UniqueCameraModel"].value == "Ricoh?"
         assert set(ifd0.tags["ExifTag"].value) == {"ExifVersion"}
-    assert _linear_back(out).shape == (32, 32, 3)  # LibRaw opens nothing under 22 pixels
+    assert linear_back(out).shape == (32, 32, 3)  # LibRaw opens nothing under 22 pixels
 
 
 def test_damaged_metadata_falls_back_instead_of_failing(tmp_path: Path) -> None:
@@ -238,7 +211,7 @@ def test_damaged_metadata_falls_back_instead_of_failing(tmp_path: Path) -> None:
     assert {"ExposureTime", "FNumber", "ISOSpeedRatings"}.isdisjoint(exif)
     assert exif["FocalLength"][0] < 2**31
     np.testing.assert_allclose(cm, FALLBACK_XYZ_TO_CAMERA, atol=1e-4)
-    assert _linear_back(out).shape == (32, 32, 3)
+    assert linear_back(out).shape == (32, 32, 3)
 
 
 def test_refuses_bad_images_and_unsafe_destinations(tmp_path: Path) -> None:
@@ -298,9 +271,9 @@ def test_writer_is_exact_on_real_raws(path: Path, tmp_path: Path) -> None:
     meta = read_raw(path).meta
     wb = np.asarray(meta.as_shot_wb, dtype=np.float64)
     out = write_dng(tmp_path / "x.dng", RawImage(_libraw_white_balanced_first(path, wb), meta))
-    original = _render(path, user_wb=[wb[0], wb[1], wb[2], wb[1]])
+    original = render(path, wb=list(wb))
     # Without a colour matrix (the Kodak DC120: rawpy exposes none) the DNG declares the
     # camera RGB to be linear sRGB, while LibRaw renders the KDC its own way: measured
     # 29.5 and 37.0 dB there (docs/DNG.md); with a matrix the writer is exact.
     floor = 60.0 if meta.xyz_to_camera is not None else 27.0
-    assert psnr(_render(out), original) >= floor
+    assert psnr(render(out), original) >= floor
