@@ -112,6 +112,40 @@ class AdapterNet(nn.Module):
         """(N, 2, 64) JPEG tables at quality ``quality`` (N,) in 1..100 (rounded to an integer)."""
         return scaled_tables(self.base_tables(), torch.round(quality))
 
+    def _lut_from_head(
+        self, z: torch.Tensor, cmax: torch.Tensor, thumb: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-channel LUT (and the global gamma logit) from the head's output ``z``.
+
+        Strictly increasing by construction: a softmax of increments gives the curve's
+        shape, a bounded gain stretches it, and a linear "headroom" part is mixed in.
+        """
+        cfg = self.cfg
+        n = z.shape[0]
+        sb = cfg.shape_bins
+        shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
+        gain_corr = z[:, 3 * sb : 3 * sb + 3]
+        hmin = cfg.headroom_min
+        headroom = hmin + (0.5 - hmin) * torch.sigmoid(z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias)
+        gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
+        # LUT.
+        eps = 1e-3
+        inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
+        shape = torch.cat([torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1)
+        shape = shape / shape[..., -1:]
+        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=math.log(cfg.gain_max))
+        knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
+        t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
+        i = t.detach().floor().clamp(max=sb - 1)
+        f = t - i
+        il = i.long()
+        lo = torch.gather(shape, 2, il)
+        hi = torch.gather(shape, 2, il + 1)
+        s_val = lo + f * (hi - lo)
+        d = headroom[:, :, None]
+        lut = d * knots[None, None, :] + (1.0 - d) * s_val
+        return lut, gamma_glob
+
     def forward(
         self, thumb: torch.Tensor, q01: torch.Tensor
     ) -> dict[str, torch.Tensor]:
@@ -148,28 +182,7 @@ class AdapterNet(nn.Module):
         stats = torch.cat([torch.log2(cmax) / 8.0, torch.log2(cmean) / 8.0], dim=1)
         glob = torch.cat([last.mean(dim=(2, 3)), last.amax(dim=(2, 3)), stats, qe], dim=1)
         z = self.head(self.mlp(glob))
-        sb = cfg.shape_bins
-        shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
-        gain_corr = z[:, 3 * sb : 3 * sb + 3]
-        hmin = cfg.headroom_min
-        headroom = hmin + (0.5 - hmin) * torch.sigmoid(z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias)
-        gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
-        # LUT.
-        eps = 1e-3
-        inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
-        shape = torch.cat([torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1)
-        shape = shape / shape[..., -1:]
-        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=math.log(cfg.gain_max))
-        knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
-        t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
-        i = t.detach().floor().clamp(max=sb - 1)
-        f = t - i
-        il = i.long()
-        lo = torch.gather(shape, 2, il)
-        hi = torch.gather(shape, 2, il + 1)
-        s_val = lo + f * (hi - lo)
-        d = headroom[:, :, None]
-        lut = d * knots[None, None, :] + (1.0 - d) * s_val
+        lut, gamma_glob = self._lut_from_head(z, cmax, thumb)
         # Gamma map at T/4.
         side = cfg.gamma_side
         ctx = F.interpolate(self.gamma_ctx(last), size=(side, side), mode="bilinear", align_corners=False)
@@ -177,7 +190,7 @@ class AdapterNet(nn.Module):
         gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
         out = {"lut": lut, "gamma_map": gamma_map}
         if cfg.dct:
-            dz = z[:, 3 * sb + 5 :].reshape(n, 3, 8, 8)
+            dz = z[:, 3 * cfg.shape_bins + 5 :].reshape(n, 3, 8, 8)
             out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
         out["qtables"] = self.qtables(q01[:, 0] * 100.0)
         return out

@@ -24,7 +24,6 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,33 +136,7 @@ class VariantNet(AdapterNet):
             last2 = self._encode(self._features(F.avg_pool2d(x, 2)), film)[-1]
             pre = pre + self.ms_proj(torch.cat([last2.mean(dim=(2, 3)), last2.amax(dim=(2, 3))], 1))
         z = self.head(self.mlp[1](pre))
-        sb = cfg.shape_bins
-        shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
-        gain_corr = z[:, 3 * sb : 3 * sb + 3]
-        hmin = cfg.headroom_min
-        headroom = hmin + (0.5 - hmin) * torch.sigmoid(
-            z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias
-        )
-        gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
-        eps = 1e-3
-        inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
-        shape = torch.cat(
-            [torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1
-        )
-        shape = shape / shape[..., -1:]
-        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(
-            max=math.log(cfg.gain_max)
-        )
-        knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
-        t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
-        i = t.detach().floor().clamp(max=sb - 1)
-        f = t - i
-        il = i.long()
-        lo = torch.gather(shape, 2, il)
-        hi = torch.gather(shape, 2, il + 1)
-        s_val = lo + f * (hi - lo)
-        d = headroom[:, :, None]
-        lut = d * knots[None, None, :] + (1.0 - d) * s_val
+        lut, gamma_glob = self._lut_from_head(z, cmax, thumb)
         # Gamma map: logits at T/4 as in AdapterNet, then refined or pooled to the variant's side.
         base_side = cfg.thumbnail_size // 4
         side = cfg.gamma_side
@@ -180,7 +153,7 @@ class VariantNet(AdapterNet):
         gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
         out = {"lut": lut, "gamma_map": gamma_map}
         if cfg.dct:
-            dz = z[:, 3 * sb + 5 :].reshape(n, 3, 8, 8)
+            dz = z[:, 3 * cfg.shape_bins + 5 :].reshape(n, 3, 8, 8)
             out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
         out["qtables"] = self.qtables(q01[:, 0] * 100.0)
         return out
