@@ -88,11 +88,17 @@ def _read_camera_raw(p: Path) -> RawImage:
                 raise RawDecodeError(f"{p.name} uses a sensor layout rawjpeg does not support.")
             flip = int(raw.sizes.flip)  # postprocess(user_flip=0) resets it
             wb = _camera_wb(raw)
-            # Demosaic white-balanced data, as LibRaw's own pipeline does (AHD assumes
-            # balanced channels), with every multiplier <= 1 so nothing clips
-            # (highlight mode "ignore" makes LibRaw normalise by the largest multiplier),
-            # then divide the balance out again: the result stays camera RGB.
             gains = np.ones(3) if wb is None else np.asarray(wb) / max(wb)
+            demosaic_wb = [float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])]
+            if wb is None:
+                # No usable as-shot balance: LibRaw's camera-WB rendering falls back to its
+                # automatic balance, so ours is the same estimate (and the DNG renders alike).
+                auto = _libraw_auto_wb(raw)
+                if auto is not None:
+                    wb, per_colour = auto
+                    top = max(max(wb), max(per_colour))
+                    gains = np.asarray(wb) / top
+                    demosaic_wb = [float(v) / top for v in per_colour]
             rgb = raw.postprocess(
                 demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD,
                 output_color=rawpy.ColorSpace.raw,
@@ -101,12 +107,14 @@ def _read_camera_raw(p: Path) -> RawImage:
                 no_auto_bright=True,
                 use_camera_wb=False,
                 use_auto_wb=False,
-                user_wb=[float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])],
+                user_wb=demosaic_wb,
                 user_flip=0,
                 adjust_maximum_thr=0.0,
                 highlight_mode=rawpy.HighlightMode.Ignore,
             )
             meta = _camera_meta(raw, p, rgb.shape, wb, flip)
+            if meta.xyz_to_camera is None:
+                meta.xyz_to_camera = _fitted_xyz_to_camera(raw)
     except RawDecodeError:
         raise
     except Exception as exc:  # rawpy raises many LibRaw error types
@@ -117,8 +125,6 @@ def _read_camera_raw(p: Path) -> RawImage:
     data = rgb.astype(np.float32)
     data *= (np.float32(1.0 / 65535.0) / gains.astype(np.float32))
     np.clip(data, 0.0, 1.0, out=data)
-    if meta.as_shot_wb is None:
-        meta.as_shot_wb = _gray_world_wb(data)
     return RawImage(data, meta)
 
 
@@ -130,19 +136,83 @@ def _camera_wb(raw) -> list[float] | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def _gray_world_wb(data: np.ndarray) -> list[float]:
-    """White balance estimated from the image (grey world over unclipped pixels).
+def _libraw_auto_wb(raw) -> tuple[list[float], list[float]] | None:  # type: ignore[no-untyped-def]
+    """LibRaw's automatic white balance (dcraw's), computed from the mosaic.
 
-    Used when the camera recorded no usable as-shot balance (LibRaw then falls back
-    to an automatic balance too).
+    The mean of each CFA colour over the 8x8 blocks of the visible area that hold no
+    pixel within 25 codes of the white level (black subtracted, negatives as 0); the
+    multipliers are the inverse means. LibRaw renders a raw whose camera balance is
+    unusable (Canon D30, Kodak DC120) with exactly these multipliers, so a DNG carrying
+    them renders alike.
+
+    Returns:
+        ``(rgb, per_colour)``: R, G, B multipliers with both greens pooled (G = 1), and
+        one multiplier per LibRaw colour index (``color_desc`` order, for ``user_wb``,
+        two greens apart) on the same scale; ``None`` when a colour has no signal.
     """
-    step = max(1, int(np.sqrt(data.shape[0] * data.shape[1] / 250_000)))
-    sample = data[::step, ::step].reshape(-1, 3).astype(np.float64)
-    keep = sample.max(axis=1) < 0.95
-    means = sample[keep].mean(axis=0) if keep.any() else sample.mean(axis=0)
-    if np.any(means <= 0):
-        return [1.0, 1.0, 1.0]
-    return (means[1] / means).tolist()
+    img = np.asarray(raw.raw_image_visible)
+    colours = np.asarray(raw.raw_colors_visible)
+    desc = raw.color_desc.decode("ascii", "replace")
+    if img.ndim != 2 or img.shape != colours.shape or img.size == 0:
+        return None
+    black = np.asarray(raw.black_level_per_channel, dtype=np.float64)
+    h, w = img.shape
+    hb, wb_ = -(-h // 8), -(-w // 8)
+    hot = np.zeros((hb * 8, wb_ * 8), dtype=bool)
+    hot[:h, :w] = img > float(raw.white_level) - 25
+    bad_block = hot.reshape(hb, 8, wb_, 8).any(axis=(1, 3))
+    keep = ~np.repeat(np.repeat(bad_block, 8, axis=0), 8, axis=1)[:h, :w]
+    if not keep.any():
+        return None
+    c = colours[keep].astype(np.intp)
+    val = np.maximum(img[keep].astype(np.float64) - black[c], 0.0)
+    sums = np.bincount(c, weights=val, minlength=4)
+    counts = np.bincount(c, minlength=4).astype(np.float64)
+    pooled = {"R": [0.0, 0.0], "G": [0.0, 0.0], "B": [0.0, 0.0]}
+    for i, name in enumerate(desc[:4]):
+        if name in pooled:
+            pooled[name][0] += sums[i]
+            pooled[name][1] += counts[i]
+    means = np.array([pooled[k][0] / pooled[k][1] if pooled[k][1] else 0.0 for k in "RGB"])
+    if not np.all(means > 0):
+        return None
+    # A colour index the CFA does not use (3 on a three-colour sensor) gets G's 1.
+    per_colour = [float(means[1] * counts[i] / sums[i]) if sums[i] > 0 else 1.0 for i in range(4)]
+    return (means[1] / means).tolist(), per_colour
+
+
+def _fitted_xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-def]
+    """The colour matrix LibRaw uses but does not expose (e.g. a KDC's own ROMM matrix).
+
+    Two half-size renders of the same data, camera RGB and linear sRGB, give LibRaw's
+    camera -> sRGB matrix by least squares over the pixels neither render clipped; when
+    LibRaw has no matrix at all the fit is the identity (camera RGB taken as sRGB).
+    """
+    import rawpy
+
+    common = dict(
+        half_size=True,
+        output_bps=16,
+        gamma=(1.0, 1.0),
+        no_auto_bright=True,
+        use_camera_wb=False,
+        use_auto_wb=False,
+        user_wb=[1.0, 1.0, 1.0, 1.0],
+        user_flip=0,
+        adjust_maximum_thr=0.0,
+        highlight_mode=rawpy.HighlightMode.Ignore,
+    )
+    cam = raw.postprocess(output_color=rawpy.ColorSpace.raw, **common).reshape(-1, 3)
+    srgb = raw.postprocess(output_color=rawpy.ColorSpace.sRGB, **common).reshape(-1, 3)
+    ok = (cam.min(axis=1) > 300) & (srgb.min(axis=1) > 0) & (np.maximum(cam.max(axis=1), srgb.max(axis=1)) < 65535)
+    if ok.sum() < 100:
+        return None
+    x = cam[ok].astype(np.float64)
+    y = srgb[ok].astype(np.float64)
+    rgb_cam = np.linalg.lstsq(x, y, rcond=None)[0].T  # y ~ x @ rgb_cam.T
+    if not np.all(np.isfinite(rgb_cam)) or abs(np.linalg.det(rgb_cam)) < 1e-6:
+        return None
+    return (np.linalg.inv(rgb_cam) @ np.linalg.inv(_SRGB_TO_XYZ)).tolist()
 
 
 def _finite_or_none(values: np.ndarray) -> list[list[float]] | None:

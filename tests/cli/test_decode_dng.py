@@ -3,9 +3,10 @@
 Two paths make a DNG: straight from the raw file (the reference linear image) and
 from an adapter-JPEG (``encode`` then ``decode``). For each, LibRaw must read back the
 written linear image up to 16-bit rounding, and its sRGB rendering of the DNG must
-agree with its rendering of the original raw. The render floor here is a guard
-against gross mistakes (wrong white balance, matrix, levels or orientation give
-15-20 dB); the measured numbers and why they are not higher are in docs/DNG.md.
+agree with its rendering of the original raw, both with the camera's white balance
+(LibRaw's own choice, automatic where the camera recorded none): the issue's 40 dB
+target for the DNG made straight from the raw (measured 40.4-64.6 dB on the shared raws,
+docs/DNG.md); the DNG from a q95 adapter-JPEG also carries the JPEG's loss.
 RawTherapee and darktable renderings are checked when their command-line tools are installed.
 """
 
@@ -38,22 +39,24 @@ VIA_JPEG = [
     for p in SMALL_RAWS
     if p.name.startswith(("dcc_canon_g2", "dcc_kodak_dc120_p003911", "tinydng"))
 ]
-#: Render agreement with LibRaw's rendering of the original (dB); measured 29-43 dB.
-RENDER_FLOOR_DB = 27.0
+#: Render agreement with LibRaw's camera-WB rendering of the original (dB): the target.
+DIRECT_FLOOR_DB = 40.0
+#: The same through a q95 adapter-JPEG (measured 41.9-47.4 dB on these three files).
+VIA_JPEG_FLOOR_DB = 38.0
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _check_dng(dng: Path, written: np.ndarray, original: Path, wb: list[float]) -> float:
+def _check_dng(dng: Path, written: np.ndarray, original: Path, floor: float) -> float:
     """LibRaw reads ``written`` back exactly and renders like the original; returns render dB."""
     back = linear_back(dng).astype(np.float64) / 65535.0
     assert back.shape == written.shape
     assert np.abs(back - np.clip(written, 0, 1)).max() <= 0.5 / 65535 + 1e-7
     assert psnr(back, written) >= 60.0
-    render_db = psnr(render(dng), render(original, wb))
-    assert render_db >= RENDER_FLOOR_DB
+    render_db = psnr(render(dng), render(original))
+    assert render_db >= floor
     return render_db
 
 
@@ -64,7 +67,7 @@ def test_decode_raw_to_dng(path: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["decode", str(path), "-o", str(out)]) == 0
     assert "x.dng" in capsys.readouterr().out
     reference = read_raw(path)
-    db = _check_dng(out, reference.data, path, list(reference.meta.as_shot_wb or [1, 1, 1]))
+    db = _check_dng(out, reference.data, path, DIRECT_FLOOR_DB)
     print(f"{path.name}: direct DNG render PSNR {db:.1f} dB")
     assert _digest(path) == before
     assert [p.name for p in tmp_path.iterdir()] == ["x.dng"]
@@ -76,7 +79,7 @@ def test_encode_then_decode_to_dng(path: Path, tmp_path: Path) -> None:
     assert main(["encode", str(path), "-q", "95", "-o", str(jpg)]) == 0
     assert main(["decode", str(jpg), "-o", str(out)]) == 0
     rec = decode_file(jpg).raw
-    db = _check_dng(out, rec.data, path, list(rec.meta.as_shot_wb or [1, 1, 1]))
+    db = _check_dng(out, rec.data, path, VIA_JPEG_FLOOR_DB)
     print(f"{path.name}: DNG from adapter-JPEG q95 render PSNR {db:.1f} dB")
     original = read_raw(path).meta  # the camera metadata survived the JPEG into the DNG
     with rawpy.imread(str(out)) as raw:

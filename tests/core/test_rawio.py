@@ -52,6 +52,60 @@ def test_metadata_from_exif_and_libraw() -> None:
     assert meta.as_shot_wb is not None and meta.xyz_to_camera is not None
 
 
+@pytest.mark.parametrize("name", ["imagemeta_canon.crw", "dcc_kodak_dc120_p003911.kdc"])
+def test_unusable_camera_wb_becomes_libraws_automatic_balance(name: str) -> None:
+    """The D30 (camera WB ``-1``) and DC120 (``0``): LibRaw renders them with its auto WB.
+
+    Our estimate, per CFA colour, gives LibRaw's camera-WB render (up to rounding, which
+    can flip an AHD direction here and there); the
+    stored R, G, B balance (greens pooled, as a three-channel DNG holds it) within 50 dB.
+    """
+    import rawpy
+    from libraw_renders import render
+
+    from rawjpeg_gui.core.metrics import psnr
+    from rawjpeg_gui.core.rawio import _libraw_auto_wb
+
+    path = require(SHARED_RAW / name)
+    with rawpy.imread(str(path)) as raw:
+        assert not all(v > 0 for v in raw.camera_whitebalance[:3])
+        auto = _libraw_auto_wb(raw)
+    assert auto is not None
+    rgb, per_colour = auto
+    libraw = render(path)  # use_camera_wb=True
+    with rawpy.imread(str(path)) as raw:
+        exact = raw.postprocess(
+            user_wb=per_colour, output_color=rawpy.ColorSpace.sRGB, no_auto_bright=True,
+            gamma=(1, 1), output_bps=16, adjust_maximum_thr=0.0,
+        ).astype(np.float64) / 65535.0
+    assert psnr(exact, libraw) >= 80.0
+    assert read_raw(path).meta.as_shot_wb == pytest.approx(rgb)
+    assert psnr(render(path, rgb), libraw) >= 50.0  # measured 52.6 (D30), 55.8 dB (DC120)
+
+
+def test_kodak_matrix_is_fitted_to_libraws_rendering() -> None:
+    """rawpy exposes no matrix for the DC120; the fitted one reproduces LibRaw's sRGB."""
+    import rawpy
+
+    from rawjpeg_gui.core.display import camera_to_srgb
+    from rawjpeg_gui.core.metrics import psnr
+
+    path = require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
+    meta = read_raw(path).meta
+    assert meta.xyz_to_camera is not None
+    common = dict(half_size=True, gamma=(1, 1), no_auto_bright=True, output_bps=16,
+                  user_wb=[1.0, 1.0, 1.0, 1.0], adjust_maximum_thr=0.0,
+                  highlight_mode=rawpy.HighlightMode.Ignore)
+    with rawpy.imread(str(path)) as raw:
+        assert not np.any(raw.rgb_xyz_matrix) and not np.any(raw.color_matrix)
+        cam = raw.postprocess(output_color=rawpy.ColorSpace.raw, **common) / 65535.0
+        srgb = raw.postprocess(output_color=rawpy.ColorSpace.sRGB, **common) / 65535.0
+    ours = np.clip(cam @ camera_to_srgb(meta).T, 0, 1)
+    assert psnr(ours, srgb) >= 60.0
+    identity = np.clip(cam, 0, 1)  # the old fallback: camera RGB taken as sRGB
+    assert psnr(identity, srgb) < 40.0
+
+
 def test_truncated_raw_is_refused(tmp_path: Path) -> None:
     src = require(SHARED_RAW / "dcc_canon_g2_0304.crw")
     bad = tmp_path / "cut.crw"
