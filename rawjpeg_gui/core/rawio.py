@@ -122,9 +122,10 @@ def _read_camera_raw(p: Path) -> RawImage:
         raise RawDecodeError(
             f"{p.name} could not be decoded as a camera raw file ({reason})."
         ) from None
-    data = rgb.astype(np.float32)
-    data *= (np.float32(1.0 / 65535.0) / gains.astype(np.float32))
-    np.clip(data, 0.0, 1.0, out=data)
+    # One pass to scale (uint16 * float32 -> float32, no intermediate copy), one to clip.
+    data = np.empty(rgb.shape, np.float32)
+    np.multiply(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32), out=data)
+    np.minimum(data, np.float32(1.0), out=data)
     return RawImage(data, meta)
 
 

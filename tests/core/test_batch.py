@@ -360,3 +360,17 @@ def test_verify_failure_is_reported_with_the_file_kept(
     r = finished.results[0]
     assert r.status is FileStatus.FAILED and r.destination is not None and r.destination.is_file()
     assert "was written but does not decode" in r.reason and "checksum" in r.reason
+
+
+def test_workers_keep_freed_heap_on_glibc() -> None:
+    """The allocator setting behind the 2-worker speed-up takes on glibc Linux (docs/BATCH.md)."""
+    import platform
+    import sys
+
+    from rawjpeg_gui.core.batch.worker import _keep_freed_heap
+
+    applied = _keep_freed_heap()
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert applied
+    else:
+        assert not applied
