@@ -22,21 +22,43 @@ from .train import load_checkpoint
 OPSET = 17
 
 
+def image_gain_cap(channel_max: torch.Tensor, floor: float, ceiling: float | None = None) -> torch.Tensor:
+    """Per-image LUT gain cap: ``max(floor, 1 / channel_max)``, at most ``ceiling``.
+
+    ``1 / channel_max`` is the gain that takes the full image's brightest value of a
+    channel to 1: up to it nothing enters the LUT's compressive shoulder, which the
+    thumbnail (blind to small lamps) cannot promise; ``floor`` is the fixed cap that
+    held before (1.5).
+    """
+    cap = torch.maximum(1.0 / channel_max.clamp_min(1e-6), torch.full_like(channel_max, floor))
+    return cap if ceiling is None else cap.clamp(max=max(ceiling, floor))
+
+
 class _Wrapper(nn.Module):
-    def __init__(self, net: AdapterNet) -> None:
+    def __init__(self, net: AdapterNet, gain_floor: float | None = None, gain_ceiling: float | None = None) -> None:
         super().__init__()
         self.net = net
+        self.gain_floor = gain_floor
+        self.gain_ceiling = gain_ceiling
         self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + ["qtables"]
 
-    def forward(self, thumbnail: torch.Tensor, quality: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = self.net(thumbnail, quality)
+    def forward(
+        self, thumbnail: torch.Tensor, quality: torch.Tensor, channel_max: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
+        cap = None
+        if self.gain_floor is not None and channel_max is not None:
+            cap = image_gain_cap(channel_max, self.gain_floor, self.gain_ceiling)
+        out = self.net(thumbnail, quality) if cap is None else self.net(thumbnail, quality, cap)
         return tuple(out[k] for k in self.names)
 
 
-def metadata(net: AdapterNet, export_cfg: dict[str, Any], subsampling: str) -> dict[str, str]:
-    """The contract's ``metadata_props`` for ``net``."""
+def metadata(
+    net: AdapterNet, export_cfg: dict[str, Any], subsampling: str, gain: str = ""
+) -> dict[str, str]:
+    """The contract's ``metadata_props`` for ``net`` (``gain``: how its LUT gain is capped)."""
     c = net.cfg
-    return {
+    extra = {"rawjpeg.gain_cap": gain} if gain else {}
+    return extra | {
         "rawjpeg.format": "rawjpeg-adapter",
         "rawjpeg.version": "1",
         "rawjpeg.thumbnail_size": str(c.thumbnail_size),
@@ -57,28 +79,42 @@ def export_net(
     path: str | Path,
     export_cfg: dict[str, Any] | None = None,
     subsampling: str = "4:4:4",
+    gain_floor: float | None = None,
+    gain_ceiling: float | None = None,
 ) -> Path:
-    """Write ``net`` as an ONNX file with the contract's inputs, outputs and metadata."""
+    """Write ``net`` as an ONNX file with the contract's inputs, outputs and metadata.
+
+    With ``gain_floor`` the model takes the optional ``channel_max`` input and caps each
+    channel's LUT gain per image (:func:`image_gain_cap`).
+    """
     import onnx
 
     net = net.eval()
-    wrapper = _Wrapper(net).eval()
+    wrapper = _Wrapper(net, gain_floor, gain_ceiling).eval()
     t = net.cfg.thumbnail_size
     thumb = torch.rand(1, 3, t, t) ** 2
     q = torch.tensor([[0.5]])
+    args: tuple[torch.Tensor, ...] = (thumb, q)
+    names = ["thumbnail", "quality"]
+    gain = f"min({net.cfg.gain_max:g}, network)"
+    if gain_floor is not None:
+        args += (torch.tensor([[0.3, 0.6, 0.9]]),)
+        names.append("channel_max")
+        top = "" if gain_ceiling is None else f", {max(gain_ceiling, gain_floor):g}"
+        gain = f"min(network, {net.cfg.gain_max:g}, max({gain_floor:g}, 1/channel_max){top})"
     buf = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
             wrapper,
-            (thumb, q),
+            args,
             buf,
-            input_names=["thumbnail", "quality"],
+            input_names=names,
             output_names=wrapper.names,
             opset_version=OPSET,
             dynamo=False,
         )
     model = onnx.load_from_string(buf.getvalue())
-    for k, v in metadata(net, export_cfg or {}, subsampling).items():
+    for k, v in metadata(net, export_cfg or {}, subsampling, gain).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.checker.check_model(model)
@@ -88,21 +124,34 @@ def export_net(
     return path
 
 
-def max_parity_error(net: AdapterNet, path: str | Path, trials: int = 4) -> float:
+def max_parity_error(
+    net: AdapterNet,
+    path: str | Path,
+    trials: int = 4,
+    gain_floor: float | None = None,
+    gain_ceiling: float | None = None,
+) -> float:
     """Largest |torch - onnxruntime| over the outputs on random thumbnails and qualities."""
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
+    takes_max = any(i.name == "channel_max" for i in sess.get_inputs())
     rng = np.random.default_rng(0)
     t = net.cfg.thumbnail_size
     worst = 0.0
     for i in range(trials):
         thumb = (rng.uniform(0, 1, (1, 3, t, t)) ** (1 + 3 * i) * rng.uniform(0.05, 1)).astype(np.float32)
         q = np.array([[rng.uniform(0.1, 1.0)]], np.float32)
-        got = dict(zip(names, sess.run(names, {"thumbnail": thumb, "quality": q}), strict=True))
+        feeds = {"thumbnail": thumb, "quality": q}
+        cap = None
+        if takes_max:
+            cmax = rng.uniform(0.05, 1.0, (1, 3)).astype(np.float32)
+            feeds["channel_max"] = cmax
+            cap = image_gain_cap(torch.from_numpy(cmax), gain_floor or 1.0, gain_ceiling)
+        got = dict(zip(names, sess.run(names, feeds), strict=True))
         with torch.no_grad():
-            want = net(torch.from_numpy(thumb), torch.from_numpy(q))
+            want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap)
         for k in names:
             worst = max(worst, float(np.abs(got[k] - want[k].numpy()).max()))
     return worst
@@ -116,6 +165,12 @@ def main() -> None:
     ap.add_argument("--config", help="take [export] (and its gain_max) from this TOML instead")
     ap.add_argument("--gain-max", type=float, help="cap the LUT gain at export (see MODEL_CARD.md)")
     ap.add_argument(
+        "--image-gain-floor",
+        type=float,
+        help="take the channel_max input: cap the gain per image at max(FLOOR, 1/channel_max)",
+    )
+    ap.add_argument("--image-gain-ceiling", type=float, help="... and never above this")
+    ap.add_argument(
         "--lut-bins", type=int, help="sample the LUT at this many knots (models/ABLATIONS.md: 64 wins)"
     )
     args = ap.parse_args()
@@ -126,12 +181,15 @@ def main() -> None:
 
         cfg = {**cfg, **{k: v for k, v in load_config(args.config).items() if k == "export"}}
     gain_max = args.gain_max or cfg.get("export", {}).get("gain_max")
+    if args.image_gain_floor is not None and args.gain_max is None:
+        gain_max = None  # the per-image cap replaces the config's fixed one
     net = load_checkpoint(args.checkpoint, gain_max=gain_max)
     if args.lut_bins:
         net.cfg.lut_bins = args.lut_bins  # the LUT head is sampled, not sized, by lut_bins
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
-    path = export_net(net, args.output, cfg.get("export", {}), sub)
-    err = max_parity_error(net, path)
+    floor, ceiling = args.image_gain_floor, args.image_gain_ceiling
+    path = export_net(net, args.output, cfg.get("export", {}), sub, floor, ceiling)
+    err = max_parity_error(net, path, gain_floor=floor, gain_ceiling=ceiling)
     print(f"wrote {path} ({path.stat().st_size} bytes); torch vs onnxruntime max diff {err:.2e}")
 
 

@@ -113,12 +113,14 @@ class AdapterNet(nn.Module):
         return scaled_tables(self.base_tables(), torch.round(quality))
 
     def _lut_from_head(
-        self, z: torch.Tensor, cmax: torch.Tensor, thumb: torch.Tensor
+        self, z: torch.Tensor, cmax: torch.Tensor, thumb: torch.Tensor, gain_max: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The per-channel LUT (and the global gamma logit) from the head's output ``z``.
 
         Strictly increasing by construction: a softmax of increments gives the curve's
         shape, a bounded gain stretches it, and a linear "headroom" part is mixed in.
+        ``gain_max`` (N, 3), when given, caps each channel's gain further (the encoder's
+        per-image cap from the full-resolution image, see MODEL_CARD.md).
         """
         cfg = self.cfg
         n = z.shape[0]
@@ -134,6 +136,8 @@ class AdapterNet(nn.Module):
         shape = torch.cat([torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1)
         shape = shape / shape[..., -1:]
         log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=math.log(cfg.gain_max))
+        if gain_max is not None:
+            log_gain = torch.minimum(log_gain, torch.log(gain_max.clamp_min(1.0)))
         knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
         t = (knots[None, None, :] * log_gain.exp()[:, :, None]).clamp(max=1.0) * sb
         i = t.detach().floor().clamp(max=sb - 1)
@@ -147,13 +151,14 @@ class AdapterNet(nn.Module):
         return lut, gamma_glob
 
     def forward(
-        self, thumb: torch.Tensor, q01: torch.Tensor
+        self, thumb: torch.Tensor, q01: torch.Tensor, gain_max: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
         """Predict the operators.
 
         Args:
             thumb: (N, 3, T, T) linear thumbnail in [0, 1].
             q01: (N, 1) JPEG quality / 100.
+            gain_max: optional (N, 3) cap on each channel's LUT gain (>= 1).
 
         Returns:
             ``lut`` (N, 3, B), ``gamma_map`` (N, h, w), optional ``dct_scale`` (N, 3, 8, 8)
@@ -182,7 +187,7 @@ class AdapterNet(nn.Module):
         stats = torch.cat([torch.log2(cmax) / 8.0, torch.log2(cmean) / 8.0], dim=1)
         glob = torch.cat([last.mean(dim=(2, 3)), last.amax(dim=(2, 3)), stats, qe], dim=1)
         z = self.head(self.mlp(glob))
-        lut, gamma_glob = self._lut_from_head(z, cmax, thumb)
+        lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
         # Gamma map at T/4.
         side = cfg.gamma_side
         ctx = F.interpolate(self.gamma_ctx(last), size=(side, side), mode="bilinear", align_corners=False)

@@ -18,6 +18,9 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``multiscale``: the encoder (shared weights and FiLM) also runs on the thumbnail
   average-pooled to T/2; its global mean/max features enter the MLP through a
   zero-initialised projection.
+* ``dct_shared`` (with ``dct``): one 8x8 DCT scale shared by the three channels
+  instead of one per channel (the head predicts 64 values, not 192; the file still
+  stores it per channel, as the runtime contract says).
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -41,6 +44,7 @@ class VariantConfig(NetConfig):
     gamma_size: int = 0
     eca: bool = False
     multiscale: bool = False
+    dct_shared: bool = False
 
     @property
     def gamma_side(self) -> int:  # type: ignore[override]
@@ -93,6 +97,10 @@ class VariantNet(AdapterNet):
         if cfg.multiscale:
             self.ms_proj = nn.Linear(2 * w[-1], cfg.hidden, bias=False)
             nn.init.zeros_(self.ms_proj.weight)
+        if cfg.dct and cfg.dct_shared:
+            self.head = nn.Linear(cfg.hidden, self.head.out_features - 2 * 64)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     # -- pieces --------------------------------------------------------------
     @staticmethod
@@ -117,8 +125,10 @@ class VariantNet(AdapterNet):
             outs.append(h)
         return outs
 
-    def forward(self, thumb: torch.Tensor, q01: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Same outputs as :meth:`AdapterNet.forward`."""
+    def forward(
+        self, thumb: torch.Tensor, q01: torch.Tensor, gain_max: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Same inputs and outputs as :meth:`AdapterNet.forward`."""
         cfg = self.cfg
         n = thumb.shape[0]
         x = thumb.clamp(0.0, 1.0)
@@ -136,7 +146,7 @@ class VariantNet(AdapterNet):
             last2 = self._encode(self._features(F.avg_pool2d(x, 2)), film)[-1]
             pre = pre + self.ms_proj(torch.cat([last2.mean(dim=(2, 3)), last2.amax(dim=(2, 3))], 1))
         z = self.head(self.mlp[1](pre))
-        lut, gamma_glob = self._lut_from_head(z, cmax, thumb)
+        lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
         # Gamma map: logits at T/4 as in AdapterNet, then refined or pooled to the variant's side.
         base_side = cfg.thumbnail_size // 4
         side = cfg.gamma_side
@@ -153,7 +163,8 @@ class VariantNet(AdapterNet):
         gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
         out = {"lut": lut, "gamma_map": gamma_map}
         if cfg.dct:
-            dz = z[:, 3 * cfg.shape_bins + 5 :].reshape(n, 3, 8, 8)
+            dz = z[:, 3 * cfg.shape_bins + 5 :]
+            dz = dz.reshape(n, 1, 8, 8).expand(n, 3, 8, 8) if cfg.dct_shared else dz.reshape(n, 3, 8, 8)
             out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
         out["qtables"] = self.qtables(q01[:, 0] * 100.0)
         return out

@@ -66,3 +66,12 @@ def test_thumbnail_is_an_exact_area_average() -> None:
     t = make_thumbnail(img, 3)
     assert np.allclose(t[0, 0], img[:30, :20].mean(axis=(0, 1)), atol=1e-5)
     assert np.allclose(t.mean(axis=(0, 1)), img.mean(axis=(0, 1)), atol=1e-5)
+
+
+def test_channel_max_is_the_per_channel_maximum() -> None:
+    from rawjpeg_gui.core.model import channel_max
+
+    img = np.random.default_rng(3).random((37, 53, 3)).astype(np.float32) * np.array([0.2, 0.5, 0.9], np.float32)
+    img[5, 7, 1] = 0.75
+    assert np.array_equal(channel_max(img), img.reshape(-1, 3).max(axis=0))
+    assert channel_max(np.zeros((0, 4, 3), np.float32)).tolist() == [0.0, 0.0, 0.0]

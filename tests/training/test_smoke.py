@@ -78,3 +78,32 @@ def test_bf16_step(tiny_cache: Path, tmp_path: Path, make_config) -> None:
     cfg = load_config(make_config(tmp_path, tiny_cache, steps=1, bf16=True))
     ckpt = train(cfg, tmp_path / "run")
     assert ckpt.is_file()
+
+
+def test_per_image_gain_cap_through_the_channel_max_input(tmp_path: Path) -> None:
+    """An export with ``--image-gain-floor`` takes ``channel_max``; the LUT gain obeys it.
+
+    The untrained network's gain prior is about ``1 / (4 max)`` of the thumbnail, so a dark
+    thumbnail asks for a large gain: told that the full image reaches 1 in every channel
+    (or not told), the runtime gets the floor; told the full image peaks at 0.1, up to 10.
+    """
+    net = AdapterNet(NetConfig(thumbnail_size=16)).eval()
+    path = export_net(net, tmp_path / "m.onnx", {}, "4:2:0", gain_floor=1.5)
+    assert max_parity_error(net, path, gain_floor=1.5) <= 1e-4
+    model = AdapterModel(path)
+    assert model.uses_channel_max
+    thumb = np.full((16, 16, 3), 0.02, np.float32)
+    knots = np.linspace(0, 1, model.info.lut_bins)
+
+    def slope_at_zero(maxima: np.ndarray | None) -> float:
+        lut = model.predict_thumbnail(thumb, 75, maxima).params.lut[1]
+        return float(np.interp(0.01, knots, lut) / 0.01)
+
+    floor = slope_at_zero(None)
+    assert floor == pytest.approx(slope_at_zero(np.ones(3)))
+    assert floor < 1.6  # d + (1 - d) * 1.5 * S'(0) is at most ~1.5 for the identity shape
+    assert slope_at_zero(np.full(3, 0.1)) > 2.5 * floor
+    # The plain export has no such input, and the runtime does not offer one.
+    plain = AdapterModel(export_net(net, tmp_path / "p.onnx", {}, "4:2:0"))
+    assert not plain.uses_channel_max
+    assert plain.predict_thumbnail(thumb, 75, np.full(3, 0.1)).params.lut.shape == (3, model.info.lut_bins)
