@@ -34,7 +34,7 @@ def _meta_lines(meta: RawMeta) -> list[str]:
         ("orientation", str(meta.orientation)),
         ("CFA", meta.cfa_pattern),
         ("black / white", f"{'/'.join(f'{b:g}' for b in meta.black_levels)} / {meta.white_level:g}"),
-        ("as-shot WB", " ".join(f"{v:.3f}" for v in meta.as_shot_wb) if meta.as_shot_wb else ""),
+        ("as-shot WB", meta.wb_text),
         ("original", f"{meta.source_name} ({human_bytes(meta.source_size)})" if meta.source_name else ""),
     ]
     return [f"  {k:<14}{v}" for k, v in rows if v]

@@ -32,6 +32,9 @@ class RawMeta:
         black_levels: per-CFA-channel black levels (raw units).
         white_level: raw saturation level (raw units).
         as_shot_wb: camera white-balance multipliers (R, G, B) normalised to G = 1.
+        wb_source: where ``as_shot_wb`` came from: "camera" (recorded in the raw), "auto"
+            (estimated as LibRaw's automatic balance: the camera recorded none usable), or ""
+            (unknown: files written before this field existed).
         xyz_to_camera: 3x3 XYZ -> camera matrix (DNG ColorMatrix, D65), row-major.
     """
 
@@ -52,7 +55,16 @@ class RawMeta:
     black_levels: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     white_level: float = 1.0
     as_shot_wb: list[float] | None = None
+    wb_source: str = ""
     xyz_to_camera: list[list[float]] | None = None
+
+    @property
+    def wb_text(self) -> str:
+        """The balance for people: "2.28, 1.00, 1.13", with "(auto: none recorded)" if estimated."""
+        if not self.as_shot_wb:
+            return ""
+        text = ", ".join(f"{v:.2f}" for v in self.as_shot_wb)
+        return f"{text} (auto: none recorded)" if self.wb_source == "auto" else text
 
     @property
     def camera(self) -> str:
@@ -84,6 +96,8 @@ class RawMeta:
             if not ok:
                 raise CorruptParameters(f"The stored camera metadata field {f.name} is malformed.")
             setattr(meta, f.name, value)
+        if meta.wb_source not in ("", "camera", "auto"):
+            meta.wb_source = ""  # a later version's value: shown as unknown
         if not 1 <= meta.orientation <= 8:
             raise CorruptParameters("The stored orientation is not an EXIF orientation (1-8).")
         return meta

@@ -17,7 +17,7 @@ def _size(num_bytes: int | None) -> str:
 def _exposure(seconds: float | None) -> str:
     if not seconds:
         return "–"
-    return f"1/{round(1 / seconds)} s" if seconds < 0.5 else f"{seconds:g} s"
+    return f"1/{round(1 / seconds)} s" if seconds < 0.5 else f"{seconds:.3g} s"
 
 
 class InspectorPanel(QScrollArea):
@@ -129,7 +129,7 @@ class InspectorPanel(QScrollArea):
         f["iso"].setText(f"{m.iso:g}" if m.iso else "–")
         f["focal"].setText(f"{m.focal_length:.3g} mm" if m.focal_length else "–")
         f["cfa"].setText(m.cfa_pattern or "–")
-        f["wb"].setText(", ".join(f"{v:.2f}" for v in m.as_shot_wb) if m.as_shot_wb else "–")
+        f["wb"].setText(m.wb_text or "–")
         f["orientation"].setText(str(m.orientation))
 
     def show_coded(self, coded: CodedImage, source_size: int) -> None:

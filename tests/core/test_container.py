@@ -205,3 +205,15 @@ def _cached_file(small_raw, analytic_model) -> bytes:  # type: ignore[no-untyped
     if "file" not in _CACHE:
         _CACHE["file"] = _file(small_raw, analytic_model)
     return _CACHE["file"]
+
+
+def test_white_balance_source_round_trips_and_old_records_read_as_unknown() -> None:
+    from rawjpeg_gui.core.metadata import RawMeta
+
+    meta = RawMeta(as_shot_wb=[0.83, 1.0, 2.24], wb_source="auto")
+    back = RawMeta.from_dict(meta.to_dict())
+    assert back.wb_source == "auto" and back.wb_text == "0.83, 1.00, 2.24 (auto: none recorded)"
+    old = meta.to_dict()
+    del old["wb_source"]  # written before the field existed
+    assert RawMeta.from_dict(old).wb_source == "" and RawMeta.from_dict(old).wb_text == "0.83, 1.00, 2.24"
+    assert RawMeta.from_dict({**meta.to_dict(), "wb_source": "future"}).wb_source == ""

@@ -50,6 +50,7 @@ def test_metadata_from_exif_and_libraw() -> None:
     assert meta.camera == "Canon PowerShot G2"
     assert meta.iso == 50 and meta.f_number == 4.0 and meta.datetime.startswith("2022:01:20")
     assert meta.as_shot_wb is not None and meta.xyz_to_camera is not None
+    assert meta.wb_source == "camera" and "auto" not in meta.wb_text
 
 
 @pytest.mark.parametrize("name", ["imagemeta_canon.crw", "dcc_kodak_dc120_p003911.kdc"])
@@ -79,7 +80,9 @@ def test_unusable_camera_wb_becomes_libraws_automatic_balance(name: str) -> None
             gamma=(1, 1), output_bps=16, adjust_maximum_thr=0.0,
         ).astype(np.float64) / 65535.0
     assert psnr(exact, libraw) >= 80.0
-    assert read_raw(path).meta.as_shot_wb == pytest.approx(rgb)
+    meta = read_raw(path).meta
+    assert meta.as_shot_wb == pytest.approx(rgb)
+    assert meta.wb_source == "auto" and meta.wb_text.endswith("(auto: none recorded)")
     assert psnr(render(path, rgb), libraw) >= 50.0  # measured 52.6 (D30), 55.8 dB (DC120)
 
 
