@@ -16,7 +16,7 @@ import numpy as np
 
 from . import container, fastops, jpeg
 from .errors import NotAJpeg, RawDecodeError
-from .model import AdapterModel, channel_max, make_thumbnail
+from .model import AdapterModel, channel_max, make_thumbnail, noise_sigma
 from .params import AdapterParams
 from .rawio import RawImage, read_raw
 
@@ -114,8 +114,9 @@ def encode_image(raw: RawImage, quality: int, model: AdapterModel | None = None)
     t0 = time.perf_counter()
     thumb = make_thumbnail(raw.data, model.info.thumbnail_size)
     maxima = channel_max(raw.data) if model.uses_channel_max else None
+    noise = noise_sigma(raw.data) if model.uses_noise else None
     t1 = time.perf_counter()
-    pred = model.predict_thumbnail(thumb, quality, maxima)
+    pred = model.predict_thumbnail(thumb, quality, maxima, noise)
     t2 = time.perf_counter()
     result = encode_with_params(
         raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name

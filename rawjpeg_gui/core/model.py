@@ -10,6 +10,8 @@ Inputs
                    the full-resolution image (:func:`channel_max`), which the thumbnail
                    averages away; a model that takes it may let the LUT's gain rise as
                    far as the image's real highlights allow. Models without it ignore it.
+    ``noise``      float32 ``[1, 1]``, optional: the image's noise level
+                   (:func:`noise_sigma`), which the thumbnail averages away.
 Outputs
     ``lut``        float32 ``[1, 3, B]``: per-channel tone curve at B uniform knots.
     ``gamma_map``  float32 ``[1, h, w]``: spatial gamma exponents.
@@ -111,6 +113,39 @@ def channel_max(image: np.ndarray) -> np.ndarray:
         return np.zeros(c, np.float32)
     rows = np.maximum.reduce(image.reshape(h, w * c), axis=0)
     return rows.reshape(w, c).max(axis=0).astype(np.float32)
+
+
+#: Noise estimate: blocks of this side, at most this many per image side.
+NOISE_BLOCK, NOISE_GRID = 32, 16
+
+
+def block_noise(blocks: np.ndarray) -> np.ndarray:
+    """Robust noise sigma of each (N, B, B) block of one channel.
+
+    Horizontal neighbour differences, their median absolute deviation times 1.4826
+    (a Gaussian's sigma), over sqrt(2) (a difference holds two samples' noise).
+    """
+    d = np.diff(blocks.astype(np.float32), axis=2).reshape(len(blocks), -1)
+    mad = np.median(np.abs(d - np.median(d, axis=1, keepdims=True)), axis=1)
+    return (1.4826 / np.sqrt(2.0) * mad).astype(np.float32)
+
+
+def noise_sigma(image: np.ndarray) -> float:
+    """Noise level of a linear HxWx3 image (green channel), the quiet quarter of its blocks.
+
+    The centre 32x32 block of each cell of a 16x16 grid; the 25th percentile of the
+    blocks' sigmas (:func:`block_noise`), so texture and edges count little. About
+    10 ms for 18 MP. The training cache computes the same from its patches.
+    """
+    h, w = image.shape[:2]
+    b = NOISE_BLOCK
+    if h < b or w < b:
+        return 0.0
+    ys = ((np.arange(NOISE_GRID) + 0.5) * h / NOISE_GRID).astype(int) - b // 2
+    xs = ((np.arange(NOISE_GRID) + 0.5) * w / NOISE_GRID).astype(int) - b // 2
+    ys, xs = np.unique(np.clip(ys, 0, h - b)), np.unique(np.clip(xs, 0, w - b))
+    blocks = np.stack([image[y : y + b, x : x + b, 1] for y in ys for x in xs])
+    return float(np.percentile(block_noise(blocks), 25))
 
 
 def make_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
@@ -239,14 +274,16 @@ class AdapterModel:
             raise ModelError(f"{self.path.name} lacks the outputs {sorted(wanted - names)}.")
         self._outputs = sorted(wanted)
         inputs = {i.name for i in self._session.get_inputs()}
-        required, optional = {"thumbnail", "quality"}, {"channel_max"}
+        required, optional = {"thumbnail", "quality"}, {"channel_max", "noise"}
         if not required <= inputs or not inputs <= required | optional:
             raise ModelError(
                 f"{self.path.name} has the inputs {sorted(inputs)}; rawjpeg models take "
-                "thumbnail, quality and optionally channel_max."
+                "thumbnail, quality and optionally channel_max and noise."
             )
         #: Whether the model takes the full image's per-channel maximum.
         self.uses_channel_max = "channel_max" in inputs
+        #: Whether the model takes the image's noise level.
+        self.uses_noise = "noise" in inputs
 
     @property
     def name(self) -> str:
@@ -254,13 +291,18 @@ class AdapterModel:
         return self.info.name
 
     def predict_thumbnail(
-        self, thumbnail: np.ndarray, quality: int, maxima: np.ndarray | None = None
+        self,
+        thumbnail: np.ndarray,
+        quality: int,
+        maxima: np.ndarray | None = None,
+        noise: float | None = None,
     ) -> Prediction:
         """Run the network on a T x T x 3 thumbnail at a JPEG quality (1-100).
 
         ``maxima``: the full image's per-channel maximum (:func:`channel_max`) for models
         that take it; without it such a model is told every channel reaches 1 (the most
-        cautious gain).
+        cautious gain). ``noise``: the image's :func:`noise_sigma` for models that take
+        it; without it they are told 0.001 (a clean, well-exposed raw).
         """
         t = self.info.thumbnail_size
         if thumbnail.shape != (t, t, 3):
@@ -272,6 +314,9 @@ class AdapterModel:
         if self.uses_channel_max:
             m = np.ones(3, np.float32) if maxima is None else np.asarray(maxima, np.float32).reshape(3)
             feeds["channel_max"] = np.clip(np.nan_to_num(m, nan=1.0), 0.0, 1.0)[None]
+        if self.uses_noise:
+            n = 1e-3 if noise is None or not np.isfinite(noise) else float(noise)
+            feeds["noise"] = np.array([[min(max(n, 0.0), 1.0)]], np.float32)
         out = dict(zip(self._outputs, self._session.run(self._outputs, feeds), strict=True))
         params = sanitize(out["lut"][0], out["gamma_map"][0], out.get("dct_scale", [None])[0])
         qt = None
@@ -283,4 +328,6 @@ class AdapterModel:
     def predict(self, image: np.ndarray, quality: int) -> Prediction:
         """Predict the adapter for a full linear HxWx3 image at a JPEG quality."""
         maxima = channel_max(image) if self.uses_channel_max else None
-        return self.predict_thumbnail(make_thumbnail(image, self.info.thumbnail_size), quality, maxima)
+        noise = noise_sigma(image) if self.uses_noise else None
+        thumb = make_thumbnail(image, self.info.thumbnail_size)
+        return self.predict_thumbnail(thumb, quality, maxima, noise)

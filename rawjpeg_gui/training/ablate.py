@@ -167,7 +167,11 @@ def train_variant(
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
         batch = {k: torch.from_numpy(v) for k, v in b.items()}
-        pred = net(batch["thumb"], (batch["quality"] / 100.0)[:, None])
+        q01 = (batch["quality"] / 100.0)[:, None]
+        if getattr(net.cfg, "noise_input", False):
+            pred = net(batch["thumb"], q01, None, batch["noise"][:, None])
+        else:
+            pred = net(batch["thumb"], q01)
         loss, parts = rd_loss(pred, batch, lcfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -42,13 +42,16 @@ class _Wrapper(nn.Module):
         self.gain_ceiling = gain_ceiling
         self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + ["qtables"]
 
-    def forward(
-        self, thumbnail: torch.Tensor, quality: torch.Tensor, channel_max: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, ...]:
+    def forward(self, thumbnail: torch.Tensor, quality: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``extra``: ``channel_max`` (with a gain floor), then ``noise`` (noise models)."""
+        rest = list(extra)
         cap = None
-        if self.gain_floor is not None and channel_max is not None:
-            cap = image_gain_cap(channel_max, self.gain_floor, self.gain_ceiling)
-        out = self.net(thumbnail, quality) if cap is None else self.net(thumbnail, quality, cap)
+        if self.gain_floor is not None:
+            cap = image_gain_cap(rest.pop(0), self.gain_floor, self.gain_ceiling)
+        if getattr(self.net.cfg, "noise_input", False):
+            out = self.net(thumbnail, quality, cap, rest.pop(0))
+        else:
+            out = self.net(thumbnail, quality) if cap is None else self.net(thumbnail, quality, cap)
         return tuple(out[k] for k in self.names)
 
 
@@ -102,6 +105,9 @@ def export_net(
         names.append("channel_max")
         top = "" if gain_ceiling is None else f", {max(gain_ceiling, gain_floor):g}"
         gain = f"min(network, {net.cfg.gain_max:g}, max({gain_floor:g}, 1/channel_max){top})"
+    if getattr(net.cfg, "noise_input", False):
+        args += (torch.tensor([[2e-3]]),)
+        names.append("noise")
     buf = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
@@ -137,6 +143,7 @@ def max_parity_error(
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     takes_max = any(i.name == "channel_max" for i in sess.get_inputs())
+    takes_noise = any(i.name == "noise" for i in sess.get_inputs())
     rng = np.random.default_rng(0)
     t = net.cfg.thumbnail_size
     worst = 0.0
@@ -149,9 +156,16 @@ def max_parity_error(
             cmax = rng.uniform(0.05, 1.0, (1, 3)).astype(np.float32)
             feeds["channel_max"] = cmax
             cap = image_gain_cap(torch.from_numpy(cmax), gain_floor or 1.0, gain_ceiling)
+        noise = None
+        if takes_noise:
+            noise = np.array([[10 ** rng.uniform(-4, -1.5)]], np.float32)
+            feeds["noise"] = noise
         got = dict(zip(names, sess.run(names, feeds), strict=True))
         with torch.no_grad():
-            want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap)
+            if noise is not None:
+                want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap, torch.from_numpy(noise))
+            else:
+                want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap)
         for k in names:
             worst = max(worst, float(np.abs(got[k] - want[k].numpy()).max()))
     return worst

@@ -21,6 +21,9 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``dct_shared`` (with ``dct``): one 8x8 DCT scale shared by the three channels
   instead of one per channel (the head predicts 64 values, not 192; the file still
   stores it per channel, as the runtime contract says).
+* ``noise_input``: the image's noise level (``core.model.noise_sigma``: the thumbnail
+  averages noise away) enters the MLP as ``(log2 sigma + 8) / 8`` through a
+  zero-initialised projection; the export then takes the optional ``noise`` input.
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -45,6 +48,7 @@ class VariantConfig(NetConfig):
     eca: bool = False
     multiscale: bool = False
     dct_shared: bool = False
+    noise_input: bool = False
 
     @property
     def gamma_side(self) -> int:  # type: ignore[override]
@@ -97,6 +101,9 @@ class VariantNet(AdapterNet):
         if cfg.multiscale:
             self.ms_proj = nn.Linear(2 * w[-1], cfg.hidden, bias=False)
             nn.init.zeros_(self.ms_proj.weight)
+        if cfg.noise_input:
+            self.noise_proj = nn.Linear(1, cfg.hidden, bias=False)
+            nn.init.zeros_(self.noise_proj.weight)
         if cfg.dct and cfg.dct_shared:
             self.head = nn.Linear(cfg.hidden, self.head.out_features - 2 * 64)
             nn.init.zeros_(self.head.weight)
@@ -126,9 +133,13 @@ class VariantNet(AdapterNet):
         return outs
 
     def forward(
-        self, thumb: torch.Tensor, q01: torch.Tensor, gain_max: torch.Tensor | None = None
+        self,
+        thumb: torch.Tensor,
+        q01: torch.Tensor,
+        gain_max: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Same inputs and outputs as :meth:`AdapterNet.forward`."""
+        """As :meth:`AdapterNet.forward`, plus ``noise`` (N, 1) for ``noise_input`` variants."""
         cfg = self.cfg
         n = thumb.shape[0]
         x = thumb.clamp(0.0, 1.0)
@@ -145,6 +156,9 @@ class VariantNet(AdapterNet):
         if cfg.multiscale:
             last2 = self._encode(self._features(F.avg_pool2d(x, 2)), film)[-1]
             pre = pre + self.ms_proj(torch.cat([last2.mean(dim=(2, 3)), last2.amax(dim=(2, 3))], 1))
+        if cfg.noise_input:
+            sigma = noise if noise is not None else torch.full_like(q01, 1e-3)
+            pre = pre + self.noise_proj((torch.log2(sigma.clamp_min(2.0**-16)) + 8.0) / 8.0)
         z = self.head(self.mlp[1](pre))
         lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
         # Gamma map: logits at T/4 as in AdapterNet, then refined or pooled to the variant's side.
