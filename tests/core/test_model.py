@@ -75,3 +75,16 @@ def test_channel_max_is_the_per_channel_maximum() -> None:
     img[5, 7, 1] = 0.75
     assert np.array_equal(channel_max(img), img.reshape(-1, 3).max(axis=0))
     assert channel_max(np.zeros((0, 4, 3), np.float32)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_noise_sigma_measures_gaussian_noise_and_ignores_smooth_content() -> None:
+    from rawjpeg_gui.core.model import noise_sigma
+
+    rng = np.random.default_rng(5)
+    h, w = 600, 900
+    ramp = np.linspace(0.05, 0.6, w, dtype=np.float32)[None, :, None] * np.ones((h, 1, 3), np.float32)
+    for sigma in (1e-3, 4e-3, 2e-2):
+        noisy = ramp + rng.normal(0, sigma, ramp.shape).astype(np.float32)
+        assert noise_sigma(noisy) == pytest.approx(sigma, rel=0.15)
+    assert noise_sigma(ramp) < 1e-4
+    assert noise_sigma(np.zeros((10, 10, 3), np.float32)) == 0.0
