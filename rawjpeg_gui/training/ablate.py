@@ -225,6 +225,8 @@ def inference_ms(onnx_path: str | Path, runs: int = 50) -> float:
     t = int(shape[-1])
     thumb = (np.random.default_rng(0).uniform(0, 1, (1, 3, t, t)) ** 2).astype(np.float32)
     feed = {"thumbnail": thumb, "quality": np.array([[0.75]], np.float32)}
+    optional = {"channel_max": np.array([[0.5, 0.7, 0.9]], np.float32), "noise": np.array([[2e-3]], np.float32)}
+    feed |= {i.name: optional[i.name] for i in sess.get_inputs() if i.name in optional}
     for _ in range(5):
         sess.run(None, feed)
     times = []
