@@ -53,8 +53,9 @@ from rawjpeg_gui.core.metadata import RawMeta
 from rawjpeg_gui.core.rawio import RawImage, read_raw
 
 from .data import PatchCache, sample_batch
-from .loss import LossConfig, rd_loss
+from .loss import LossConfig
 from .network import count_parameters
+from .train import optimisation_step
 from .variants import VariantNet, load_partial, variant_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,17 +167,9 @@ def train_variant(
             spots=float(dc.get("spots", 0.0)),
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
-        batch = {k: torch.from_numpy(v) for k, v in b.items()}
-        q01 = (batch["quality"] / 100.0)[:, None]
-        if getattr(net.cfg, "noise_input", False):
-            pred = net(batch["thumb"], q01, None, batch["noise"][:, None])
-        else:
-            pred = net(batch["thumb"], q01)
-        loss, parts = rd_loss(pred, batch, lcfg)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, float(tc.get("grad_clip", 1.0)))
-        opt.step()
+        parts = optimisation_step(
+            net, net.cfg, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), torch.device("cpu")
+        )
         step += 1
         for k, v in parts.items():
             acc.setdefault(k, []).append(v)

@@ -60,6 +60,36 @@ def _lr(step: int, total: int, base: float, warmup: int, time_frac: float = 0.0)
     return base * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t))))
 
 
+def optimisation_step(
+    model: torch.nn.Module,
+    net_cfg: NetConfig,
+    opt: torch.optim.Optimizer,
+    params: list[torch.Tensor],
+    batch_np: dict[str, np.ndarray],
+    lcfg: LossConfig,
+    grad_clip: float,
+    dev: torch.device,
+    bf16: bool = False,
+) -> dict[str, float]:
+    """One Adam step on a batch from :func:`sample_batch`; returns the loss parts.
+
+    Shared by :func:`train` and the ablation harness. Networks with ``noise_input``
+    (``variants.VariantConfig``) also get the batch's noise levels.
+    """
+    batch = {k: torch.from_numpy(v).to(dev) for k, v in batch_np.items()}
+    q01 = (batch["quality"] / 100.0)[:, None]
+    extra = (None, batch["noise"][:, None]) if getattr(net_cfg, "noise_input", False) else ()
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        pred = model(batch["thumb"], q01, *extra)
+    pred = {k: v.float() for k, v in pred.items()}
+    loss, parts = rd_loss(pred, batch, lcfg)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    opt.step()
+    return parts
+
+
 def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Path:
     """Train per ``cfg``; returns the path of the final checkpoint.
 
@@ -144,16 +174,9 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             cache, batch_size, rng, crop=int(dc.get("crop", 0)), spots=float(dc.get("spots", 0.0)),
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
-        batch = {k: torch.from_numpy(v).to(dev) for k, v in b.items()}
-        q01 = (batch["quality"] / 100.0)[:, None]
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-            pred = model(batch["thumb"], q01)
-        pred = {k: v.float() for k, v in pred.items()}
-        loss, parts = rd_loss(pred, batch, lcfg)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, float(tc.get("grad_clip", 1.0)))
-        opt.step()
+        parts = optimisation_step(
+            model, net.cfg, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16
+        )
         step += 1
         for k, v in parts.items():
             acc.setdefault(k, []).append(v)
