@@ -24,6 +24,12 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``noise_input``: the image's noise level (``core.model.noise_sigma``: the thumbnail
   averages noise away) enters the MLP as ``(log2 sigma + 8) / 8`` through a
   zero-initialised projection; the export then takes the optional ``noise`` input.
+* ``qt_adaptive``: image-adaptive JPEG tables. A zero-initialised linear map of the
+  thumbnail's channel statistics (log maxima and means, no quality input) gives each
+  image a level ``exp(tanh(a))`` and a frequency ramp ``exp(0.5 tanh(b) (u+v)/14)`` for
+  the luma and the chroma base table; libjpeg's quality scaling follows as before, so
+  every entry stays non-increasing in quality (the slider stays monotonic). The
+  runtime writes the per-image tables into the DQT segments as it always did.
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -37,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .jpeg_sim import scaled_tables
 from .network import _LN10, _LN20, AdapterNet, NetConfig
 
 
@@ -49,6 +56,7 @@ class VariantConfig(NetConfig):
     multiscale: bool = False
     dct_shared: bool = False
     noise_input: bool = False
+    qt_adaptive: bool = False
 
     @property
     def gamma_side(self) -> int:  # type: ignore[override]
@@ -101,6 +109,10 @@ class VariantNet(AdapterNet):
         if cfg.multiscale:
             self.ms_proj = nn.Linear(2 * w[-1], cfg.hidden, bias=False)
             nn.init.zeros_(self.ms_proj.weight)
+        if cfg.qt_adaptive:
+            self.qt_adapt = nn.Linear(6, 4)
+            nn.init.zeros_(self.qt_adapt.weight)
+            nn.init.zeros_(self.qt_adapt.bias)
         if cfg.noise_input:
             self.noise_proj = nn.Linear(1, cfg.hidden, bias=False)
             nn.init.zeros_(self.noise_proj.weight)
@@ -180,7 +192,16 @@ class VariantNet(AdapterNet):
             dz = z[:, 3 * cfg.shape_bins + 5 :]
             dz = dz.reshape(n, 1, 8, 8).expand(n, 3, 8, 8) if cfg.dct_shared else dz.reshape(n, 3, 8, 8)
             out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
-        out["qtables"] = self.qtables(q01[:, 0] * 100.0)
+        if cfg.qt_adaptive:
+            m = self.qt_adapt(stats)  # (N, 4): no quality input, so tables stay monotonic in q
+            u = torch.arange(8.0, device=thumb.device)
+            r = ((u[:, None] + u[None, :]) / 14.0).reshape(1, 64)
+            level = torch.tanh(m[:, 0::2])[:, :, None]  # (N, 2, 1): luma, chroma
+            ramp = 0.5 * torch.tanh(m[:, 1::2])[:, :, None]
+            base = self.base_tables()[None] * torch.exp(level + ramp * r[None])
+            out["qtables"] = scaled_tables(base, torch.round(q01[:, 0] * 100.0))
+        else:
+            out["qtables"] = self.qtables(q01[:, 0] * 100.0)
         return out
 
 
