@@ -26,8 +26,8 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
   zero-initialised projection; the export then takes the optional ``noise`` input.
 * ``qt_adaptive``: image-adaptive JPEG tables. A zero-initialised linear map of the
   thumbnail's channel statistics (log maxima and means, no quality input) gives each
-  image a level ``exp(tanh(a))`` and a frequency ramp ``exp(0.5 tanh(b) (u+v)/14)`` for
-  the luma and the chroma base table; libjpeg's quality scaling follows as before, so
+  image a level (a multiplier from ``qt_level_min`` to e) and a frequency ramp
+  (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base table; libjpeg's quality scaling follows as before, so
   every entry stays non-increasing in quality (the slider stays monotonic). The
   runtime writes the per-image tables into the DQT segments as it always did.
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
@@ -36,6 +36,7 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,9 @@ class VariantConfig(NetConfig):
     dct_shared: bool = False
     noise_input: bool = False
     qt_adaptive: bool = False
+    #: With ``qt_adaptive``: smallest per-image level (table multiplier) and ramp exponent.
+    qt_level_min: float = 0.3679
+    qt_ramp_min: float = -0.5
 
     @property
     def gamma_side(self) -> int:  # type: ignore[override]
@@ -196,8 +200,10 @@ class VariantNet(AdapterNet):
             m = self.qt_adapt(stats)  # (N, 4): no quality input, so tables stay monotonic in q
             u = torch.arange(8.0, device=thumb.device)
             r = ((u[:, None] + u[None, :]) / 14.0).reshape(1, 64)
-            level = torch.tanh(m[:, 0::2])[:, :, None]  # (N, 2, 1): luma, chroma
-            ramp = 0.5 * torch.tanh(m[:, 1::2])[:, :, None]
+            a, b = torch.tanh(m[:, 0::2])[:, :, None], torch.tanh(m[:, 1::2])[:, :, None]  # (N, 2, 1)
+            # Up to e (level) and +0.5 (ramp); down to the configured minima (identity at 0).
+            level = torch.where(a > 0, a, -math.log(cfg.qt_level_min) * a)
+            ramp = torch.where(b > 0, 0.5 * b, -cfg.qt_ramp_min * b)
             base = self.base_tables()[None] * torch.exp(level + ramp * r[None])
             out["qtables"] = scaled_tables(base, torch.round(q01[:, 0] * 100.0))
         else:
