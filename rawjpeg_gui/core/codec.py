@@ -16,7 +16,7 @@ import numpy as np
 
 from . import container, fastops, jpeg
 from .errors import NotAJpeg, RawDecodeError
-from .model import AdapterModel, channel_max, make_thumbnail, noise_sigma
+from .model import AdapterModel
 from .params import AdapterParams
 from .rawio import RawImage, read_raw
 
@@ -112,9 +112,7 @@ def encode_image(raw: RawImage, quality: int, model: AdapterModel | None = None)
     quality = check_quality(quality)
     model = model or default_model()
     t0 = time.perf_counter()
-    thumb = make_thumbnail(raw.data, model.info.thumbnail_size)
-    maxima = channel_max(raw.data) if model.uses_channel_max else None
-    noise = noise_sigma(raw.data) if model.uses_noise else None
+    thumb, maxima, noise = model.image_inputs(raw.data)
     t1 = time.perf_counter()
     pred = model.predict_thumbnail(thumb, quality, maxima, noise)
     t2 = time.perf_counter()

@@ -117,6 +117,8 @@ def channel_max(image: np.ndarray) -> np.ndarray:
 
 #: Noise estimate: blocks of this side, at most this many per image side.
 NOISE_BLOCK, NOISE_GRID = 32, 16
+#: The noise level a noise-aware model is told when the caller gives none (a clean raw).
+DEFAULT_NOISE = 1e-3
 
 
 def block_noise(blocks: np.ndarray) -> np.ndarray:
@@ -302,7 +304,7 @@ class AdapterModel:
         ``maxima``: the full image's per-channel maximum (:func:`channel_max`) for models
         that take it; without it such a model is told every channel reaches 1 (the most
         cautious gain). ``noise``: the image's :func:`noise_sigma` for models that take
-        it; without it they are told 0.001 (a clean, well-exposed raw).
+        it; without it they are told :data:`DEFAULT_NOISE` (a clean, well-exposed raw).
         """
         t = self.info.thumbnail_size
         if thumbnail.shape != (t, t, 3):
@@ -315,7 +317,7 @@ class AdapterModel:
             m = np.ones(3, np.float32) if maxima is None else np.asarray(maxima, np.float32).reshape(3)
             feeds["channel_max"] = np.clip(np.nan_to_num(m, nan=1.0), 0.0, 1.0)[None]
         if self.uses_noise:
-            n = 1e-3 if noise is None or not np.isfinite(noise) else float(noise)
+            n = DEFAULT_NOISE if noise is None or not np.isfinite(noise) else float(noise)
             feeds["noise"] = np.array([[min(max(n, 0.0), 1.0)]], np.float32)
         out = dict(zip(self._outputs, self._session.run(self._outputs, feeds), strict=True))
         params = sanitize(out["lut"][0], out["gamma_map"][0], out.get("dct_scale", [None])[0])
@@ -325,9 +327,18 @@ class AdapterModel:
             qt = qt.astype(np.uint8)
         return Prediction(params, qt)
 
-    def predict(self, image: np.ndarray, quality: int) -> Prediction:
-        """Predict the adapter for a full linear HxWx3 image at a JPEG quality."""
+    def image_inputs(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+        """What this model needs from a full linear HxWx3 image, quality aside.
+
+        Returns ``(thumbnail, maxima, noise)`` for :meth:`predict_thumbnail`; the last
+        two are ``None`` unless the model takes them.
+        """
+        thumb = make_thumbnail(image, self.info.thumbnail_size)
         maxima = channel_max(image) if self.uses_channel_max else None
         noise = noise_sigma(image) if self.uses_noise else None
-        thumb = make_thumbnail(image, self.info.thumbnail_size)
+        return thumb, maxima, noise
+
+    def predict(self, image: np.ndarray, quality: int) -> Prediction:
+        """Predict the adapter for a full linear HxWx3 image at a JPEG quality."""
+        thumb, maxima, noise = self.image_inputs(image)
         return self.predict_thumbnail(thumb, quality, maxima, noise)

@@ -90,14 +90,14 @@ def _read_camera_raw(p: Path) -> RawImage:
             wb = _camera_wb(raw)
             gains = np.ones(3) if wb is None else np.asarray(wb) / max(wb)
             demosaic_wb = [float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])]
-            auto_wb = False
+            wb_source = "" if wb is None else "camera"
             if wb is None:
                 # No usable as-shot balance: LibRaw's camera-WB rendering falls back to its
                 # automatic balance, so ours is the same estimate (and the DNG renders alike).
                 auto = _libraw_auto_wb(raw)
                 if auto is not None:
                     wb, per_colour = auto
-                    auto_wb = True
+                    wb_source = "auto"
                     top = max(max(wb), max(per_colour))
                     gains = np.asarray(wb) / top
                     demosaic_wb = [float(v) / top for v in per_colour]
@@ -115,7 +115,7 @@ def _read_camera_raw(p: Path) -> RawImage:
                 highlight_mode=rawpy.HighlightMode.Ignore,
             )
             meta = _camera_meta(raw, p, rgb.shape, wb, flip)
-            meta.wb_source = "auto" if auto_wb else "camera" if wb is not None else ""
+            meta.wb_source = wb_source
             if meta.xyz_to_camera is None:
                 meta.xyz_to_camera = _fitted_xyz_to_camera(raw)
     except RawDecodeError:

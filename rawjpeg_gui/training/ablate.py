@@ -168,7 +168,7 @@ def train_variant(
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
         parts = optimisation_step(
-            net, net.cfg, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), torch.device("cpu")
+            net, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), torch.device("cpu")
         )
         step += 1
         for k, v in parts.items():

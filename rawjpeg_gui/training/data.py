@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -57,15 +58,13 @@ class PatchCache:
         with np.load(path, allow_pickle=False) as z:
             return cls(**{k: z[k] for k in cls.__dataclass_fields__})
 
+    @cached_property
     def image_noise(self) -> np.ndarray:
         """Each image's noise level, as ``core.model.noise_sigma`` measures a whole image.
 
         From the centre 32x32 green block of each of the image's patches (random places,
-        where the runtime takes a grid): the 25th percentile of their sigmas. Cached.
+        where the runtime takes a grid): the 25th percentile of their sigmas. Computed once.
         """
-        cached = getattr(self, "_noise", None)
-        if cached is not None:
-            return cached
         from rawjpeg_gui.core.model import NOISE_BLOCK, block_noise
 
         s, b = self.patches.shape[-1], NOISE_BLOCK
@@ -75,7 +74,6 @@ class PatchCache:
         for i in range(len(self.thumbs)):
             mine = sig[self.image_of == i]
             out[i] = np.percentile(mine, 25) if len(mine) else 0.0
-        self._noise = out
         return out
 
 
@@ -246,7 +244,7 @@ def sample_batch(
     idx = rng.integers(0, len(cache.patches), batch)
     raw = cache.patches[idx].astype(np.float32) / 65535.0
     img = cache.image_of[idx]
-    noise = cache.image_noise()[img].copy()
+    noise = cache.image_noise[img].copy()
     thumb = cache.thumbs[img].copy()
     off = cache.offsets[idx].copy()
     size = cache.sizes[img].copy()

@@ -48,10 +48,8 @@ class _Wrapper(nn.Module):
         cap = None
         if self.gain_floor is not None:
             cap = image_gain_cap(rest.pop(0), self.gain_floor, self.gain_ceiling)
-        if getattr(self.net.cfg, "noise_input", False):
-            out = self.net(thumbnail, quality, cap, rest.pop(0))
-        else:
-            out = self.net(thumbnail, quality) if cap is None else self.net(thumbnail, quality, cap)
+        noise = rest.pop(0) if rest else None
+        out = self.net(thumbnail, quality, cap, noise)
         return tuple(out[k] for k in self.names)
 
 
@@ -162,10 +160,9 @@ def max_parity_error(
             feeds["noise"] = noise
         got = dict(zip(names, sess.run(names, feeds), strict=True))
         with torch.no_grad():
-            if noise is not None:
-                want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap, torch.from_numpy(noise))
-            else:
-                want = net(torch.from_numpy(thumb), torch.from_numpy(q), cap)
+            want = net(
+                torch.from_numpy(thumb), torch.from_numpy(q), cap, None if noise is None else torch.from_numpy(noise)
+            )
         for k in names:
             worst = max(worst, float(np.abs(got[k] - want[k].numpy()).max()))
     return worst

@@ -151,7 +151,11 @@ class AdapterNet(nn.Module):
         return lut, gamma_glob
 
     def forward(
-        self, thumb: torch.Tensor, q01: torch.Tensor, gain_max: torch.Tensor | None = None
+        self,
+        thumb: torch.Tensor,
+        q01: torch.Tensor,
+        gain_max: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Predict the operators.
 
@@ -159,6 +163,8 @@ class AdapterNet(nn.Module):
             thumb: (N, 3, T, T) linear thumbnail in [0, 1].
             q01: (N, 1) JPEG quality / 100.
             gain_max: optional (N, 3) cap on each channel's LUT gain (>= 1).
+            noise: (N, 1) image noise levels; only ``noise_input`` variants
+                (``variants.VariantNet``) use them, so every caller can pass them alike.
 
         Returns:
             ``lut`` (N, 3, B), ``gamma_map`` (N, h, w), optional ``dct_scale`` (N, 3, 8, 8)

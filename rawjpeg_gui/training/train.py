@@ -62,7 +62,6 @@ def _lr(step: int, total: int, base: float, warmup: int, time_frac: float = 0.0)
 
 def optimisation_step(
     model: torch.nn.Module,
-    net_cfg: NetConfig,
     opt: torch.optim.Optimizer,
     params: list[torch.Tensor],
     batch_np: dict[str, np.ndarray],
@@ -73,14 +72,12 @@ def optimisation_step(
 ) -> dict[str, float]:
     """One Adam step on a batch from :func:`sample_batch`; returns the loss parts.
 
-    Shared by :func:`train` and the ablation harness. Networks with ``noise_input``
-    (``variants.VariantConfig``) also get the batch's noise levels.
+    Shared by :func:`train` and the ablation harness.
     """
     batch = {k: torch.from_numpy(v).to(dev) for k, v in batch_np.items()}
     q01 = (batch["quality"] / 100.0)[:, None]
-    extra = (None, batch["noise"][:, None]) if getattr(net_cfg, "noise_input", False) else ()
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-        pred = model(batch["thumb"], q01, *extra)
+        pred = model(batch["thumb"], q01, None, batch["noise"][:, None])
     pred = {k: v.float() for k, v in pred.items()}
     loss, parts = rd_loss(pred, batch, lcfg)
     opt.zero_grad(set_to_none=True)
@@ -175,7 +172,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
         parts = optimisation_step(
-            model, net.cfg, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16
+            model, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16
         )
         step += 1
         for k, v in parts.items():

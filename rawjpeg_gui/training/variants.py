@@ -44,6 +44,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rawjpeg_gui.core.model import DEFAULT_NOISE
+
 from .jpeg_sim import scaled_tables
 from .network import _LN10, _LN20, AdapterNet, NetConfig
 
@@ -173,7 +175,7 @@ class VariantNet(AdapterNet):
             last2 = self._encode(self._features(F.avg_pool2d(x, 2)), film)[-1]
             pre = pre + self.ms_proj(torch.cat([last2.mean(dim=(2, 3)), last2.amax(dim=(2, 3))], 1))
         if cfg.noise_input:
-            sigma = noise if noise is not None else torch.full_like(q01, 1e-3)
+            sigma = noise if noise is not None else torch.full_like(q01, DEFAULT_NOISE)
             pre = pre + self.noise_proj((torch.log2(sigma.clamp_min(2.0**-16)) + 8.0) / 8.0)
         z = self.head(self.mlp[1](pre))
         lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
