@@ -26,6 +26,15 @@ def add_model_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_search_arg(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--no-search`` option (core/search.py)."""
+    parser.add_argument(
+        "--no-search", action="store_true",
+        help="use the operators predicted for the quality instead of the encoder's search "
+        "over the model's operating points (faster, usually larger files at equal quality)",
+    )
+
+
 def load_model(path: Path | None) -> AdapterModel:
     """Load ``path`` or the bundled model."""
     from ..core.codec import default_model

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..core.codec import encode_file
 from ..core.errors import OutputError, RawJpegError
 from ..core.fileio import write_atomic
-from .common import add_model_arg, human_bytes, load_model, quality_arg
+from .common import add_model_arg, add_search_arg, human_bytes, load_model, quality_arg
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     dest.add_argument("-o", "--output", type=Path, help="output .jpg (one input only)")
     dest.add_argument("-d", "--dir", type=Path, help="output folder (<stem>.jpg per input)")
     add_model_arg(p)
+    add_search_arg(p)
     p.set_defaults(run=run)
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if dest.suffix.lower() not in (".jpg", ".jpeg"):
                 raise OutputError(f"{dest.name}: an adapter-JPEG must end in .jpg or .jpeg.")
-            result = encode_file(src, args.quality, model)
+            result = encode_file(src, args.quality, model, searched=not args.no_search)
             write_atomic(dest, result.jpeg, inputs=args.inputs)
         except RawJpegError as exc:
             print(f"rawjpeg: error: {src}: {exc}", file=sys.stderr)
@@ -49,6 +50,6 @@ def run(args: argparse.Namespace) -> int:
         size = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.1f}x larger"
         print(
             f"{src} -> {dest}  q={args.quality}  {human_bytes(len(result.jpeg))}  "
-            f"{result.bpp:.3f} bpp  {size} than the raw file"
+            f"{result.bpp:.3f} bpp  {size} than the raw file  (operators of q{result.operator_quality})"
         )
     return 1 if failures else 0

@@ -21,7 +21,7 @@ from ..core.evaluate import (
 )
 from ..core.fileio import write_atomic
 from ..core.rawio import read_raw
-from .common import add_model_arg, load_model, quality_arg
+from .common import add_model_arg, add_search_arg, load_model, quality_arg
 
 
 def _qualities(text: str) -> list[int]:
@@ -42,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--json", type=Path, default=None, help="write all numbers as JSON")
     p.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     add_model_arg(p)
+    add_search_arg(p)
     p.set_defaults(run=run)
 
 
@@ -57,11 +58,12 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"model {model.name} ({model.info.subsampling}); baselines: IJG tables, "
         f"{BASELINE_SUBSAMPLING}; qualities {','.join(map(str, args.qualities))}"
+        + ("; encoder search off" if args.no_search else "")
     )
     for path in args.inputs:
         try:
             raw = read_raw(path)
-            points = list(rd_curve(raw, args.qualities, METHODS, model, not args.no_ssim))
+            points = list(rd_curve(raw, args.qualities, METHODS, model, not args.no_ssim, searched=not args.no_search))
         except RawJpegError as exc:
             print(f"rawjpeg: error: {path}: {exc}", file=sys.stderr)
             failures += 1
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nmean over {len(results)} file(s): BD-rate vs gamma-1/2.2 JPEG {_fmt(mean['gamma22'])} %"
               f", vs linear JPEG {_fmt(mean['linear'])} %")
         if args.json is not None:
-            doc = {"model": model.name, "qualities": args.qualities, "files": results,
+            doc = {"model": model.name, "qualities": args.qualities, "searched": not args.no_search, "files": results,
                    "mean_bd_rate": mean}
             write_atomic(args.json, json.dumps(doc, indent=1).encode("utf-8"))
     return 1 if failures else 0

@@ -1,7 +1,8 @@
 """Encode a raw into an adapter-JPEG and reconstruct the raw from one: two calls.
 
-``encode_image``: thumbnail -> model -> quantised parameters -> forward operators ->
-8-bit JPEG (+ EXIF + parameter segment). ``decode_bytes``: find and validate the
+``encode_image``: thumbnail -> model (and the encoder's search over its operating
+points, :mod:`search`) -> quantised parameters -> forward operators -> 8-bit JPEG
+(+ EXIF + parameter segment). ``decode_bytes``: find and validate the
 segment -> decode the JPEG -> inverse operators -> linear image + metadata.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import container, fastops, jpeg
+from . import container, fastops, jpeg, search
 from .errors import NotAJpeg, RawDecodeError
 from .model import AdapterModel
 from .params import AdapterParams
@@ -39,7 +40,10 @@ class EncodeResult:
         model_name: the adapter model used.
         qtables: custom quantisation tables used, or ``None`` for IJG tables.
         payload_bytes: size of the parameter segment (camera metadata included).
-        timings: seconds per stage ("thumbnail", "model", "forward", "jpeg").
+        timings: seconds per stage ("thumbnail", "model" (with the search), "forward",
+            "jpeg").
+        operator_quality: the quality whose predicted operators were used (the search
+            may borrow another quality's; the JPEG tables are always ``quality``'s).
     """
 
     jpeg: bytes
@@ -51,6 +55,10 @@ class EncodeResult:
     qtables: np.ndarray | None
     payload_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
+    operator_quality: int = 0
+
+    def __post_init__(self) -> None:
+        self.operator_quality = self.operator_quality or self.quality
 
     @property
     def bpp(self) -> float:
@@ -107,18 +115,27 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
-def encode_image(raw: RawImage, quality: int, model: AdapterModel | None = None) -> EncodeResult:
-    """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``."""
+def encode_image(
+    raw: RawImage, quality: int, model: AdapterModel | None = None, searched: bool = True
+) -> EncodeResult:
+    """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``.
+
+    ``searched``: let the encoder choose among the model's operating points
+    (:func:`search.search`, for models that declare their rate weight); ``False`` uses
+    the operators predicted for ``quality``.
+    """
     quality = check_quality(quality)
     model = model or default_model()
     t0 = time.perf_counter()
-    thumb, maxima, noise = model.image_inputs(raw.data)
+    thumb, maxima, noise = inputs = model.image_inputs(raw.data)
     t1 = time.perf_counter()
-    pred = model.predict_thumbnail(thumb, quality, maxima, noise)
+    found = search.search(raw.data, quality, model, inputs) if searched else None
+    pred = found.prediction if found else model.predict_thumbnail(thumb, quality, maxima, noise)
     t2 = time.perf_counter()
     result = encode_with_params(
         raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name
     )
+    result.operator_quality = found.operator_quality if found else quality
     result.timings = {"thumbnail": t1 - t0, "model": t2 - t1, **result.timings}
     return result
 
@@ -150,10 +167,10 @@ def encode_with_params(
 
 
 def encode_file(
-    path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None
+    path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None, searched: bool = True
 ) -> EncodeResult:
     """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
-    return encode_image(read_raw(path), quality, model)
+    return encode_image(read_raw(path), quality, model, searched)
 
 
 def read_record(data: bytes) -> container.AdapterRecord:

@@ -64,11 +64,19 @@ def _baseline(raw: RawImage, quality: int, gamma: float) -> tuple[int, np.ndarra
 
 
 def code_point(
-    raw: RawImage, method: str, quality: int, model: AdapterModel | None = None, with_ssim: bool = True
+    raw: RawImage,
+    method: str,
+    quality: int,
+    model: AdapterModel | None = None,
+    with_ssim: bool = True,
+    searched: bool = True,
 ) -> tuple[RDPoint, np.ndarray]:
-    """Code ``raw`` with ``method`` at ``quality``; returns the point and the reconstruction."""
+    """Code ``raw`` with ``method`` at ``quality``; returns the point and the reconstruction.
+
+    ``searched``: the adapter's encoder searches its operating points (:mod:`search`).
+    """
     if method == "adapter":
-        enc = codec.encode_image(raw, quality, model)
+        enc = codec.encode_image(raw, quality, model, searched)
         size, back = len(enc.jpeg), codec.decode_bytes(enc.jpeg).raw.data
     elif method == "gamma22":
         size, back = _baseline(raw, quality, 2.2)
@@ -93,13 +101,14 @@ def rd_curve(
     model: AdapterModel | None = None,
     with_ssim: bool = True,
     cancelled: Callable[[], bool] = lambda: False,
+    searched: bool = True,
 ) -> Iterator[RDPoint]:
     """Yield an :class:`RDPoint` per method and quality (a generator: cancellable between points)."""
     for method in methods:
         for q in qualities:
             if cancelled():
                 return
-            yield code_point(raw, method, q, model, with_ssim)[0]
+            yield code_point(raw, method, q, model, with_ssim, searched)[0]
 
 
 def bd_rates(points: Sequence[RDPoint], test: str = "adapter") -> dict[str, float]:

@@ -23,6 +23,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,6 +33,22 @@ from .params import AdapterParams
 #: Rows per band (a multiple of 8: DCT blocks never straddle two bands).
 BAND_ROWS = 64
 _TABLE = 65536
+
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """Where the pixels of a sub-image sit in a larger image (the encoder's probe).
+
+    The sub-image is ``image[np.ix_(rows, cols)]`` of an image ``height x width``; the
+    spatial gamma map is evaluated where its pixels sit. Runs of rows and columns should
+    start and end on multiples of 8 (16 for 4:2:0), so DCT blocks stay whole.
+    """
+
+    height: int
+    rows: np.ndarray
+    width: int
+    cols: np.ndarray
 
 
 def default_threads() -> int:
@@ -52,12 +69,16 @@ def _axis_weights(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.nda
 class _GammaRows:
     """Rows of the bilinearly upsampled gamma map, computed band by band."""
 
-    def __init__(self, grid: np.ndarray, height: int, width: int) -> None:
+    def __init__(self, grid: np.ndarray, height: int, width: int, at: Lattice | None = None) -> None:
         g = grid.astype(np.float32)
-        c0, c1, fc = _axis_weights(width, g.shape[1])
+        if at is None:
+            c0, c1, fc = _axis_weights(width, g.shape[1])
+            self._r0, self._r1, self._fr = _axis_weights(height, g.shape[0])
+        else:  # a sub-image: the weights where its rows and columns sit
+            c0, c1, fc = (a[at.cols] for a in _axis_weights(at.width, g.shape[1]))
+            self._r0, self._r1, self._fr = (a[at.rows] for a in _axis_weights(at.height, g.shape[0]))
         # Columns first (small: h x width), rows per band later.
         self._cols = g[:, c0] * (1.0 - fc)[None, :] + g[:, c1] * fc[None, :]
-        self._r0, self._r1, self._fr = _axis_weights(height, g.shape[0])
 
     def band(self, a: int, b: int, out: np.ndarray | None = None, tmp: np.ndarray | None = None) -> np.ndarray:
         """Rows ``a:b`` of the upsampled map, written into ``out`` (with ``tmp`` as scratch) if given."""
@@ -101,12 +122,17 @@ def _run_bands(height: int, work, threads: int | None) -> None:  # type: ignore[
             pass
 
 
-def forward_uint8(raw: np.ndarray, params: AdapterParams, threads: int | None = None) -> np.ndarray:
-    """``to_uint8(operators.forward(raw, params))`` for an HxWx3 float image in [0, 1]."""
+def forward_uint8(
+    raw: np.ndarray, params: AdapterParams, threads: int | None = None, at: Lattice | None = None
+) -> np.ndarray:
+    """``to_uint8(operators.forward(raw, params))`` for an HxWx3 float image in [0, 1].
+
+    ``at``: where ``raw`` sits when it is a sub-image (:class:`Lattice`).
+    """
     h, w = raw.shape[:2]
     grid = np.linspace(0.0, 1.0, _TABLE, dtype=np.float32)[None, :, None]
     table = apply_lut(np.repeat(grid, 3, axis=2), params.lut)[0].T.copy()  # (3, 65536)
-    gamma = _GammaRows(params.gamma_map, h, w)
+    gamma = _GammaRows(params.gamma_map, h, w, at)
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.uint8)
 
@@ -145,8 +171,13 @@ def forward_uint8(raw: np.ndarray, params: AdapterParams, threads: int | None = 
     return out
 
 
-def inverse_uint8(pixels: np.ndarray, params: AdapterParams, threads: int | None = None) -> np.ndarray:
-    """``operators.inverse(pixels / 255, params)`` for HxWx3 uint8 JPEG pixels."""
+def inverse_uint8(
+    pixels: np.ndarray, params: AdapterParams, threads: int | None = None, at: Lattice | None = None
+) -> np.ndarray:
+    """``operators.inverse(pixels / 255, params)`` for HxWx3 uint8 JPEG pixels.
+
+    ``at``: where ``pixels`` sit when they are a sub-image (:class:`Lattice`).
+    """
     h, w = pixels.shape[:2]
     with np.errstate(divide="ignore"):
         log_table = np.log(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
@@ -156,7 +187,7 @@ def inverse_uint8(pixels: np.ndarray, params: AdapterParams, threads: int | None
     # One extra entry, so index _TABLE - 1 (the value 1.0) has a right neighbour.
     inv = np.concatenate([inv, inv[:, -1:]], axis=1).astype(np.float32)
     slope = np.diff(inv, axis=1, append=inv[:, -1:])
-    gamma = _GammaRows(params.gamma_map, h, w)
+    gamma = _GammaRows(params.gamma_map, h, w, at)
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.float32)
 

@@ -24,7 +24,10 @@ Metadata (``metadata_props``)
     = ``hxw``; ``rawjpeg.quality_min`` / ``rawjpeg.quality_max``; ``rawjpeg.operators``
     = ``lut,gamma`` or ``lut,dct,gamma``; ``rawjpeg.qtables`` = ``ijg`` or ``model``;
     ``rawjpeg.subsampling`` = ``4:4:4`` or ``4:2:0``; ``rawjpeg.name``;
-    ``rawjpeg.description``.
+    ``rawjpeg.description``; optionally ``rawjpeg.rate_weight`` = ``hi,lo,power``: the
+    training objective's price of a bit, ``w(q) = hi + lo * (1 - q/100) ** power`` per bit
+    per pixel against ln(MSE); a model that declares it has its operators chosen by the
+    encoder's search (:mod:`rawjpeg_gui.core.search`).
 
 The runtime sanitises the outputs (:func:`rawjpeg_gui.core.params.sanitize`), so a
 model can never produce parameters that the operators cannot invert.
@@ -32,6 +35,7 @@ model can never produce parameters that the operators cannot invert.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +67,8 @@ class ModelInfo:
         qtables: "ijg" (standard tables at the quality) or "model" (predicted tables).
         subsampling: chroma subsampling the model was trained for ("4:4:4" or "4:2:0").
         description: one line for people.
+        rate_weight: ``(hi, lo, power)`` of the training objective's rate weight, or
+            ``None`` (the encoder then uses the operators predicted for the quality).
     """
 
     name: str
@@ -74,6 +80,7 @@ class ModelInfo:
     qtables: str
     subsampling: str
     description: str
+    rate_weight: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,15 @@ def _meta(props: dict[str, str], key: str, path: Path) -> str:
     return value
 
 
+def _rate_weight(text: str | None, path: Path) -> tuple[float, float, float] | None:
+    if text is None:
+        return None
+    hi, lo, power = (float(v) for v in text.split(","))  # ValueError: malformed metadata
+    if not all(math.isfinite(v) and v >= 0 for v in (hi, lo, power)):
+        raise ModelError(f"{path.name} declares an impossible rate weight ({text}).")
+    return hi, lo, power
+
+
 def read_model_info(props: dict[str, str], path: Path) -> ModelInfo:
     """Parse and check a model's ``metadata_props``; raise :class:`ModelError` if unusable."""
     if props.get("rawjpeg.format") != FORMAT:
@@ -212,6 +228,7 @@ def read_model_info(props: dict[str, str], path: Path) -> ModelInfo:
             qtables=props.get("rawjpeg.qtables", "ijg"),
             subsampling=props.get("rawjpeg.subsampling", "4:4:4"),
             description=props.get("rawjpeg.description", ""),
+            rate_weight=_rate_weight(props.get("rawjpeg.rate_weight"), path),
         )
     except ValueError as exc:
         raise ModelError(f"{path.name} has malformed rawjpeg metadata ({exc}).") from None

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .loss import LossConfig
 from .network import AdapterNet
 from .train import load_checkpoint
 
@@ -54,11 +55,19 @@ class _Wrapper(nn.Module):
 
 
 def metadata(
-    net: AdapterNet, export_cfg: dict[str, Any], subsampling: str, gain: str = ""
+    net: AdapterNet,
+    export_cfg: dict[str, Any],
+    subsampling: str,
+    gain: str = "",
+    rate_weight: tuple[float, float, float] | None = None,
 ) -> dict[str, str]:
-    """The contract's ``metadata_props`` for ``net`` (``gain``: how its LUT gain is capped)."""
+    """The contract's ``metadata_props`` for ``net`` (``gain``: how its LUT gain is capped;
+    ``rate_weight``: the training loss's ``(rate_hi, rate_lo, rate_power)``, which turns on
+    the encoder's search, :mod:`rawjpeg_gui.core.search`)."""
     c = net.cfg
     extra = {"rawjpeg.gain_cap": gain} if gain else {}
+    if rate_weight is not None:
+        extra["rawjpeg.rate_weight"] = ",".join(f"{v:g}" for v in rate_weight)
     return extra | {
         "rawjpeg.format": "rawjpeg-adapter",
         "rawjpeg.version": "1",
@@ -82,11 +91,13 @@ def export_net(
     subsampling: str = "4:4:4",
     gain_floor: float | None = None,
     gain_ceiling: float | None = None,
+    rate_weight: tuple[float, float, float] | None = None,
 ) -> Path:
     """Write ``net`` as an ONNX file with the contract's inputs, outputs and metadata.
 
     With ``gain_floor`` the model takes the optional ``channel_max`` input and caps each
-    channel's LUT gain per image (:func:`image_gain_cap`).
+    channel's LUT gain per image (:func:`image_gain_cap`). With ``rate_weight`` (see
+    :func:`metadata`) the encoder searches the model's operating points per image.
     """
     import onnx
 
@@ -118,7 +129,7 @@ def export_net(
             dynamo=False,
         )
     model = onnx.load_from_string(buf.getvalue())
-    for k, v in metadata(net, export_cfg or {}, subsampling, gain).items():
+    for k, v in metadata(net, export_cfg or {}, subsampling, gain, rate_weight).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.checker.check_model(model)
@@ -184,6 +195,11 @@ def main() -> None:
     ap.add_argument(
         "--lut-bins", type=int, help="sample the LUT at this many knots (models/ABLATIONS.md: 64 wins)"
     )
+    ap.add_argument(
+        "--no-search",
+        action="store_true",
+        help="leave out the loss's rate weight: the encoder then never searches (core/search.py)",
+    )
     args = ap.parse_args()
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     cfg = state.get("config", {})
@@ -199,7 +215,9 @@ def main() -> None:
         net.cfg.lut_bins = args.lut_bins  # the LUT head is sampled, not sized, by lut_bins
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
     floor, ceiling = args.image_gain_floor, args.image_gain_ceiling
-    path = export_net(net, args.output, cfg.get("export", {}), sub, floor, ceiling)
+    lcfg = LossConfig(**{k: v for k, v in cfg.get("loss", {}).items() if k in LossConfig.__dataclass_fields__})
+    weight = None if args.no_search else (lcfg.rate_hi, lcfg.rate_lo, lcfg.rate_power)
+    path = export_net(net, args.output, cfg.get("export", {}), sub, floor, ceiling, weight)
     err = max_parity_error(net, path, gain_floor=floor, gain_ceiling=ceiling)
     print(f"wrote {path} ({path.stat().st_size} bytes); torch vs onnxruntime max diff {err:.2e}")
 

@@ -34,3 +34,25 @@ def test_real_raw_bands(small_raw) -> None:  # type: ignore[no-untyped-def]
     fast = fastops.forward_uint8(small_raw.data, params)
     spec = codec.to_uint8(operators.forward(small_raw.data, params))
     assert np.abs(fast.astype(int) - spec).max() <= 1
+
+
+@pytest.mark.parametrize("dct", [False, True])
+def test_a_lattice_of_tiles_computes_what_the_whole_image_does(small_raw, dct) -> None:  # type: ignore[no-untyped-def]
+    """The encoder's probe (core/search.py): tiles keep the gamma map where they sit."""
+    rng = np.random.default_rng(3)
+    params = sanitize(
+        np.tile(np.linspace(0, 1, 64) ** 0.5, (3, 1)),
+        rng.uniform(0.5, 1.5, (16, 16)),
+        rng.uniform(0.7, 1.4, (3, 8, 8)) if dct else None,
+    )
+    h, w = small_raw.data.shape[:2]
+    rows = np.concatenate([np.arange(a, a + 16) for a in (0, 208, 512, h - h % 16 - 16)])
+    cols = np.concatenate([np.arange(a, a + 16) for a in (0, 96, 400, w - w % 16 - 16)])
+    at = fastops.Lattice(h, rows, w, cols)
+    tiles = np.ix_(rows, cols)
+    whole = fastops.forward_uint8(small_raw.data, params)
+    part = fastops.forward_uint8(small_raw.data[tiles], params, at=at)
+    assert np.array_equal(part, whole[tiles])
+    back = fastops.inverse_uint8(whole, params)
+    back_part = fastops.inverse_uint8(whole[tiles], params, at=at)
+    assert np.array_equal(back_part, back[tiles])

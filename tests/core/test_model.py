@@ -45,6 +45,9 @@ def _with_props(tmp_path: Path, **changes: str) -> Path:
         ({"rawjpeg.operators": "lut,warp"}, "operators"),
         ({"rawjpeg.lut_bins": "many"}, "malformed"),
         ({"rawjpeg.quality_min": "90", "rawjpeg.quality_max": "10"}, "quality range"),
+        ({"rawjpeg.rate_weight": "0.2,4.2"}, "malformed"),
+        ({"rawjpeg.rate_weight": "0.2,-4.2,2.5"}, "impossible rate weight"),
+        ({"rawjpeg.rate_weight": "0.2,nan,2.5"}, "impossible rate weight"),
     ],
 )
 def test_models_we_do_not_understand_are_refused(tmp_path: Path, changes, message) -> None:  # type: ignore[no-untyped-def]

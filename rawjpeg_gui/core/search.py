@@ -1,0 +1,128 @@
+"""Encoder-side search: which quality's operators code this image best at the slider's tables.
+
+The network predicts operators (LUT, gamma map) for a quality from a thumbnail. On a
+photograph unlike its training data, the operators it predicts for the slider's quality
+are not always the best ones: on an ISO 640 daylight landscape (``IMG_5952.CR2``) the
+operators it predicts for q95-q100 give up 1.5 dB of PSNR to save bits, where another
+quality's operators at the same JPEG tables give both more PSNR and, at equal PSNR,
+fewer bits (models/ABLATIONS.md, finding 12).
+
+The encoder has the raw, so it measures instead of guessing. The slider's quality ``q``
+fixes the JPEG quantisation tables (and so, roughly, the file size); each candidate in
+:data:`CANDIDATES` lends its operators; each candidate is applied to a *probe* of the
+image (16 x 16 tiles, one 4:2:0 MCU each, on an even lattice over the whole image,
+about :data:`PROBE_PIXELS` pixels in all), JPEG-coded with ``q``'s tables, decoded and inverted, and scored with the rate
+-distortion objective the network was trained on::
+
+    cost = ln(MSE on the linear raw) + w(q) * bits per pixel,
+    w(q) = rate_hi + rate_lo * (1 - q / 100) ** rate_power
+
+(the model file declares ``rate_hi, rate_lo, rate_power`` in ``rawjpeg.rate_weight``;
+models without it are not searched). The cheapest candidate's operators code the
+whole image. The decoder needs nothing new: the file carries the operators it was
+written with, whichever quality they were predicted for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import container, fastops, jpeg
+from .model import AdapterModel, Prediction
+
+#: Qualities whose operators the encoder tries (the tables always stay the slider's).
+CANDIDATES = tuple(range(10, 101, 10))
+#: Pixels in the probe; an image at most this large is probed whole (exact).
+PROBE_PIXELS = 1 << 19
+#: Side of a probe tile: one 4:2:0 MCU, so DCT blocks and chroma pairs stay whole.
+TILE = 16
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the search chose.
+
+    Attributes:
+        prediction: the operators of the chosen candidate with the slider's JPEG tables.
+        operator_quality: the quality whose operators were chosen.
+        costs: each candidate quality's measured cost (lower is better).
+    """
+
+    prediction: Prediction
+    operator_quality: int
+    costs: dict[int, float]
+
+
+def rate_weight(weights: tuple[float, float, float], quality: int) -> float:
+    """``w(q)``: the training objective's price of one bit per pixel, in units of ln(MSE)."""
+    hi, lo, power = weights
+    return hi + lo * max(0.0, 1.0 - quality / 100.0) ** power
+
+
+def probe_lattice(height: int, width: int, pixels: int = PROBE_PIXELS) -> fastops.Lattice | None:
+    """The probe: TILE x TILE tiles on the MCU grid, spread evenly over the image.
+
+    About ``pixels`` pixels in all; ``None`` when the image is small enough to be probed
+    whole. JPEG codes every block on its own (only the DC difference to the previous
+    block crosses a tile edge), so a tile costs about what it costs in the whole image.
+    """
+    th, tw = height // TILE, width // TILE
+    if height * width <= pixels or th == 0 or tw == 0:
+        return None
+    step = math.sqrt(height * width / pixels)
+
+    def pick(tiles: int) -> np.ndarray:
+        n = max(1, min(tiles, round(tiles / step)))
+        starts = ((np.arange(n) + 0.5) * tiles / n).astype(np.intp) * TILE
+        return (starts[:, None] + np.arange(TILE)[None, :]).reshape(-1)
+
+    return fastops.Lattice(height, pick(th), width, pick(tw))
+
+
+def _cost(
+    probe: np.ndarray,
+    at: fastops.Lattice | None,
+    pred: Prediction,
+    qtables: np.ndarray | None,
+    quality: int,
+    subsampling: str,
+    weight: float,
+) -> float:
+    params = container.quantise(pred.params)
+    coded = jpeg.encode_jpeg(fastops.forward_uint8(probe, params, at=at), quality, subsampling, qtables)
+    back = fastops.inverse_uint8(jpeg.decode_jpeg(coded), params, at=at)
+    back -= probe
+    mse = float(np.mean(np.square(back, out=back), dtype=np.float64))
+    bpp = 8.0 * len(coded) / float(probe.shape[0] * probe.shape[1])
+    return math.log(max(mse, 1e-20)) + weight * bpp
+
+
+def search(
+    image: np.ndarray,
+    quality: int,
+    model: AdapterModel,
+    inputs: tuple[np.ndarray, np.ndarray | None, float | None] | None = None,
+) -> SearchResult | None:
+    """Choose the operators for ``image`` at ``quality``; ``None`` if the model is not searched.
+
+    ``inputs``: :meth:`AdapterModel.image_inputs` of ``image`` when already computed.
+    """
+    weights = model.info.rate_weight
+    if weights is None:
+        return None
+    thumb, maxima, noise = inputs if inputs is not None else model.image_inputs(image)
+    base = model.predict_thumbnail(thumb, quality, maxima, noise)
+    at = probe_lattice(*image.shape[:2])
+    probe = image if at is None else image[np.ix_(at.rows, at.cols)]
+    weight = rate_weight(weights, quality)
+    costs: dict[int, float] = {}
+    preds: dict[int, Prediction] = {}
+    for cand in CANDIDATES:
+        pred = base if cand == quality else model.predict_thumbnail(thumb, cand, maxima, noise)
+        preds[cand] = pred
+        costs[cand] = _cost(probe, at, pred, base.qtables, quality, model.info.subsampling, weight)
+    best = min(costs, key=lambda c: (costs[c], abs(c - quality)))
+    return SearchResult(Prediction(preds[best].params, base.qtables), best, costs)
