@@ -1,6 +1,7 @@
 """Time and peak memory of each codec stage on the largest real raw.
 
-Encode: raw decode, thumbnail, model, forward operators, JPEG encode.
+Encode: raw decode, thumbnail, model, the encoder's search (core/search.py: ten probe
+encodes), forward operators, JPEG encode.
 Decode: parameter read, JPEG decode, inverse operators.
 Peak memory is measured per stage with tracemalloc (numpy reports its buffers to
 it) and compared with the size of the float32 image. Each stage runs ``--repeat``
@@ -22,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, container, fastops, jpeg  # noqa: E402
+from rawjpeg_gui.core import codec, container, fastops, jpeg, search  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel, make_thumbnail  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 
@@ -66,6 +67,10 @@ def main() -> None:
     rows.append(("thumbnail", t, m))
     pred, t, m = measure(lambda: model.predict_thumbnail(thumb, args.quality), args.repeat)
     rows.append(("model", t, m))
+    found, t, m = measure(lambda: search.search(raw.data, args.quality, model, (thumb, None, None)), args.repeat)
+    rows.append(("search (10 probe encodes)" if found else "search (model declares none)", t, m))
+    if found is not None:
+        pred = found.prediction
     params = container.quantise(pred.params)
     adapted, t, m = measure(lambda: fastops.forward_uint8(raw.data, params), args.repeat)
     rows.append(("forward operators", t, m))
@@ -88,9 +93,9 @@ def main() -> None:
     print(f"{'stage':34} {'seconds':>8} {'peak MB':>8} {'x image':>8}")
     for name, sec, peak in rows:
         print(f"{name:34} {sec:8.3f} {peak / 1e6:8.0f} {peak / image_bytes:8.2f}")
-    enc_adapter = rows[1][1] + rows[2][1] + rows[3][1]
-    dec_adapter = rows[5][1] + rows[7][1]
-    print(f"adapter work, encode (thumbnail + model + forward): {enc_adapter:.3f} s")
+    enc_adapter = rows[1][1] + rows[2][1] + rows[3][1] + rows[4][1]
+    dec_adapter = rows[6][1] + rows[8][1]
+    print(f"adapter work, encode (thumbnail + model + search + forward): {enc_adapter:.3f} s")
     print(f"adapter work, reconstruction (params + inverse):    {dec_adapter:.3f} s")
     print(f"peak memory of any stage: {max(r[2] for r in rows) / image_bytes:.2f}x the float32 image")
 
