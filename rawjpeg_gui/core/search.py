@@ -26,6 +26,7 @@ written with, whichever quality they were predicted for.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,8 +93,9 @@ def _cost(
     weight: float,
 ) -> float:
     params = container.quantise(pred.params)
-    coded = jpeg.encode_jpeg(fastops.forward_uint8(probe, params, at=at), quality, subsampling, qtables)
-    back = fastops.inverse_uint8(jpeg.decode_jpeg(coded), params, at=at)
+    adapted = fastops.forward_uint8(probe, params, threads=1, at=at)
+    coded = jpeg.encode_jpeg(adapted, quality, subsampling, qtables)
+    back = fastops.inverse_uint8(jpeg.decode_jpeg(coded), params, threads=1, at=at)
     back -= probe
     mse = float(np.mean(np.square(back, out=back), dtype=np.float64))
     bpp = 8.0 * len(coded) / float(probe.shape[0] * probe.shape[1])
@@ -118,11 +120,16 @@ def search(
     at = probe_lattice(*image.shape[:2])
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
     weight = rate_weight(weights, quality)
-    costs: dict[int, float] = {}
-    preds: dict[int, Prediction] = {}
-    for cand in CANDIDATES:
-        pred = base if cand == quality else model.predict_thumbnail(thumb, cand, maxima, noise)
-        preds[cand] = pred
-        costs[cand] = _cost(probe, at, pred, base.qtables, quality, model.info.subsampling, weight)
+    preds = {
+        c: base if c == quality else model.predict_thumbnail(thumb, c, maxima, noise)
+        for c in CANDIDATES
+    }
+
+    def cost(cand: int) -> float:
+        return _cost(probe, at, preds[cand], base.qtables, quality, model.info.subsampling, weight)
+
+    # One candidate per thread (numpy, Pillow's codec and the operators release the GIL).
+    with ThreadPoolExecutor(max_workers=min(len(CANDIDATES), fastops.default_threads())) as pool:
+        costs = dict(zip(CANDIDATES, pool.map(cost, CANDIDATES), strict=True))
     best = min(costs, key=lambda c: (costs[c], abs(c - quality)))
     return SearchResult(Prediction(preds[best].params, base.qtables), best, costs)
