@@ -1,6 +1,6 @@
 """Batch export throughput with 1 and 2 (or more) worker processes on the real raws.
 
-    python benchmarks/batch_bench.py [--workers 1 2] [--repeat 2] [--quality 90]
+    python benchmarks/batch_bench.py [--workers 1 2] [--repeat 2] [--quality 90] [--no-search]
 
 Sources: every file in ``../shared/data/raw`` plus ``.test-data/*`` when present,
 repeated ``--repeat`` times, largest first (so the big files do not end the batch on
@@ -54,14 +54,17 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_once(sources: list[Path], workers: int, quality: int) -> tuple[float, float, BatchFinished]:
+def run_once(
+    sources: list[Path], workers: int, quality: int, searched: bool = True
+) -> tuple[float, float, BatchFinished]:
     """Export ``sources`` into a temporary folder; return wall and CPU seconds and the summary."""
     out = Path(tempfile.mkdtemp(prefix="rawjpeg-bench-"))
     try:
         cpu = _cpu_seconds()
         start = time.perf_counter()
         finished = None
-        for event in run_batch(sources, BatchOptions(out, quality=quality, workers=workers)):
+        options = BatchOptions(out, quality=quality, workers=workers, searched=searched)
+        for event in run_batch(sources, options):
             if isinstance(event, BatchFinished):
                 finished = event
         seconds = time.perf_counter() - start
@@ -94,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="times each raw is exported")
     parser.add_argument("--quality", type=int, default=90)
     parser.add_argument("--rounds", type=int, default=2, help="runs per worker count (best kept)")
+    parser.add_argument("--no-search", action="store_true", help="without the encoder's search")
     args = parser.parse_args(argv)
     raws = find_raws()
     if not raws:
@@ -103,11 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     load = f"load average {load_before[0]:.2f} {load_before[1]:.2f}"
     print(f"{len(raws)} raws x {args.repeat} = {len(sources)} exports, quality {args.quality}, "
-          f"{os.cpu_count()} CPUs, {load}")  # fmt: skip
+          f"{os.cpu_count()} CPUs, {load}" + (", encoder search off" if args.no_search else ""))  # fmt: skip
     best: dict[int, tuple[float, float, BatchFinished]] = {}
     for _ in range(args.rounds):
         for n in args.workers:
-            run = run_once(sources, n, args.quality)
+            run = run_once(sources, n, args.quality, not args.no_search)
             if n not in best or run[0] < best[n][0]:
                 best[n] = run
     print(f"{'workers':>7} {'seconds':>8} {'raws/min':>9} {'MP/s':>7} {'speed-up':>9} "

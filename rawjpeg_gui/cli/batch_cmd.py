@@ -25,7 +25,7 @@ from ..core.batch import (
     write_report,
 )
 from ..core.naming import DEFAULT_TEMPLATE, check_template
-from .common import add_model_arg, human_bytes, quality_arg
+from .common import add_model_arg, add_search_arg, human_bytes, quality_arg
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--verify", action="store_true", help="decode each output, report its PSNR")
     p.add_argument("--report", type=Path, metavar="FILE.csv", help="write a per-file CSV report")
     add_model_arg(p)
+    add_search_arg(p)
     p.set_defaults(run=run)
 
 
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         workers=min(args.jobs, len(sources)),
         verify=args.verify,
         model_path=args.model,
+        searched=not args.no_search,
     )
     bar = ProgressBar(sys.stderr)
     finished: BatchFinished | None = None

@@ -37,7 +37,7 @@ from .model import AdapterModel, Prediction
 #: Qualities whose operators the encoder tries (the tables always stay the slider's).
 CANDIDATES = tuple(range(10, 101, 10))
 #: Pixels in the probe; an image at most this large is probed whole (exact).
-PROBE_PIXELS = 1 << 19
+PROBE_PIXELS = 1 << 18
 #: Side of a probe tile: one 4:2:0 MCU, so DCT blocks and chroma pairs stay whole.
 TILE = 16
 
@@ -117,7 +117,8 @@ def search(
         return None
     thumb, maxima, noise = inputs if inputs is not None else model.image_inputs(image)
     base = model.predict_thumbnail(thumb, quality, maxima, noise)
-    at = probe_lattice(*image.shape[:2])
+    height, width = image.shape[:2]
+    at = probe_lattice(height, width, PROBE_PIXELS)
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
     weight = rate_weight(weights, quality)
     preds = {

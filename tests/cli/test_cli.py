@@ -61,6 +61,17 @@ def test_encode_many_into_a_folder_and_png_output(tmp_path: Path) -> None:
     assert read_raw(tmp_path / "x.png").data.shape == png.shape
 
 
+def test_encode_reports_the_searched_operators_and_no_search_turns_it_off(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """On the CR2 at q95 the search borrows another quality's operators (core/search.py)."""
+    src = require(ROOT / ".test-data" / "IMG_5952.CR2")
+    assert main(["encode", str(src), "-q", "95", "-o", str(tmp_path / "s.jpg")]) == 0
+    searched = capsys.readouterr().out
+    assert "(operators of q" in searched and "(operators of q95)" not in searched
+    assert main(["encode", str(src), "-q", "95", "-o", str(tmp_path / "n.jpg"), "--no-search"]) == 0
+    assert "(operators of q95)" in capsys.readouterr().out
+    assert (tmp_path / "s.jpg").read_bytes() != (tmp_path / "n.jpg").read_bytes()
+
+
 def test_eval_prints_table_and_writes_json(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     src = require(SHARED_RAW / "dcc_kodak_dc120_p003911.kdc")
     out = tmp_path / "eval.json"
@@ -70,6 +81,7 @@ def test_eval_prints_table_and_writes_json(tmp_path: Path, capsys) -> None:  # t
     doc = json.loads(out.read_text())
     assert len(doc["files"][0]["points"]) == 12
     assert set(doc["mean_bd_rate"]) == {"gamma22", "linear"}
+    assert doc["searched"] is True
 
 
 def test_info_of_a_raw(capsys) -> None:  # type: ignore[no-untyped-def]

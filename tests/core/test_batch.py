@@ -374,3 +374,21 @@ def test_workers_keep_freed_heap_on_glibc() -> None:
         assert applied
     else:
         assert not applied
+
+
+def test_batch_follows_the_search_switch(tmp_path: Path) -> None:
+    """``searched=False`` writes what ``encode_file(..., searched=False)`` makes."""
+    src = SHARED_RAW / "dcc_canon_g2_0304.crw"
+    if not src.exists():
+        pytest.skip(f"{src} is absent (see ../shared/DATA.md)")
+    written = {}
+    for searched in (True, False):
+        dest = tmp_path / str(searched)
+        dest.mkdir()
+        _, finished = run_all([src], BatchOptions(dest, quality=95, workers=0, searched=searched))
+        (result,) = finished.results
+        assert result.status is FileStatus.WRITTEN, result.reason
+        written[searched] = result.destination.read_bytes()
+    assert written[False] == codec.encode_file(src, 95, searched=False).jpeg
+    assert written[True] == codec.encode_file(src, 95).jpeg
+    assert written[True] != written[False]

@@ -108,7 +108,9 @@ def run_batch(
                 result = FileResult.not_written(index, source, plan.status, plan.reason)
                 yield from _finished([result], clock, results)
                 continue
-            job = BatchJob(index, source, plan.destination, options.quality, options.on_exists)
+            job = BatchJob(
+                index, source, plan.destination, options.quality, options.on_exists, options.searched
+            )
             yield FileStarted(index, source, clock.progress())
             runner.submit(job)
         while runner.pending():

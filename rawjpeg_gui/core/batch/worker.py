@@ -130,7 +130,7 @@ def export_one(job: BatchJob, state: WorkerState) -> FileResult:
     try:
         if state.is_cancelled():
             raise _Cancelled
-        encoded = encode_file(job.source, job.quality, state.model)
+        encoded = encode_file(job.source, job.quality, state.model, job.searched)
         megapixels = encoded.raw.width * encoded.raw.height / 1e6
         if state.is_cancelled():
             raise _Cancelled
