@@ -37,7 +37,7 @@ from .model import AdapterModel, Prediction
 #: Qualities whose operators the encoder tries (the tables always stay the slider's).
 CANDIDATES = tuple(range(10, 101, 10))
 #: Pixels in the probe; an image at most this large is probed whole (exact).
-PROBE_PIXELS = 1 << 18
+PROBE_PIXELS = 1 << 17
 #: Side of a probe tile: one 4:2:0 MCU, so DCT blocks and chroma pairs stay whole.
 TILE = 16
 

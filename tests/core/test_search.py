@@ -30,7 +30,7 @@ def test_models_without_a_rate_weight_are_not_searched(small_raw, analytic_model
 
 
 def test_the_probe_is_a_lattice_of_whole_mcus_spread_over_the_image() -> None:
-    assert search.probe_lattice(400, 600) is None  # 0.24 MP: probed whole
+    assert search.probe_lattice(300, 400) is None  # 0.12 MP: probed whole
     at = search.probe_lattice(3464, 5184)
     assert at is not None and (at.height, at.width) == (3464, 5184)
     for idx, size in ((at.rows, 3464), (at.cols, 5184)):
