@@ -127,3 +127,17 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
     text = table.read_text()
     assert "<!-- ablate:seeds:start -->" in text and "| eca | 2 |" in text
     assert "| eca | tiny + ECA |" in text  # the first table is kept
+    # A variant that reuses the baseline's weights and exports them for the encoder's search.
+    c = tmp_path / "search.toml"
+    c.write_text(
+        f'[ablation]\nname = "search"\nbase = "{base.as_posix()}"\nweights_from = "baseline"\n\n'
+        "[export]\nsearch = true\n"
+    )
+    (found,) = run_ablation(
+        [c], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80], threads=1
+    )
+    from rawjpeg_gui.core.model import AdapterModel
+
+    assert found["steps"] == 3 and found["train_s"] == 0.0
+    assert AdapterModel(tmp_path / "runs" / "search" / "adapter.onnx").info.rate_weight == (0.2, 4.2, 2.5)
+    assert AdapterModel(tmp_path / "runs" / "baseline" / "adapter.onnx").info.rate_weight is None
