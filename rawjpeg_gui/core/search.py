@@ -19,12 +19,19 @@ and scored with the rate-distortion objective the network was trained on::
 
 (the model file declares ``rate_hi, rate_lo, rate_power`` in ``rawjpeg.rate_weight``;
 models without it are not searched). The cheapest candidate's operators code the
-whole image. The decoder needs nothing new: the file carries the operators it was
+whole image. The choice is made at the candidate quality nearest the slider
+(:func:`anchor_quality`: its tables and rate weight) and so holds for a whole band of
+the slider (q 15-24, 25-34, ...): operators change at nine band edges at most, not at
+every step, which keeps the slider as steady as the network alone (scored per step,
+near-ties flipped the choice back and forth and a step up gave a smaller file three
+times as often). The decoder needs nothing new: the file carries the operators it was
 written with, whichever quality they were predicted for.
 
-The slider stays monotonic with the shipped model on every real raw measured, but the
-search does not guarantee it: with other weights a finer table can make a cheaper operator
-set win, and a higher quality then gives a smaller file (models/ABLATIONS.md, finding 13).
+The slider stays monotonic at the official steps of 5 with the shipped model on every real
+raw measured, but the search does not guarantee it: with other weights a cheaper operator
+set can win at a higher band, and a higher quality then gives a smaller file
+(models/ABLATIONS.md, finding 13). Single steps are not strictly monotonic even without
+the search (finding 14).
 """
 
 from __future__ import annotations
@@ -59,6 +66,11 @@ class SearchResult:
     prediction: Prediction
     operator_quality: int
     costs: dict[int, float]
+
+
+def anchor_quality(quality: int) -> int:
+    """The candidate quality whose band holds ``quality`` (halves round up: 15 -> 20)."""
+    return min(CANDIDATES, key=lambda c: (abs(c - quality), -c))
 
 
 def rate_weight(weights: tuple[float, float, float], quality: int) -> float:
@@ -121,21 +133,26 @@ def search(
         return None
     thumb, maxima, noise = inputs if inputs is not None else model.image_inputs(image)
     base = model.predict_thumbnail(thumb, quality, maxima, noise)
+    # The choice is made at the nearest candidate quality (its tables and rate weight) and
+    # then kept for every slider position around it, so operators change at most at the
+    # nine band edges (q 15, 25, ..., 95), not at every step of the slider.
+    anchor = anchor_quality(quality)
     height, width = image.shape[:2]
     at = probe_lattice(height, width, PROBE_PIXELS)
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
-    weight = rate_weight(weights, quality)
+    weight = rate_weight(weights, anchor)
     preds = {
         c: base if c == quality else model.predict_thumbnail(thumb, c, maxima, noise)
         for c in CANDIDATES
     }
+    tables = preds[anchor].qtables
 
     def cost(cand: int) -> float:
-        return _cost(probe, at, preds[cand], base.qtables, quality, model.info.subsampling, weight)
+        return _cost(probe, at, preds[cand], tables, anchor, model.info.subsampling, weight)
 
     # One candidate per thread: numpy and the operators release the GIL (Pillow's in-memory
     # JPEG encode does not, but on a 0.13 MP probe it is about a millisecond).
     with ThreadPoolExecutor(max_workers=min(len(CANDIDATES), fastops.default_threads())) as pool:
         costs = dict(zip(CANDIDATES, pool.map(cost, CANDIDATES), strict=True))
-    best = min(costs, key=lambda c: (costs[c], abs(c - quality)))
+    best = min(costs, key=lambda c: (costs[c], abs(c - anchor)))
     return SearchResult(Prediction(preds[best].params, base.qtables), best, costs)

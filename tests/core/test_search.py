@@ -75,3 +75,18 @@ def test_searched_quality_slider_stays_monotonic(model: AdapterModel) -> None:
         psnr = metrics.psnr(raw.data, codec.decode_bytes(enc.jpeg).raw.data)
         assert enc.bpp > last_bpp and psnr > last_psnr, q
         last_bpp, last_psnr = enc.bpp, psnr
+
+
+def test_one_choice_per_band_of_the_slider(model: AdapterModel) -> None:
+    """Operators change only at the band edges (q 15, 25, ..., 95), not at every step."""
+    assert [search.anchor_quality(q) for q in (1, 14, 15, 24, 25, 94, 95, 100)] == [
+        10, 10, 20, 20, 30, 90, 100, 100
+    ]
+    raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
+    inputs = model.image_inputs(raw.data)
+    a = search.search(raw.data, 45, model, inputs)
+    b = search.search(raw.data, 54, model, inputs)
+    assert a is not None and b is not None
+    assert a.operator_quality == b.operator_quality and a.costs == b.costs
+    assert np.array_equal(a.prediction.params.lut, b.prediction.params.lut)
+    assert not np.array_equal(a.prediction.qtables, b.prediction.qtables)  # the slider's tables
