@@ -135,7 +135,8 @@ def encode_image(
     result = encode_with_params(
         raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name
     )
-    result.operator_quality = found.operator_quality if found else quality
+    if found:  # otherwise EncodeResult already says the slider's own quality
+        result.operator_quality = found.operator_quality
     result.timings = {"thumbnail": t1 - t0, "model": t2 - t1, **result.timings}
     return result
 

@@ -350,10 +350,8 @@ def run_variant(
     export_cap = cfg.get("export", {}).get("gain_max")
     if export_cap is not None:  # trained uncapped, capped at export (as the shipped model)
         net.cfg.gain_max = float(export_cap)
-    rate_weight = None
-    if cfg.get("export", {}).get("search"):  # evaluate with the encoder's search (core/search.py)
-        lc = LossConfig(**cfg.get("loss", {}))
-        rate_weight = (lc.rate_hi, lc.rate_lo, lc.rate_power)
+    # [export] search: evaluate with the encoder's search (core/search.py).
+    rate_weight = LossConfig(**cfg.get("loss", {})).rate_weight if cfg.get("export", {}).get("search") else None
     onnx_path = export_net(net, out / "adapter.onnx", cfg.get("export", {}), sub, rate_weight=rate_weight)
     parity = max_parity_error(net, onnx_path)
     ms = inference_ms(onnx_path)

@@ -216,7 +216,7 @@ def main() -> None:
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
     floor, ceiling = args.image_gain_floor, args.image_gain_ceiling
     lcfg = LossConfig(**{k: v for k, v in cfg.get("loss", {}).items() if k in LossConfig.__dataclass_fields__})
-    weight = None if args.no_search else (lcfg.rate_hi, lcfg.rate_lo, lcfg.rate_power)
+    weight = None if args.no_search else lcfg.rate_weight
     path = export_net(net, args.output, cfg.get("export", {}), sub, floor, ceiling, weight)
     err = max_parity_error(net, path, gain_floor=floor, gain_ceiling=ceiling)
     print(f"wrote {path} ({path.stat().st_size} bytes); torch vs onnxruntime max diff {err:.2e}")

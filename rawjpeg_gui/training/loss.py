@@ -28,6 +28,12 @@ class LossConfig:
     rate_power: float = 2.5
     subsampling: str = "4:4:4"
 
+    @property
+    def rate_weight(self) -> tuple[float, float, float]:
+        """``(rate_hi, rate_lo, rate_power)``: what an exported model declares in
+        ``rawjpeg.rate_weight`` for the encoder's search (``core/search.py``)."""
+        return self.rate_hi, self.rate_lo, self.rate_power
+
 
 def ssim(a: torch.Tensor, b: torch.Tensor, win: int = 7) -> torch.Tensor:
     """Mean SSIM per image (uniform window, peak 1), shape (N,)."""
