@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: Images with at least this many pixels are encoded in the child process.
 DEFAULT_MIN_PIXELS = 8_000_000
+#: Seconds to wait for the child's answer (an 18 MP encode takes about half a second; a
+#: child that has not started or answered by then is stopped and the image encoded here).
+DEFAULT_CHILD_TIMEOUT_S = 120.0
 
 
 def _encode_shared(name: str, shape: tuple[int, ...], meta: RawMeta, quality: int) -> bytes:
@@ -57,8 +60,11 @@ class EncoderProcess:
         used_child: True once an encode ran in the child (for tests and logs).
     """
 
-    def __init__(self, min_pixels: int = DEFAULT_MIN_PIXELS) -> None:
+    def __init__(
+        self, min_pixels: int = DEFAULT_MIN_PIXELS, timeout_s: float = DEFAULT_CHILD_TIMEOUT_S
+    ) -> None:
         self.min_pixels = min_pixels
+        self.timeout_s = timeout_s
         self.used_child = False
         self._executor: ProcessPoolExecutor | None = None
         self._shm: shared_memory.SharedMemory | None = None
@@ -78,7 +84,7 @@ class EncoderProcess:
                 ctx = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
             future = self._executor.submit(_encode_shared, name, raw.data.shape, raw.meta, quality)
-            jpeg = future.result()
+            jpeg = future.result(timeout=self.timeout_s)
             self.used_child = True
             return jpeg
         except Exception as exc:  # a broken child must not break coding
@@ -118,6 +124,17 @@ class EncoderProcess:
 
     def _stop(self) -> None:
         self._release()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # A child that hangs must not hang us: its pool's manager thread (joined when the
+        # interpreter exits) waits for it, so stop it outright rather than ask it to finish.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
