@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from pathlib import Path
 
 from rawjpeg_gui.core import codec, rawio
 from rawjpeg_gui.core.errors import CancelledError
-from rawjpeg_gui.workers import jobs
+from rawjpeg_gui.workers import encoder_process, jobs
 from rawjpeg_gui.workers.encoder_process import EncoderProcess
+
+
+def _never_answers(*args: object) -> bytes:
+    """Stands in for the child's encode: a child that hangs."""
+    time.sleep(600)
+    return b""
 
 
 def test_child_encode_matches_in_process(kdc: Path):
@@ -43,3 +51,21 @@ def test_small_images_stay_in_process(kdc: Path):
     assert encoder(raw, 70) == codec.encode_image(raw, 70).jpeg
     assert not encoder.used_child
     encoder.close()
+
+
+def test_a_child_that_never_answers_is_stopped_and_the_image_encoded_here(kdc: Path, monkeypatch):
+    raw = rawio.read_raw(kdc)
+    monkeypatch.setattr(encoder_process, "_encode_shared", _never_answers)
+    encoder = EncoderProcess(min_pixels=0, timeout_s=3.0)
+    start = time.monotonic()
+    try:
+        jpeg = encoder(raw, 60)
+    finally:
+        encoder.close()
+    elapsed = time.monotonic() - start
+    assert jpeg == codec.encode_image(raw, 60).jpeg
+    assert not encoder.used_child
+    assert elapsed < 60, f"the hung child held the encode {elapsed:.0f} s"
+    # The child was stopped, not left to the interpreter's exit (which would wait on it).
+    processes = [p for p in multiprocessing.active_children() if p.is_alive()]
+    assert not processes, processes
