@@ -17,6 +17,13 @@ Records (tag: content):
 3. LUT: channels u8, bins u16, zlib(uint16 knots, delta coded per channel)
 4. DCT scale: 3x8x8 float16
 5. metadata: zlib(UTF-8 JSON of :class:`RawMeta`)
+6. extra tone curves (format version 2): count u8, then each as the LUT record's body
+7. LUT weights (format version 2): curves u8, h u16, w u16, zlib(uint8 K x h x w);
+   the weights at a position are the bytes divided by their sum
+
+Files with a spatially-varying LUT (records 6 and 7) are written as version 2, so a
+reader that knows only version 1 refuses them instead of ignoring the extra curves;
+every other file is still written as version 1.
 
 Parameters are quantised (gamma map to 8 bits in log space, LUT to 16 bits, DCT
 scale to float16) *before* the encoder applies them, so the decoder inverts
@@ -25,6 +32,7 @@ exactly the operators that were applied: quantisation costs no invertibility.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 import zlib
@@ -34,12 +42,21 @@ import numpy as np
 
 from .errors import CorruptParameters, NotAnAdapterJpeg, ParameterSizeError, UnsupportedVersion
 from .metadata import RawMeta
-from .params import MAX_GAMMA_SIDE, MAX_LUT_BINS, AdapterParams, sanitize
+from .params import (
+    MAX_GAMMA_SIDE,
+    MAX_LUT_BASIS,
+    MAX_LUT_BINS,
+    MAX_MIX_SIDE,
+    AdapterParams,
+    sanitize,
+)
 
 IDENTIFIER = b"RAWJPEG\x00"
 APP_MARKER = 0xEB  # APP11
 FORMAT_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+#: Version of files whose LUT varies across the image (records 6 and 7).
+MIX_FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 #: A segment body is at most 65533 bytes; records may not declare more than this.
 MAX_RECORDS_BYTES = 65533 - len(IDENTIFIER) - 10
 #: Cap on any decompressed record (zip-bomb guard).
@@ -48,6 +65,7 @@ MAX_INFLATED_BYTES = 1 << 20
 MAX_IMAGE_SIDE = 65500
 
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
+_TAG_BASIS, _TAG_MIX = 6, 7
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -103,12 +121,38 @@ def _quantise_lut(lut: np.ndarray) -> np.ndarray:
     return q.astype(np.uint16)
 
 
+def _quantise_mix(mix: np.ndarray) -> np.ndarray:
+    """Weights to bytes that sum to exactly 255 at every position (largest remainders
+    round up), so reading them back (:func:`_dequantise_mix`) and writing again is exact."""
+    f = np.clip(mix.astype(np.float64), 0.0, None)
+    f = f / np.maximum(f.sum(axis=0, keepdims=True), 1e-12) * 255.0
+    q = np.floor(f)
+    deficit = 255 - q.sum(axis=0, keepdims=True)
+    rank = np.argsort(np.argsort(-(f - q), axis=0, kind="stable"), axis=0, kind="stable")
+    q += rank < deficit
+    return q.astype(np.uint8)
+
+
+def _dequantise_mix(q: np.ndarray) -> np.ndarray:
+    return (q.astype(np.float32) / np.float32(255.0)).astype(np.float32)
+
+
+def _dequantise_lut(lq: np.ndarray) -> np.ndarray:
+    return lq.astype(np.float32) / np.float32(65535.0)
+
+
 def quantise(params: AdapterParams) -> AdapterParams:
     """The parameters exactly as a reader of the file will see them."""
     lo, hi, gq = _quantise_gamma(params.gamma_map)
-    lut = _quantise_lut(params.lut).astype(np.float32) / np.float32(65535.0)
+    lut = _dequantise_lut(_quantise_lut(params.lut))
     dct = None if params.dct_scale is None else params.dct_scale.astype(np.float16).astype(np.float32)
-    return sanitize(lut, _dequantise_gamma(lo, hi, gq), dct)
+    basis = mix = None
+    if params.lut_basis is not None and params.lut_mix is not None:
+        basis = np.stack([_dequantise_lut(_quantise_lut(b)) for b in params.lut_basis])
+        mix = _dequantise_mix(_quantise_mix(params.lut_mix))
+    out = sanitize(lut, _dequantise_gamma(lo, hi, gq), dct, basis, mix)
+    # The weights exactly as the reader computes them (sanitize would renormalise them).
+    return out if mix is None else dataclasses.replace(out, lut_mix=mix)
 
 
 # ---------------------------------------------------------------- writing
@@ -153,20 +197,46 @@ def encode_segment(record: AdapterRecord) -> bytes:
     recs.append(
         _record(_TAG_GAMMA, struct.pack("<HHff", gh, gw, lo, hi) + zlib.compress(_delta2d(gq).tobytes(), 9))
     )
-    lq = _quantise_lut(p.lut).astype(np.int64)
-    ld = np.diff(lq, axis=1, prepend=0).astype(np.uint16)
-    recs.append(
-        _record(_TAG_LUT, struct.pack("<BH", 3, lq.shape[1]) + zlib.compress(ld.astype("<u2").tobytes(), 9))
-    )
+    recs.append(_record(_TAG_LUT, _lut_body(p.lut)))
     if p.dct_scale is not None:
         recs.append(_record(_TAG_DCT, p.dct_scale.astype("<f2").tobytes()))
+    version = FORMAT_VERSION
+    if p.lut_basis is not None and p.lut_mix is not None:
+        version = MIX_FORMAT_VERSION
+        recs.append(
+            _record(_TAG_BASIS, struct.pack("<B", len(p.lut_basis)) + b"".join(_lut_body(b) for b in p.lut_basis))
+        )
+        k, mh, mw = p.lut_mix.shape
+        mq = _quantise_mix(p.lut_mix)
+        recs.append(_record(_TAG_MIX, struct.pack("<BHH", k, mh, mw) + zlib.compress(mq.tobytes(), 9)))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
     records = b"".join(recs)
     if len(records) > MAX_RECORDS_BYTES:
         raise ParameterSizeError("The adapter parameters do not fit in one JPEG segment.")
-    header = struct.pack("<BBII", FORMAT_VERSION, 0, len(records), zlib.crc32(records))
+    header = struct.pack("<BBII", version, 0, len(records), zlib.crc32(records))
     return IDENTIFIER + header + records
+
+
+def _lut_body(lut: np.ndarray) -> bytes:
+    """A LUT as stored: channels u8, bins u16, zlib(uint16 knots, delta coded per channel)."""
+    lq = _quantise_lut(lut).astype(np.int64)
+    ld = np.diff(lq, axis=1, prepend=0).astype(np.uint16)
+    return struct.pack("<BH", 3, lq.shape[1]) + zlib.compress(ld.astype("<u2").tobytes(), 9)
+
+
+def _parse_lut(body: bytes, what: str) -> np.ndarray:
+    """Inverse of :func:`_lut_body` (validated: shape, range, strictly increasing)."""
+    if len(body) < 3:
+        raise CorruptParameters(f"The {what} record is truncated.")
+    channels, bins = struct.unpack_from("<BH", body, 0)
+    if channels != 3 or not 2 <= bins <= MAX_LUT_BINS:
+        raise CorruptParameters(f"The {what} has the wrong shape.")
+    ld = np.frombuffer(_inflate(body[3:], 3 * bins * 2, what), "<u2").reshape(3, bins)
+    lq = np.cumsum(ld.astype(np.int64), axis=1)
+    if lq.max() > 65535 or np.any(ld[:, 1:] == 0):
+        raise CorruptParameters(f"The {what} is not strictly increasing within [0, 1].")
+    return _dequantise_lut(lq)
 
 
 def parameter_payload_size(record: AdapterRecord) -> int:
@@ -237,6 +307,51 @@ def decode_segment(body: bytes) -> AdapterRecord:
     return _parse(recs, version)
 
 
+def _parse_mix(recs: dict[int, bytes], version: int, bins: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The spatially-varying LUT's extra curves and weights (version 2 files only)."""
+    present = (_TAG_BASIS in recs, _TAG_MIX in recs)
+    if version < MIX_FORMAT_VERSION:
+        if any(present):
+            raise CorruptParameters("A version 1 parameter segment holds version 2 records.")
+        return None, None
+    if not all(present):
+        raise CorruptParameters("The spatially-varying LUT misses its curves or its weights.")
+    body = recs[_TAG_BASIS]
+    if len(body) < 1:
+        raise CorruptParameters("The extra tone curves record is truncated.")
+    count = body[0]
+    curves, pos = [], 1
+    for _ in range(count):
+        if len(body) - pos < 3:
+            raise CorruptParameters("The extra tone curves record is truncated.")
+        # Each curve's zlib stream ends itself: find its end, then parse the curve.
+        d = zlib.decompressobj()
+        try:
+            d.decompress(body[pos + 3 :], MAX_INFLATED_BYTES + 1)
+        except zlib.error:
+            raise CorruptParameters("The extra tone curve data is damaged.") from None
+        if not d.eof:
+            raise CorruptParameters("The extra tone curve data is truncated.")
+        end = len(body) - len(d.unused_data)
+        curves.append(_parse_lut(body[pos:end], "extra tone curve"))
+        pos = end
+    if pos != len(body) or not 1 <= count <= MAX_LUT_BASIS - 1:
+        raise CorruptParameters("The extra tone curves record has the wrong size.")
+    basis = np.stack(curves)
+    if basis.shape[2] != bins:
+        raise CorruptParameters("The extra tone curves and the LUT have different sizes.")
+    m = recs[_TAG_MIX]
+    if len(m) < 5:
+        raise CorruptParameters("The LUT weights record is truncated.")
+    k, mh, mw = struct.unpack_from("<BHH", m, 0)
+    if k != count + 1 or not (1 <= mh <= MAX_MIX_SIDE and 1 <= mw <= MAX_MIX_SIDE):
+        raise CorruptParameters("The LUT weights have the wrong shape.")
+    mq = np.frombuffer(_inflate(m[5:], k * mh * mw, "LUT weights"), np.uint8).reshape(k, mh, mw)
+    if np.any(mq.astype(np.int64).sum(axis=0) != 255):
+        raise CorruptParameters("The LUT weights do not sum to 1 everywhere.")
+    return basis, _dequantise_mix(mq)
+
+
 def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
     img = recs[_TAG_IMAGE]
     if len(img) < 10:
@@ -262,17 +377,8 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
     gq = np.frombuffer(_inflate(g[12:], gh * gw, "gamma map"), np.uint8).reshape(gh, gw)
     gamma = _dequantise_gamma(lo, hi, _undelta2d(gq))
 
-    lrec = recs[_TAG_LUT]
-    if len(lrec) < 3:
-        raise CorruptParameters("The LUT record is truncated.")
-    channels, bins = struct.unpack_from("<BH", lrec, 0)
-    if channels != 3 or not 2 <= bins <= MAX_LUT_BINS:
-        raise CorruptParameters("The LUT has the wrong shape.")
-    ld = np.frombuffer(_inflate(lrec[3:], 3 * bins * 2, "LUT"), "<u2").reshape(3, bins)
-    lq = np.cumsum(ld.astype(np.int64), axis=1)
-    if lq.max() > 65535 or np.any(ld[:, 1:] == 0):
-        raise CorruptParameters("The LUT is not strictly increasing within [0, 1].")
-    lut = (lq / 65535.0).astype(np.float32)
+    lut = _parse_lut(recs[_TAG_LUT], "LUT")
+    basis, mix = _parse_mix(recs, version, lut.shape[1])
 
     dct = None
     if _TAG_DCT in recs:
@@ -280,7 +386,7 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
             raise CorruptParameters("The DCT scale record has the wrong size.")
         dct = np.frombuffer(recs[_TAG_DCT], "<f2").astype(np.float32).reshape(3, 8, 8)
 
-    params = AdapterParams(lut, gamma, dct)  # validates ranges, finiteness, monotonicity
+    params = AdapterParams(lut, gamma, dct, basis, mix)  # validates ranges, finiteness, monotonicity
     try:
         meta_dict = json.loads(_inflate(recs[_TAG_META], -1, "metadata").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .operators import apply_lut, invert_lut, scale_dct
+from .operators import apply_lut, invert_lut, invert_lut_mix, scale_dct
 from .params import AdapterParams
 
 #: Rows per band (a multiple of 8: DCT blocks never straddle two bands).
@@ -131,8 +131,10 @@ def forward_uint8(
     """
     h, w = raw.shape[:2]
     grid = np.linspace(0.0, 1.0, _TABLE, dtype=np.float32)[None, :, None]
-    table = apply_lut(np.repeat(grid, 3, axis=2), params.lut)[0].T.copy()  # (3, 65536)
+    tables = [apply_lut(np.repeat(grid, 3, axis=2), lut)[0].T.copy() for lut in params.luts]
+    table = tables[0]  # (3, 65536)
     gamma = _GammaRows(params.gamma_map, h, w, at)
+    mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.uint8)
 
@@ -152,8 +154,15 @@ def forward_uint8(
         scaled *= np.float32(_TABLE - 1)
         scaled += np.float32(0.5)
         np.copyto(idx, scaled, casting="unsafe")  # round half up: the table index
-        for c in range(3):
-            np.take(table[c], idx[..., c], out=y[..., c], mode="clip")
+        if mix is None:
+            for c in range(3):
+                np.take(table[c], idx[..., c], out=y[..., c], mode="clip")
+        else:  # spatially-varying LUT: the weighted sum of the basis curves' tables
+            y[...] = 0.0
+            for tab, rows in zip(tables, mix, strict=True):
+                wk = rows.band(a, b)
+                for c in range(3):
+                    y[..., c] += wk * np.take(tab[c], idx[..., c], mode="clip")
         g = gamma.band(a, b, buf["g"], buf["tmp"])[..., None]
         if params.dct_scale is None:
             np.power(y, g, out=y)
@@ -188,6 +197,7 @@ def inverse_uint8(
     inv = np.concatenate([inv, inv[:, -1:]], axis=1).astype(np.float32)
     slope = np.diff(inv, axis=1, append=inv[:, -1:])
     gamma = _GammaRows(params.gamma_map, h, w, at)
+    mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.float32)
 
@@ -206,12 +216,16 @@ def inverse_uint8(
         g = gamma.band(a, b, buf["g"], tmp)
         np.reciprocal(g, out=g)
         y *= g[..., None]
-        if params.dct_scale is not None:
+        if params.dct_scale is not None or mix is not None:
             np.exp(y, out=y)
             full_h = (b - a) - (b - a) % 8
-            if full_h and full_w:
+            if params.dct_scale is not None and full_h and full_w:
                 y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
-            out[a:b] = invert_lut(y, params.lut)
+            if mix is None:
+                out[a:b] = invert_lut(y, params.lut)
+            else:
+                weights = np.stack([rows.band(a, b) for rows in mix])
+                out[a:b] = invert_lut_mix(y, params.luts, weights)
             return
         # exp(log(p) / g) is in [0, 1]: no clipping needed before scaling to table units.
         np.exp(y, out=y)

@@ -16,13 +16,17 @@ Outputs
     ``lut``        float32 ``[1, 3, B]``: per-channel tone curve at B uniform knots.
     ``gamma_map``  float32 ``[1, h, w]``: spatial gamma exponents.
     ``dct_scale``  float32 ``[1, 3, 8, 8]`` (only when ``operators`` names ``dct``).
+    ``lut_basis``  float32 ``[1, K-1, 3, B]`` and ``lut_mix`` float32 ``[1, K, h, w]``
+                   (only when ``operators`` names ``lutmix``): a spatially-varying LUT,
+                   K tone curves (``lut`` and these) blended by bilinearly upsampled
+                   weight maps (:class:`~rawjpeg_gui.core.params.AdapterParams`).
     ``qtables``    float32 ``[1, 2, 64]`` (only when ``qtables`` is ``model``): luma and
                    chroma JPEG quantisation tables in natural (row-major) order, 1..255.
 Metadata (``metadata_props``)
     ``rawjpeg.format`` = ``rawjpeg-adapter``; ``rawjpeg.version`` = ``1``;
     ``rawjpeg.thumbnail_size`` = T; ``rawjpeg.lut_bins`` = B; ``rawjpeg.gamma_map_size``
     = ``hxw``; ``rawjpeg.quality_min`` / ``rawjpeg.quality_max``; ``rawjpeg.operators``
-    = ``lut,gamma`` or ``lut,dct,gamma``; ``rawjpeg.qtables`` = ``ijg`` or ``model``;
+    = ``lut,gamma`` or ``lut,dct,gamma``, either with ``lutmix`` after ``lut``; ``rawjpeg.qtables`` = ``ijg`` or ``model``;
     ``rawjpeg.subsampling`` = ``4:4:4`` or ``4:2:0``; ``rawjpeg.name``;
     ``rawjpeg.description``; optionally ``rawjpeg.rate_weight`` = ``hi,lo,power``: the
     training objective's price of a bit, ``w(q) = hi + lo * (1 - q/100) ** power`` per bit
@@ -47,7 +51,12 @@ from .params import AdapterParams, sanitize
 
 FORMAT = "rawjpeg-adapter"
 SUPPORTED_VERSIONS = ("1",)
-KNOWN_OPERATORS = ({"lut", "gamma"}, {"lut", "dct", "gamma"})
+KNOWN_OPERATORS = (
+    {"lut", "gamma"},
+    {"lut", "dct", "gamma"},
+    {"lut", "lutmix", "gamma"},
+    {"lut", "lutmix", "dct", "gamma"},
+)
 DEFAULT_MODEL_NAME = "adapter.onnx"
 #: Used only when no trained model is installed: the analytic gamma-1/2.2 adapter.
 FALLBACK_MODEL_NAME = "analytic-gamma22.onnx"
@@ -287,6 +296,8 @@ class AdapterModel:
         wanted = {"lut", "gamma_map"}
         if "dct" in self.info.operators:
             wanted.add("dct_scale")
+        if "lutmix" in self.info.operators:
+            wanted |= {"lut_basis", "lut_mix"}
         if self.info.qtables == "model":
             wanted.add("qtables")
         if not wanted <= names:
@@ -337,7 +348,13 @@ class AdapterModel:
             n = DEFAULT_NOISE if noise is None or not np.isfinite(noise) else float(noise)
             feeds["noise"] = np.array([[min(max(n, 0.0), 1.0)]], np.float32)
         out = dict(zip(self._outputs, self._session.run(self._outputs, feeds), strict=True))
-        params = sanitize(out["lut"][0], out["gamma_map"][0], out.get("dct_scale", [None])[0])
+        params = sanitize(
+            out["lut"][0],
+            out["gamma_map"][0],
+            out.get("dct_scale", [None])[0],
+            out.get("lut_basis", [None])[0],
+            out.get("lut_mix", [None])[0],
+        )
         qt = None
         if "qtables" in out:
             qt = np.clip(np.round(np.nan_to_num(out["qtables"][0], nan=255.0)), 1, 255)

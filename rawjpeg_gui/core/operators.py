@@ -4,7 +4,11 @@ Forward (before JPEG):   LUT  ->  8x8 DCT scale  ->  spatial gamma
 Inverse (after JPEG):    gamma^-1  ->  DCT scale^-1  ->  LUT^-1
 
 * **LUT**: per channel, piecewise linear over ``B`` uniform knots on [0, 1];
-  strictly increasing, so its inverse is piecewise linear too.
+  strictly increasing, so its inverse is piecewise linear too. A *spatially-varying*
+  LUT (``lut_basis`` and ``lut_mix``) blends K such curves with weight maps that are
+  bilinearly upsampled like the gamma map; at each pixel the blend is again piecewise
+  linear over the same knots and strictly increasing, and its inverse is found per
+  pixel by bisection over the knots, then linear interpolation (exact).
 * **DCT scale**: each channel is cut in 8x8 blocks on the JPEG grid and each full
   block's orthonormal DCT-II coefficients are multiplied by ``dct_scale[c]``; a
   partial block at the right or bottom edge stays as it is (exactly invertible).
@@ -87,6 +91,56 @@ def invert_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     return out
 
 
+def mix_weights(mix: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The (K, height, width) blending weights of a spatially-varying LUT at every pixel."""
+    return np.stack([upsample_bilinear(m, height, width) for m in mix])
+
+
+def _blend_knots(luts: np.ndarray, weights: np.ndarray, c: int, j: np.ndarray) -> np.ndarray:
+    """Knot ``j`` (an index per pixel) of channel ``c`` of the per-pixel blended curve."""
+    out = weights[0] * luts[0, c][j]
+    for k in range(1, luts.shape[0]):
+        out += weights[k] * luts[k, c][j]
+    return out
+
+
+def apply_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Apply the blend ``sum_k weights[k] * luts[k]`` (K, 3, B) per pixel; weights (K, H, W)."""
+    bins = luts.shape[2]
+    out = np.empty(img.shape, np.float32)
+    for c in range(3):
+        x = np.clip(img[..., c], 0.0, 1.0) * np.float32(bins - 1)
+        i = np.minimum(x.astype(np.int32), bins - 2)
+        f = x - i
+        lo = _blend_knots(luts, weights, c, i)
+        out[..., c] = lo + f * (_blend_knots(luts, weights, c, i + 1) - lo)
+    return out
+
+
+def invert_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Invert :func:`apply_lut_mix`; values outside a pixel's curve range are clamped to it."""
+    bins = luts.shape[2]
+    out = np.empty(img.shape, np.float32)
+    for c in range(3):
+        y = img[..., c].astype(np.float32)
+        first = _blend_knots(luts, weights, c, np.zeros(y.shape, np.intp))
+        last = _blend_knots(luts, weights, c, np.full(y.shape, bins - 1, np.intp))
+        y = np.minimum(np.maximum(y, first), last)
+        # Bisection for the segment [j, j + 1] whose blended knots hold y.
+        lo = np.zeros(y.shape, np.intp)
+        hi = np.full(y.shape, bins - 1, np.intp)
+        while np.any(hi - lo > 1):
+            mid = (lo + hi) // 2
+            below = _blend_knots(luts, weights, c, mid) <= y
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        v0 = _blend_knots(luts, weights, c, lo)
+        v1 = _blend_knots(luts, weights, c, lo + 1)
+        f = np.clip((y - v0) / np.maximum(v1 - v0, np.float32(1e-12)), 0.0, 1.0)
+        out[..., c] = (lo + f) / np.float32(bins - 1)
+    return out
+
+
 def scale_dct(img: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Multiply every full 8x8 block's DCT coefficients of channel ``c`` by ``scale[c]``.
 
@@ -121,7 +175,10 @@ def apply_gamma(img: np.ndarray, gamma_map: np.ndarray, inverse: bool = False) -
 
 def forward(raw: np.ndarray, params: AdapterParams) -> np.ndarray:
     """Adapt a linear HxWx3 float image in [0, 1] for JPEG coding (LUT -> DCT -> gamma)."""
-    x = apply_lut(raw, params.lut)
+    if params.lut_mix is None:
+        x = apply_lut(raw, params.lut)
+    else:
+        x = apply_lut_mix(raw, params.luts, mix_weights(params.lut_mix, *raw.shape[:2]))
     if params.dct_scale is not None:
         x = scale_dct(x, params.dct_scale)
     return apply_gamma(x, params.gamma_map)
@@ -132,4 +189,6 @@ def inverse(img: np.ndarray, params: AdapterParams) -> np.ndarray:
     x = apply_gamma(img.astype(np.float32, copy=False), params.gamma_map, inverse=True)
     if params.dct_scale is not None:
         x = scale_dct(x, 1.0 / params.dct_scale)
-    return invert_lut(x, params.lut)
+    if params.lut_mix is None:
+        return invert_lut(x, params.lut)
+    return invert_lut_mix(x, params.luts, mix_weights(params.lut_mix, *img.shape[:2]))

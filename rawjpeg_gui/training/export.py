@@ -41,7 +41,8 @@ class _Wrapper(nn.Module):
         self.net = net
         self.gain_floor = gain_floor
         self.gain_ceiling = gain_ceiling
-        self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + ["qtables"]
+        mix = ["lut_basis", "lut_mix"] if getattr(net.cfg, "lut_basis", 1) > 1 else []
+        self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + mix + ["qtables"]
 
     def forward(self, thumbnail: torch.Tensor, quality: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``extra``: ``channel_max`` (with a gain floor), then ``noise`` (noise models)."""
@@ -76,7 +77,9 @@ def metadata(
         "rawjpeg.gamma_map_size": f"{c.gamma_side}x{c.gamma_side}",
         "rawjpeg.quality_min": str(int(export_cfg.get("quality_min", 10))),
         "rawjpeg.quality_max": str(int(export_cfg.get("quality_max", 100))),
-        "rawjpeg.operators": "lut,dct,gamma" if c.dct else "lut,gamma",
+        "rawjpeg.operators": ",".join(
+            ["lut"] + (["lutmix"] if getattr(c, "lut_basis", 1) > 1 else []) + (["dct"] if c.dct else []) + ["gamma"]
+        ),
         "rawjpeg.qtables": "model",
         "rawjpeg.subsampling": subsampling,
         "rawjpeg.name": str(export_cfg.get("name", "rawjpeg-adapter")),

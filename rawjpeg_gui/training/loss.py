@@ -62,7 +62,13 @@ def code_patches(
     h, w = raw.shape[-2:]
     g = torch_ops.crop_gamma(out["gamma_map"], offset, size, h, w)
     dct = out.get("dct_scale")
-    x = torch_ops.apply_lut(raw, out["lut"])
+    mix = out.get("lut_mix")
+    if mix is None:
+        x = torch_ops.apply_lut(raw, out["lut"])
+    else:  # spatially-varying LUT: curves (N, K, 3, B), weights where the patch sits
+        luts = torch.cat([out["lut"][:, None], out["lut_basis"]], dim=1)
+        weights = torch_ops.crop_maps(mix, offset, size, h, w)
+        x = torch_ops.apply_lut_mix(raw, luts, weights)
     if dct is not None:
         x = torch_ops.scale_dct(x, dct)
     x = torch_ops.power_field(x, g)
@@ -70,7 +76,9 @@ def code_patches(
     y = torch_ops.power_field(dec, 1.0 / g)
     if dct is not None:
         y = torch_ops.scale_dct(y, 1.0 / dct)
-    return torch_ops.invert_lut(y, out["lut"]), bits
+    if mix is None:
+        return torch_ops.invert_lut(y, out["lut"]), bits
+    return torch_ops.invert_lut_mix(y, luts, weights), bits
 
 
 def rd_loss(

@@ -55,6 +55,64 @@ def invert_lut(img: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
     return ((k.to(y.dtype) + f) / (bins - 1)).reshape(n, c, h, w)
 
 
+def apply_lut_mix(img: torch.Tensor, luts: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Spatially-varying LUT: ``sum_k weights[:, k] * apply_lut(img, luts[:, k])``.
+
+    Args:
+        img: (N, 3, H, W) linear image.
+        luts: (N, K, 3, B) strictly increasing basis curves.
+        weights: (N, K, H, W) non-negative blending weights summing to 1 over K.
+    """
+    out = weights[:, :1] * apply_lut(img, luts[:, 0])
+    for k in range(1, luts.shape[1]):
+        out = out + weights[:, k : k + 1] * apply_lut(img, luts[:, k])
+    return out
+
+
+def invert_lut_mix(img: torch.Tensor, luts: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Exact inverse of :func:`apply_lut_mix` (per-pixel bisection over the knots, then
+    linear interpolation; differentiable in the image, the curves and the weights)."""
+    n, c, h, w = img.shape
+    k_count, bins = luts.shape[1], luts.shape[-1]
+    y = img.reshape(n, c, h * w)
+    wts = weights.reshape(n, k_count, 1, h * w)
+
+    def knot(j: torch.Tensor) -> torch.Tensor:  # blended knot j (N, 3, P) per pixel
+        return sum(  # type: ignore[return-value]
+            wts[:, k] * torch.gather(luts[:, k], 2, j) for k in range(k_count)
+        )
+
+    with torch.no_grad():
+        lo = torch.zeros_like(y, dtype=torch.long)
+        hi = torch.full_like(lo, bins - 1)
+        yd = y.detach().clamp(min=knot(lo), max=knot(hi))
+        for _ in range(max(1, math.ceil(math.log2(bins - 1)))):
+            mid = (lo + hi) // 2
+            below = knot(mid) <= yd
+            lo = torch.where(below, mid, lo)
+            hi = torch.where(below, hi, mid)
+        j = lo.clamp(0, bins - 2)
+    v0, v1 = knot(j), knot(j + 1)
+    yc = torch.maximum(torch.minimum(y, knot(torch.full_like(j, bins - 1))), knot(torch.zeros_like(j)))
+    f = (yc - v0) / (v1 - v0)
+    return ((j.to(y.dtype) + f) / (bins - 1)).reshape(n, c, h, w)
+
+
+def crop_maps(
+    maps: torch.Tensor, offset: torch.Tensor, size: torch.Tensor, height: int, width: int
+) -> torch.Tensor:
+    """:func:`crop_gamma` for (N, K, h, w) maps: (N, K, height, width)."""
+    n, k = maps.shape[:2]
+    flat = crop_gamma(
+        maps.reshape(n * k, *maps.shape[2:]),
+        offset.repeat_interleave(k, dim=0),
+        size.repeat_interleave(k, dim=0),
+        height,
+        width,
+    )
+    return flat.reshape(n, k, height, width)
+
+
 def scale_dct(img: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """Multiply each full 8x8 block's DCT coefficients by ``scale`` (N, 3, 8, 8).
 

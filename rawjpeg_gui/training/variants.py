@@ -30,6 +30,15 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
   (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base table; libjpeg's quality scaling follows as before, so
   every entry stays non-increasing in quality (the slider stays monotonic). The
   runtime writes the per-image tables into the DQT segments as it always did.
+* ``lut_basis`` (K > 1): a spatially-varying LUT. K - 1 further tone curves come from a
+  zero-initialised head that adds to the LUT part of the main head's output (so every
+  curve starts as the global LUT and stays strictly increasing by the same
+  construction), and K weight maps of ``lut_mix_side`` squared come from a 1x1
+  convolution of the T/8 encoder stage, softmax over K. The convolution starts with
+  small random weights (``mix_init_std``): with equal curves the output is still the
+  starting model's, but the curves see different pixels and so can move apart (zero
+  weights would keep them equal for ever). The export adds the ``lut_basis`` and
+  ``lut_mix`` outputs and the ``lutmix`` operator (``core/params.py``).
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -63,6 +72,10 @@ class VariantConfig(NetConfig):
     #: With ``qt_adaptive``: smallest per-image level (table multiplier) and ramp exponent.
     qt_level_min: float = 0.3679
     qt_ramp_min: float = -0.5
+    #: Spatially-varying LUT: number of basis curves (1: one global LUT), weight map side.
+    lut_basis: int = 1
+    lut_mix_side: int = 8
+    mix_init_std: float = 0.3
 
     @property
     def gamma_side(self) -> int:  # type: ignore[override]
@@ -122,10 +135,24 @@ class VariantNet(AdapterNet):
         if cfg.noise_input:
             self.noise_proj = nn.Linear(1, cfg.hidden, bias=False)
             nn.init.zeros_(self.noise_proj.weight)
+        if cfg.lut_basis > 1:
+            if not 2 <= cfg.lut_basis <= 8 or not 1 <= cfg.lut_mix_side <= 64:
+                raise ValueError("lut_basis must be 2 to 8 and lut_mix_side 1 to 64")
+            self.basis_head = nn.Linear(cfg.hidden, (cfg.lut_basis - 1) * self._lut_outputs)
+            nn.init.zeros_(self.basis_head.weight)
+            nn.init.zeros_(self.basis_head.bias)
+            self.mix_conv = nn.Conv2d(w[2], cfg.lut_basis, 1)
+            nn.init.normal_(self.mix_conv.weight, std=cfg.mix_init_std)
+            nn.init.zeros_(self.mix_conv.bias)
         if cfg.dct and cfg.dct_shared:
             self.head = nn.Linear(cfg.hidden, self.head.out_features - 2 * 64)
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
+
+    @property
+    def _lut_outputs(self) -> int:
+        """Head outputs that shape one LUT: shape logits, gain corrections, headroom."""
+        return 3 * self.cfg.shape_bins + 4
 
     # -- pieces --------------------------------------------------------------
     @staticmethod
@@ -177,7 +204,8 @@ class VariantNet(AdapterNet):
         if cfg.noise_input:
             sigma = noise if noise is not None else torch.full_like(q01, DEFAULT_NOISE)
             pre = pre + self.noise_proj((torch.log2(sigma.clamp_min(2.0**-16)) + 8.0) / 8.0)
-        z = self.head(self.mlp[1](pre))
+        hidden = self.mlp[1](pre)
+        z = self.head(hidden)
         lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
         # Gamma map: logits at T/4 as in AdapterNet, then refined or pooled to the variant's side.
         base_side = cfg.thumbnail_size // 4
@@ -194,6 +222,20 @@ class VariantNet(AdapterNet):
             gz = F.avg_pool2d(gz, base_side // side)
         gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
         out = {"lut": lut, "gamma_map": gamma_map}
+        if cfg.lut_basis > 1:
+            nl = self._lut_outputs
+            deltas = self.basis_head(hidden).reshape(n, cfg.lut_basis - 1, nl)
+            curves = []
+            for k in range(cfg.lut_basis - 1):
+                zk = torch.cat([z[:, :nl] + deltas[:, k], z[:, nl:]], dim=1)
+                curves.append(self._lut_from_head(zk, cmax, thumb, gain_max)[0])
+            out["lut_basis"] = torch.stack(curves, dim=1)  # (N, K-1, 3, B)
+            logits = self.mix_conv(outs[2])
+            if cfg.thumbnail_size // 8 != cfg.lut_mix_side:
+                logits = F.interpolate(
+                    logits, size=(cfg.lut_mix_side,) * 2, mode="bilinear", align_corners=False
+                )
+            out["lut_mix"] = torch.softmax(logits, dim=1)  # (N, K, s, s)
         if cfg.dct:
             dz = z[:, 3 * cfg.shape_bins + 5 :]
             dz = dz.reshape(n, 1, 8, 8).expand(n, 3, 8, 8) if cfg.dct_shared else dz.reshape(n, 3, 8, 8)

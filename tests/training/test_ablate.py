@@ -49,7 +49,15 @@ def test_variant_with_switches_off_is_adapternet() -> None:
 
 @pytest.mark.parametrize(
     "switch",
-    [{"eca": True}, {"multiscale": True}, {"dct": True}, {"gamma_size": 8}, {"gamma_size": 32}],
+    [
+        {"eca": True},
+        {"multiscale": True},
+        {"dct": True},
+        {"gamma_size": 8},
+        {"gamma_size": 32},
+        {"lut_basis": 3},
+        {"lut_basis": 2, "lut_mix_side": 4},
+    ],
 )
 def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
     base = {**TINY, "thumbnail_size": 64}
@@ -68,6 +76,44 @@ def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
         assert torch.allclose(a["gamma_map"], b["gamma_map"], atol=1e-6)
     if "dct" in switch:
         assert torch.equal(b["dct_scale"], torch.ones_like(b["dct_scale"]))
+    if "lut_basis" in switch:
+        # Every extra curve starts as the LUT; the weights already vary across the frame
+        # (so the curves can learn to differ) and sum to 1.
+        k, side = switch["lut_basis"], switch.get("lut_mix_side", 8)
+        assert b["lut_basis"].shape == (2, k - 1, 3, 33)
+        assert torch.allclose(b["lut_basis"], b["lut"][:, None].expand_as(b["lut_basis"]), atol=1e-6)
+        assert b["lut_mix"].shape == (2, k, side, side)
+        assert torch.allclose(b["lut_mix"].sum(dim=1), torch.ones(2, side, side), atol=1e-6)
+        assert float(b["lut_mix"].std()) > 1e-3
+
+
+def test_spatially_varying_lut_exports_and_codes_a_real_raw(tmp_path: Path) -> None:
+    """The lut_basis variant learns curves that differ, exports the ``lutmix`` operator and
+    codes a real raw through the file format exactly as the network predicted."""
+    from realdata import SHARED_RAW, require
+
+    from rawjpeg_gui.core import codec, container
+    from rawjpeg_gui.core.model import AdapterModel
+    from rawjpeg_gui.core.rawio import read_raw
+    from rawjpeg_gui.training.export import export_net, max_parity_error
+
+    torch.manual_seed(0)
+    net = VariantNet(VariantConfig(**{**TINY, "thumbnail_size": 64}, lut_basis=3))
+    with torch.no_grad():
+        net.basis_head.bias.normal_(0.0, 1.0)  # curves that differ, as after training
+    path = export_net(net.eval(), tmp_path / "mix.onnx", {"name": "tiny-mix"}, "4:2:0")
+    assert max_parity_error(net, path) < 1e-4
+    model = AdapterModel(path)
+    assert model.info.operators == ("lut", "lutmix", "gamma")
+    raw = read_raw(require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc"))
+    pred = model.predict(raw.data, 80)
+    assert pred.params.lut_basis is not None and pred.params.lut_mix.shape == (3, 8, 8)
+    assert np.abs(pred.params.lut_basis - pred.params.lut[None]).max() > 0.01
+    res = codec.encode_image(raw, 80, model, searched=False)
+    rec = codec.decode_bytes(res.jpeg)
+    assert rec.record.version == container.MIX_FORMAT_VERSION
+    assert np.array_equal(rec.params.lut_basis, container.quantise(pred.params).lut_basis)
+    assert rec.raw.data.shape == raw.data.shape and np.isfinite(rec.raw.data).all()
 
 
 def _tiny_raw(seed: int):  # type: ignore[no-untyped-def]
