@@ -165,3 +165,24 @@ def test_drops_anywhere_reach_the_window(window):
     takers = [w for w in window.findChildren(QWidget) if w.acceptDrops()]
     assert not takers, [type(w).__name__ for w in takers]
     assert window.acceptDrops()
+
+
+def test_adapter_jpeg_with_a_spatially_varying_lut_opens_and_plots_every_curve(window, kdc: Path, tmp_path: Path):
+    """A format-version-2 file (three blended tone curves) opens; the LUT plot shows them all."""
+    import numpy as np
+
+    from rawjpeg_gui.core import rawio
+    from rawjpeg_gui.core.params import sanitize
+
+    knots = np.linspace(0, 1, 64)
+    curves = [np.stack([knots**p] * 3) for p in (0.45, 0.3, 0.7)]
+    mix = np.random.default_rng(0).random((3, 8, 8))
+    params = sanitize(curves[0], np.full((16, 16), 0.9), None, np.stack(curves[1:]), mix)
+    jpg = tmp_path / "mixed.jpg"
+    jpg.write_bytes(codec.encode_with_params(rawio.read_raw(kdc), 60, params, None, "4:2:0", "mix").jpeg)
+    window.open_file(jpg)
+    assert window.session.image.kind == "adapter"
+    plots = window.plots
+    drawn = [c for c in plots.lut_extra_curves if c.getData()[0] is not None and len(c.getData()[0])]
+    assert len(drawn) == 6  # two further curves, three channels each
+    assert "3 curves" in plots.lut_plot.titleLabel.text
