@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .operators import apply_lut, invert_lut, invert_lut_mix, scale_dct
+from .operators import apply_lut, invert_lut, scale_dct
 from .params import AdapterParams
 
 #: Rows per band (a multiple of 8: DCT blocks never straddle two bands).
@@ -180,6 +180,53 @@ def forward_uint8(
     return out
 
 
+class _MixInverse:
+    """Exact per-pixel inverse of a spatially-varying LUT, fast.
+
+    ``operators.invert_lut_mix`` bisects over all knots. Here the first guess is the
+    blend of the basis curves' own inverses (dense tables): for curves blended smoothly
+    it falls in the right segment of the blended curve or next to it, and a few
+    vectorised steps walk it to the segment that holds the value; the result is then
+    the same linear interpolation inside that segment.
+    """
+
+    def __init__(self, luts: np.ndarray) -> None:
+        self.luts = luts.astype(np.float32)  # (K, 3, B)
+        self.bins = luts.shape[2]
+        ys = np.linspace(0.0, 1.0, _TABLE)
+        knots = np.linspace(0.0, 1.0, self.bins)
+        self.inverse = np.stack(
+            [[np.interp(ys, lut[c].astype(np.float64), knots) for c in range(3)] for lut in luts]
+        ).astype(np.float32)  # (K, 3, 65536)
+
+    def _knot(self, weights: list[np.ndarray], c: int, j: np.ndarray) -> np.ndarray:
+        out = weights[0] * np.take(self.luts[0, c], j)
+        for k in range(1, len(weights)):
+            out += weights[k] * np.take(self.luts[k, c], j)
+        return out
+
+    def channel(self, y: np.ndarray, weights: list[np.ndarray], c: int) -> np.ndarray:
+        """Inverse of channel ``c`` for values ``y`` (n, w) with per-pixel ``weights``."""
+        last = self.bins - 1
+        y = np.minimum(np.maximum(y, self._knot(weights, c, np.zeros(y.shape, np.intp))),
+                       self._knot(weights, c, np.full(y.shape, last, np.intp)))
+        idx = np.clip(y * np.float32(_TABLE - 1) + np.float32(0.5), 0, _TABLE - 1).astype(np.intp)
+        guess = weights[0] * np.take(self.inverse[0, c], idx)
+        for k in range(1, len(weights)):
+            guess += weights[k] * np.take(self.inverse[k, c], idx)
+        j = np.clip((guess * np.float32(last)).astype(np.intp), 0, last - 1)
+        v0, v1 = self._knot(weights, c, j), self._knot(weights, c, j + 1)
+        for _ in range(last):  # walk: a step or two on smooth blends, never more than B
+            down = (v0 > y) & (j > 0)
+            up = (v1 < y) & (j < last - 1)
+            if not (down.any() or up.any()):
+                break
+            j = j - down + up
+            v0, v1 = self._knot(weights, c, j), self._knot(weights, c, j + 1)
+        f = np.clip((y - v0) / np.maximum(v1 - v0, np.float32(1e-12)), 0.0, 1.0)
+        return ((j + f) / np.float32(last)).astype(np.float32)
+
+
 def inverse_uint8(
     pixels: np.ndarray, params: AdapterParams, threads: int | None = None, at: Lattice | None = None
 ) -> np.ndarray:
@@ -198,6 +245,7 @@ def inverse_uint8(
     slope = np.diff(inv, axis=1, append=inv[:, -1:])
     gamma = _GammaRows(params.gamma_map, h, w, at)
     mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
+    mix_inverse = None if mix is None else _MixInverse(params.luts)
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.float32)
 
@@ -224,8 +272,9 @@ def inverse_uint8(
             if mix is None:
                 out[a:b] = invert_lut(y, params.lut)
             else:
-                weights = np.stack([rows.band(a, b) for rows in mix])
-                out[a:b] = invert_lut_mix(y, params.luts, weights)
+                weights = [rows.band(a, b) for rows in mix]
+                for c in range(3):
+                    out[a:b, :, c] = mix_inverse.channel(y[..., c], weights, c)
             return
         # exp(log(p) / g) is in [0, 1]: no clipping needed before scaling to table units.
         np.exp(y, out=y)
