@@ -36,9 +36,9 @@ SCALES = (0.5, 1.0, 2.0, 4.0)
 
 def grid(raw, model: AdapterModel) -> list[dict[str, float]]:  # type: ignore[no-untyped-def]
     """Every (operator quality, table quality) pair coded on the whole image."""
-    thumb, maxima, noise = model.image_inputs(raw.data)
+    inputs = model.image_inputs(raw.data, raw.meta)
     preds = {
-        q: model.predict_thumbnail(thumb, q, maxima, noise)
+        q: model.predict_inputs(inputs, q)
         for q in set(TABLE_QUALITIES) | set(search.CANDIDATES)
     }
     out = []

@@ -44,7 +44,7 @@ def main() -> None:
         raw = read_raw(path)
         curves: dict[str, tuple[list[float], list[float]]] = {"4:4:4": ([], []), "4:2:0": ([], [])}
         for q in QUALITIES:
-            pred = model.predict(raw.data, q)
+            pred = model.predict(raw.data, q, raw.meta)
             from rawjpeg_gui.core import container
 
             params = container.quantise(pred.params)

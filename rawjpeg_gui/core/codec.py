@@ -127,10 +127,10 @@ def encode_image(
     quality = check_quality(quality)
     model = model or default_model()
     t0 = time.perf_counter()
-    thumb, maxima, noise = inputs = model.image_inputs(raw.data)
+    inputs = model.image_inputs(raw.data, raw.meta)
     t1 = time.perf_counter()
     found = search.search(raw.data, quality, model, inputs) if searched else None
-    pred = found.prediction if found else model.predict_thumbnail(thumb, quality, maxima, noise)
+    pred = found.prediction if found else model.predict_inputs(inputs, quality)
     t2 = time.perf_counter()
     result = encode_with_params(
         raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name

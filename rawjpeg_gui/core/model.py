@@ -12,6 +12,9 @@ Inputs
                    far as the image's real highlights allow. Models without it ignore it.
     ``noise``      float32 ``[1, 1]``, optional: the image's noise level
                    (:func:`noise_sigma`), which the thumbnail averages away.
+    ``meta``       float32 ``[1, 4]``, optional: the raw's capture metadata as
+                   :func:`meta_features` encodes it (ISO, exposure time, black and
+                   white levels).
 Outputs
     ``lut``        float32 ``[1, 3, B]``: per-channel tone curve at B uniform knots.
     ``gamma_map``  float32 ``[1, h, w]``: spatial gamma exponents.
@@ -43,10 +46,12 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ModelError
+from .metadata import RawMeta
 from .params import AdapterParams, sanitize
 
 FORMAT = "rawjpeg-adapter"
@@ -135,6 +140,48 @@ def channel_max(image: np.ndarray) -> np.ndarray:
 NOISE_BLOCK, NOISE_GRID = 32, 16
 #: The noise level a noise-aware model is told when the caller gives none (a clean raw).
 DEFAULT_NOISE = 1e-3
+
+
+#: What a metadata-aware model is told when a raw does not record a value: ISO 100,
+#: 1/100 s, no black level, 14 bits (see :func:`meta_features`).
+DEFAULT_ISO, DEFAULT_EXPOSURE_S, DEFAULT_RANGE = 100.0, 0.01, 16383.0
+#: Length of the :func:`meta_features` vector (the ``meta`` input is ``[1, META_FEATURES]``).
+META_FEATURES = 4
+
+
+def meta_features(meta: RawMeta | None) -> np.ndarray:
+    """A raw's capture metadata as a metadata-aware model takes it (float32, 4 values).
+
+    ``log2(ISO / 100) / 6`` (the sensor's gain: read and shot noise grow with it),
+    ``log2(exposure seconds) / 10``, the black level as a fraction of the white level
+    (the pedestal the raw range loses) and ``log2(white - black) / 16`` (the raw's
+    effective bit depth: its quantisation step). Values a raw does not record are the
+    defaults above (ISO 100, 1/100 s, no black level, 14 bits).
+    """
+    meta = meta or RawMeta()
+    iso = meta.iso if meta.iso and meta.iso > 0 and math.isfinite(meta.iso) else DEFAULT_ISO
+    t = meta.exposure_time
+    t = t if t and t > 0 and math.isfinite(t) else DEFAULT_EXPOSURE_S
+    black = float(np.mean(meta.black_levels)) if meta.black_levels else 0.0
+    white = float(meta.white_level) if meta.white_level and meta.white_level > 1.0 else 0.0
+    if not (math.isfinite(black) and math.isfinite(white)) or white <= black or black < 0:
+        black, white = 0.0, DEFAULT_RANGE
+    return np.array(
+        [math.log2(iso / 100.0) / 6.0, math.log2(t) / 10.0, black / white, math.log2(white - black) / 16.0],
+        np.float32,
+    )
+
+
+class ImageInputs(NamedTuple):
+    """What a model needs from one image, quality aside (:meth:`AdapterModel.image_inputs`).
+
+    ``maxima``, ``noise`` and ``meta`` are ``None`` unless the model takes them.
+    """
+
+    thumbnail: np.ndarray
+    maxima: np.ndarray | None = None
+    noise: float | None = None
+    meta: np.ndarray | None = None
 
 
 def block_noise(blocks: np.ndarray) -> np.ndarray:
@@ -304,16 +351,18 @@ class AdapterModel:
             raise ModelError(f"{self.path.name} lacks the outputs {sorted(wanted - names)}.")
         self._outputs = sorted(wanted)
         inputs = {i.name for i in self._session.get_inputs()}
-        required, optional = {"thumbnail", "quality"}, {"channel_max", "noise"}
+        required, optional = {"thumbnail", "quality"}, {"channel_max", "noise", "meta"}
         if not required <= inputs or not inputs <= required | optional:
             raise ModelError(
                 f"{self.path.name} has the inputs {sorted(inputs)}; rawjpeg models take "
-                "thumbnail, quality and optionally channel_max and noise."
+                "thumbnail, quality and optionally channel_max, noise and meta."
             )
         #: Whether the model takes the full image's per-channel maximum.
         self.uses_channel_max = "channel_max" in inputs
         #: Whether the model takes the image's noise level.
         self.uses_noise = "noise" in inputs
+        #: Whether the model takes the raw's capture metadata (:func:`meta_features`).
+        self.uses_meta = "meta" in inputs
 
     @property
     def name(self) -> str:
@@ -326,6 +375,7 @@ class AdapterModel:
         quality: int,
         maxima: np.ndarray | None = None,
         noise: float | None = None,
+        meta: np.ndarray | None = None,
     ) -> Prediction:
         """Run the network on a T x T x 3 thumbnail at a JPEG quality (1-100).
 
@@ -333,6 +383,8 @@ class AdapterModel:
         that take it; without it such a model is told every channel reaches 1 (the most
         cautious gain). ``noise``: the image's :func:`noise_sigma` for models that take
         it; without it they are told :data:`DEFAULT_NOISE` (a clean, well-exposed raw).
+        ``meta``: :func:`meta_features` of the raw for models that take it; without it
+        they are told the defaults (ISO 100, 1/100 s, 14 bits).
         """
         t = self.info.thumbnail_size
         if thumbnail.shape != (t, t, 3):
@@ -347,6 +399,9 @@ class AdapterModel:
         if self.uses_noise:
             n = DEFAULT_NOISE if noise is None or not np.isfinite(noise) else float(noise)
             feeds["noise"] = np.array([[min(max(n, 0.0), 1.0)]], np.float32)
+        if self.uses_meta:
+            f = meta_features(None) if meta is None else np.asarray(meta, np.float32).reshape(META_FEATURES)
+            feeds["meta"] = np.clip(np.nan_to_num(f), -4.0, 4.0)[None].astype(np.float32)
         out = dict(zip(self._outputs, self._session.run(self._outputs, feeds), strict=True))
         params = sanitize(
             out["lut"][0],
@@ -361,18 +416,21 @@ class AdapterModel:
             qt = qt.astype(np.uint8)
         return Prediction(params, qt)
 
-    def image_inputs(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float | None]:
-        """What this model needs from a full linear HxWx3 image, quality aside.
-
-        Returns ``(thumbnail, maxima, noise)`` for :meth:`predict_thumbnail`; the last
-        two are ``None`` unless the model takes them.
+    def image_inputs(self, image: np.ndarray, meta: RawMeta | None = None) -> ImageInputs:
+        """What this model needs from a full linear HxWx3 image (and its raw's metadata),
+        quality aside, for :meth:`predict_thumbnail`; only what the model takes is computed.
         """
-        thumb = make_thumbnail(image, self.info.thumbnail_size)
-        maxima = channel_max(image) if self.uses_channel_max else None
-        noise = noise_sigma(image) if self.uses_noise else None
-        return thumb, maxima, noise
+        return ImageInputs(
+            make_thumbnail(image, self.info.thumbnail_size),
+            channel_max(image) if self.uses_channel_max else None,
+            noise_sigma(image) if self.uses_noise else None,
+            meta_features(meta) if self.uses_meta else None,
+        )
 
-    def predict(self, image: np.ndarray, quality: int) -> Prediction:
-        """Predict the adapter for a full linear HxWx3 image at a JPEG quality."""
-        thumb, maxima, noise = self.image_inputs(image)
-        return self.predict_thumbnail(thumb, quality, maxima, noise)
+    def predict(self, image: np.ndarray, quality: int, meta: RawMeta | None = None) -> Prediction:
+        """Predict the adapter for a full linear HxWx3 image (and its raw's metadata)."""
+        return self.predict_inputs(self.image_inputs(image, meta), quality)
+
+    def predict_inputs(self, inputs: ImageInputs, quality: int) -> Prediction:
+        """:meth:`predict_thumbnail` with everything :meth:`image_inputs` gathered."""
+        return self.predict_thumbnail(inputs.thumbnail, quality, inputs.maxima, inputs.noise, inputs.meta)

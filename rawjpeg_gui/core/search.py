@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import container, fastops, jpeg
-from .model import AdapterModel, Prediction
+from .model import AdapterModel, ImageInputs, Prediction
 
 #: Qualities whose operators the encoder tries (the tables always stay the slider's).
 CANDIDATES = tuple(range(10, 101, 10))
@@ -122,17 +122,19 @@ def search(
     image: np.ndarray,
     quality: int,
     model: AdapterModel,
-    inputs: tuple[np.ndarray, np.ndarray | None, float | None] | None = None,
+    inputs: ImageInputs | None = None,
 ) -> SearchResult | None:
     """Choose the operators for ``image`` at ``quality``; ``None`` if the model is not searched.
 
-    ``inputs``: :meth:`AdapterModel.image_inputs` of ``image`` when already computed.
+    ``inputs``: :meth:`AdapterModel.image_inputs` of ``image`` (with its raw's metadata,
+    for models that take it); computed from the image alone when not given.
     """
     weights = model.info.rate_weight
     if weights is None:
         return None
-    thumb, maxima, noise = inputs if inputs is not None else model.image_inputs(image)
-    base = model.predict_thumbnail(thumb, quality, maxima, noise)
+    if inputs is None:
+        inputs = model.image_inputs(image)
+    base = model.predict_inputs(inputs, quality)
     # The choice is made at the nearest candidate quality (its tables and rate weight) and
     # then kept for every slider position around it, so operators change at most at the
     # nine band edges (q 15, 25, ..., 95), not at every step of the slider.
@@ -142,7 +144,7 @@ def search(
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
     weight = rate_weight(weights, anchor)
     preds = {
-        c: base if c == quality else model.predict_thumbnail(thumb, c, maxima, noise)
+        c: base if c == quality else model.predict_inputs(inputs, c)
         for c in CANDIDATES
     }
     tables = preds[anchor].qtables

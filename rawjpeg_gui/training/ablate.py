@@ -218,7 +218,11 @@ def inference_ms(onnx_path: str | Path, runs: int = 50) -> float:
     t = int(shape[-1])
     thumb = (np.random.default_rng(0).uniform(0, 1, (1, 3, t, t)) ** 2).astype(np.float32)
     feed = {"thumbnail": thumb, "quality": np.array([[0.75]], np.float32)}
-    optional = {"channel_max": np.array([[0.5, 0.7, 0.9]], np.float32), "noise": np.array([[2e-3]], np.float32)}
+    optional = {
+        "channel_max": np.array([[0.5, 0.7, 0.9]], np.float32),
+        "noise": np.array([[2e-3]], np.float32),
+        "meta": np.array([[0.5, -0.7, 0.03, 0.8]], np.float32),
+    }
     feed |= {i.name: optional[i.name] for i in sess.get_inputs() if i.name in optional}
     for _ in range(5):
         sess.run(None, feed)
@@ -539,7 +543,12 @@ def run_ablation(
         print(f"not variants (name starts with '_'): {', '.join(map(str, skipped))}", flush=True)
     cfgs = [load_variant(c) for c in configs if not Path(c).name.startswith("_")]
     if raws is None:
-        raws = {p: p for p in DEFAULT_RAWS if Path(p).is_file()}
+        missing = [p for p in DEFAULT_RAWS if not Path(p).is_file()]
+        if missing:  # a table over fewer files would not compare with the others
+            raise SystemExit(
+                f"held-out raws missing: {', '.join(missing)} (run scripts/fetch_test_data.py)"
+            )
+        raws = {p: p for p in DEFAULT_RAWS}
     init_path: Path | None = None
     src = init if init is not None else cfgs[0].get("train", {}).get("init_from")
     if src:

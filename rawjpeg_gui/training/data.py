@@ -39,6 +39,8 @@ class PatchCache:
         offsets: int32 (P, 2) patch top-left (y, x) in its image.
         sizes: int32 (I, 2) image (H, W).
         names: (I,) image names.
+        meta: float32 (I, 4) each image's capture metadata as ``core.model.meta_features``
+            encodes it (caches written before it existed load with the defaults).
     """
 
     patches: np.ndarray
@@ -47,6 +49,13 @@ class PatchCache:
     offsets: np.ndarray
     sizes: np.ndarray
     names: np.ndarray
+    meta: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.meta is None:
+            from rawjpeg_gui.core.model import meta_features
+
+            self.meta = np.tile(meta_features(None), (len(self.thumbs), 1))
 
     def save(self, path: str | Path) -> None:
         """Write the cache as an uncompressed ``.npz``."""
@@ -56,7 +65,7 @@ class PatchCache:
     def load(cls, path: str | Path) -> PatchCache:
         """Read a cache written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as z:
-            return cls(**{k: z[k] for k in cls.__dataclass_fields__})
+            return cls(**{k: z[k] for k in cls.__dataclass_fields__ if k in z.files})
 
     @cached_property
     def image_noise(self) -> np.ndarray:
@@ -82,7 +91,12 @@ def srgb_to_linear(x: np.ndarray) -> np.ndarray:
     return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
 
 
-def unprocess(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+#: Shot-noise variance per unit signal that :func:`unprocess` treats as ISO 100 (the
+#: bottom of its range; the ISO it reports grows in proportion, to ISO 12000 at the top).
+SHOT_AT_ISO100 = 1e-4
+
+
+def unprocess(photo: np.ndarray, rng: np.random.Generator, info: dict | None = None) -> np.ndarray:
     """Turn an sRGB HxWx3 photo in [0, 1] into a plausible linear camera raw (demosaiced).
 
     Random colour matrix, white balance, exposure and noise, following Brooks et al.
@@ -95,9 +109,13 @@ def unprocess(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cam = cam * wb * np.exp(rng.uniform(np.log(0.03), np.log(0.9)))
     shot = np.exp(rng.uniform(np.log(1e-4), np.log(1.2e-2)))
     read = np.exp(np.log(shot) * 2.18 + 1.2 + rng.normal(0.0, 0.26))
+    if info is not None:  # what a camera would have recorded (no extra random draws)
+        info["iso"] = 100.0 * shot / SHOT_AT_ISO100
     noisy = cam + rng.normal(0.0, 1.0, cam.shape) * np.sqrt(np.clip(cam, 0, None) * shot + read)
     bits = rng.choice([10, 12, 14])
     levels = float(2**bits - 1)
+    if info is not None:
+        info["white_level"] = levels
     return (np.round(np.clip(noisy, 0.0, 1.0) * levels) / levels).astype(np.float32)
 
 
@@ -174,18 +192,25 @@ def build_cache(
     """
     from rawjpeg_gui.core.rawio import read_raw
 
+    from rawjpeg_gui.core.metadata import RawMeta
+    from rawjpeg_gui.core.model import meta_features
+
     rng = np.random.default_rng(seed)
-    images: list[tuple[str, np.ndarray, int]] = []
+    images: list[tuple[str, np.ndarray, int, np.ndarray]] = []
     for f in raw_files:
-        images.append((Path(f).name, read_raw(f).data, per_raw))
+        raw = read_raw(f)
+        images.append((Path(f).name, raw.data, per_raw, meta_features(raw.meta)))
     if photos is None:
         found = photo_paths()[:max_photos] if max_photos is not None else photo_paths()
         photos = [(name, _load_photo(src)) for name, src in found]
     for name, base in photos:
         for v in range(photo_variants):
-            images.append((f"{name}#{v}", unprocess(base, rng), per_photo))
-    patches, thumbs, image_of, offsets, sizes, names = [], [], [], [], [], []
-    for i, (name, img, n) in enumerate(images):
+            info: dict = {}
+            img = unprocess(base, rng, info)
+            meta = RawMeta(iso=info["iso"], white_level=info["white_level"])
+            images.append((f"{name}#{v}", img, per_photo, meta_features(meta)))
+    patches, thumbs, image_of, offsets, sizes, names, metas = [], [], [], [], [], [], []
+    for i, (name, img, n, meta) in enumerate(images):
         if min(img.shape[:2]) < patch:
             continue
         thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))
@@ -195,6 +220,7 @@ def build_cache(
         image_of.append(np.full(len(p), len(thumbs) - 1, np.int32))
         sizes.append(img.shape[:2])
         names.append(name)
+        metas.append(meta)
         del i
     return PatchCache(
         np.concatenate(patches),
@@ -203,6 +229,7 @@ def build_cache(
         np.concatenate(offsets),
         np.asarray(sizes, np.int32),
         np.asarray(names),
+        np.stack(metas).astype(np.float32),
     )
 
 
@@ -237,14 +264,17 @@ def sample_batch(
 
     Returns:
         ``raw`` (N, 3, S, S) float32, ``thumb`` (N, 3, T, T), ``offset`` (N, 2),
-        ``size`` (N, 2), ``quality`` (N,) drawn uniformly in [10, 100] and ``noise`` (N,),
-        the image's noise level after the exposure gain (no random draws of its own,
-        so every batch is the same as before it existed).
+        ``size`` (N, 2), ``quality`` (N,) drawn uniformly in [10, 100], ``noise`` (N,),
+        the image's noise level after the exposure gain, and ``meta`` (N, 4), its
+        capture metadata with the ISO raised by the exposure gain (neither makes random
+        draws of its own, so every batch is the same as before they existed).
     """
     idx = rng.integers(0, len(cache.patches), batch)
     raw = cache.patches[idx].astype(np.float32) / 65535.0
     img = cache.image_of[idx]
     noise = cache.image_noise[img].copy()
+    assert cache.meta is not None
+    meta = cache.meta[img].copy()
     thumb = cache.thumbs[img].copy()
     off = cache.offsets[idx].copy()
     size = cache.sizes[img].copy()
@@ -260,6 +290,7 @@ def sample_batch(
         raw = np.clip(raw * gain, 0.0, 1.0).astype(np.float32)
         thumb = np.clip(thumb * gain, 0.0, 1.0).astype(np.float32)
         noise = noise * gain[:, 1, 0, 0]  # the exposure gain scales the noise (green channel)
+        meta[:, 0] += np.log2(gain[:, 1, 0, 0]) / 6.0  # ... as a higher ISO would
         for axis, dim in ((3, 1), (2, 0)):
             flip = rng.random(batch) < 0.5
             raw[flip] = np.flip(raw[flip], axis=axis)
@@ -275,4 +306,5 @@ def sample_batch(
         "size": size.astype(np.float32),
         "quality": quality,
         "noise": noise.astype(np.float32),
+        "meta": meta.astype(np.float32),
     }

@@ -45,13 +45,15 @@ class _Wrapper(nn.Module):
         self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + mix + ["qtables"]
 
     def forward(self, thumbnail: torch.Tensor, quality: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """``extra``: ``channel_max`` (with a gain floor), then ``noise`` (noise models)."""
+        """``extra``: ``channel_max`` (with a gain floor), then ``noise`` (noise models),
+        then ``meta`` (metadata models), each only when the model takes it."""
         rest = list(extra)
         cap = None
         if self.gain_floor is not None:
             cap = image_gain_cap(rest.pop(0), self.gain_floor, self.gain_ceiling)
-        noise = rest.pop(0) if rest else None
-        out = self.net(thumbnail, quality, cap, noise)
+        noise = rest.pop(0) if getattr(self.net.cfg, "noise_input", False) else None
+        meta = rest.pop(0) if getattr(self.net.cfg, "meta_input", False) else None
+        out = self.net(thumbnail, quality, cap, noise, meta)
         return tuple(out[k] for k in self.names)
 
 
@@ -120,6 +122,9 @@ def export_net(
     if getattr(net.cfg, "noise_input", False):
         args += (torch.tensor([[2e-3]]),)
         names.append("noise")
+    if getattr(net.cfg, "meta_input", False):
+        args += (torch.tensor([[0.5, -0.7, 0.03, 0.8]]),)
+        names.append("meta")
     buf = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
@@ -156,6 +161,7 @@ def max_parity_error(
     names = [o.name for o in sess.get_outputs()]
     takes_max = any(i.name == "channel_max" for i in sess.get_inputs())
     takes_noise = any(i.name == "noise" for i in sess.get_inputs())
+    takes_meta = any(i.name == "meta" for i in sess.get_inputs())
     rng = np.random.default_rng(0)
     t = net.cfg.thumbnail_size
     worst = 0.0
@@ -172,10 +178,18 @@ def max_parity_error(
         if takes_noise:
             noise = np.array([[10 ** rng.uniform(-4, -1.5)]], np.float32)
             feeds["noise"] = noise
+        meta = None
+        if takes_meta:
+            meta = rng.uniform([-0.5, -1.0, 0.0, 0.6], [1.2, 0.2, 0.1, 0.9], (1, 4)).astype(np.float32)
+            feeds["meta"] = meta
         got = dict(zip(names, sess.run(names, feeds), strict=True))
         with torch.no_grad():
             want = net(
-                torch.from_numpy(thumb), torch.from_numpy(q), cap, None if noise is None else torch.from_numpy(noise)
+                torch.from_numpy(thumb),
+                torch.from_numpy(q),
+                cap,
+                None if noise is None else torch.from_numpy(noise),
+                None if meta is None else torch.from_numpy(meta),
             )
         for k in names:
             worst = max(worst, float(np.abs(got[k] - want[k].numpy()).max()))

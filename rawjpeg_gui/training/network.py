@@ -156,6 +156,7 @@ class AdapterNet(nn.Module):
         q01: torch.Tensor,
         gain_max: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        meta: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Predict the operators.
 
@@ -165,6 +166,8 @@ class AdapterNet(nn.Module):
             gain_max: optional (N, 3) cap on each channel's LUT gain (>= 1).
             noise: (N, 1) image noise levels; only ``noise_input`` variants
                 (``variants.VariantNet``) use them, so every caller can pass them alike.
+            meta: (N, 4) capture metadata (``core.model.meta_features``); only
+                ``meta_input`` variants use it.
 
         Returns:
             ``lut`` (N, 3, B), ``gamma_map`` (N, h, w), optional ``dct_scale`` (N, 3, 8, 8)

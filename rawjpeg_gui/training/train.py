@@ -77,7 +77,7 @@ def optimisation_step(
     batch = {k: torch.from_numpy(v).to(dev) for k, v in batch_np.items()}
     q01 = (batch["quality"] / 100.0)[:, None]
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-        pred = model(batch["thumb"], q01, None, batch["noise"][:, None])
+        pred = model(batch["thumb"], q01, None, batch["noise"][:, None], batch["meta"])
     pred = {k: v.float() for k, v in pred.items()}
     loss, parts = rd_loss(pred, batch, lcfg)
     opt.zero_grad(set_to_none=True)

@@ -24,6 +24,12 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``noise_input``: the image's noise level (``core.model.noise_sigma``: the thumbnail
   averages noise away) enters the MLP as ``(log2 sigma + 8) / 8`` through a
   zero-initialised projection; the export then takes the optional ``noise`` input.
+* ``meta_input``: the raw's capture metadata (``core.model.meta_features``: ISO,
+  exposure time, black level over white level, effective bit depth) enters the MLP
+  through a zero-initialised projection; the export then takes the optional ``meta``
+  input. The training cache records it per image (real raws: their own; unprocessed
+  photos: the ISO their simulated shot noise stands for), and the exposure
+  augmentation raises the ISO it reports as it scales the noise.
 * ``qt_adaptive``: image-adaptive JPEG tables. A zero-initialised linear map of the
   thumbnail's channel statistics (log maxima and means, no quality input) gives each
   image a level (a multiplier from ``qt_level_min`` to e) and a frequency ramp
@@ -53,7 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rawjpeg_gui.core.model import DEFAULT_NOISE
+from rawjpeg_gui.core.model import DEFAULT_NOISE, META_FEATURES, meta_features
 
 from .jpeg_sim import scaled_tables
 from .network import _LN10, _LN20, AdapterNet, NetConfig
@@ -72,6 +78,7 @@ class VariantConfig(NetConfig):
     #: With ``qt_adaptive``: smallest per-image level (table multiplier) and ramp exponent.
     qt_level_min: float = 0.3679
     qt_ramp_min: float = -0.5
+    meta_input: bool = False
     #: Spatially-varying LUT: number of basis curves (1: one global LUT), weight map side.
     lut_basis: int = 1
     lut_mix_side: int = 8
@@ -135,6 +142,12 @@ class VariantNet(AdapterNet):
         if cfg.noise_input:
             self.noise_proj = nn.Linear(1, cfg.hidden, bias=False)
             nn.init.zeros_(self.noise_proj.weight)
+        if cfg.meta_input:
+            self.meta_proj = nn.Linear(META_FEATURES, cfg.hidden, bias=False)
+            nn.init.zeros_(self.meta_proj.weight)
+            self.register_buffer(
+                "default_meta", torch.from_numpy(meta_features(None))[None], persistent=False
+            )
         if cfg.lut_basis > 1:
             if not 2 <= cfg.lut_basis <= 8 or not 1 <= cfg.lut_mix_side <= 64:
                 raise ValueError("lut_basis must be 2 to 8 and lut_mix_side 1 to 64")
@@ -183,8 +196,10 @@ class VariantNet(AdapterNet):
         q01: torch.Tensor,
         gain_max: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        meta: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """As :meth:`AdapterNet.forward`, plus ``noise`` (N, 1) for ``noise_input`` variants."""
+        """As :meth:`AdapterNet.forward`, plus ``noise`` (N, 1) for ``noise_input`` variants
+        and ``meta`` (N, 4) for ``meta_input`` variants."""
         cfg = self.cfg
         n = thumb.shape[0]
         x = thumb.clamp(0.0, 1.0)
@@ -204,6 +219,9 @@ class VariantNet(AdapterNet):
         if cfg.noise_input:
             sigma = noise if noise is not None else torch.full_like(q01, DEFAULT_NOISE)
             pre = pre + self.noise_proj((torch.log2(sigma.clamp_min(2.0**-16)) + 8.0) / 8.0)
+        if cfg.meta_input:
+            m = meta if meta is not None else self.default_meta.expand(n, -1)
+            pre = pre + self.meta_proj(m.clamp(-4.0, 4.0))
         hidden = self.mlp[1](pre)
         z = self.head(hidden)
         lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)

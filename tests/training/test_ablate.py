@@ -57,6 +57,7 @@ def test_variant_with_switches_off_is_adapternet() -> None:
         {"gamma_size": 32},
         {"lut_basis": 3},
         {"lut_basis": 2, "lut_mix_side": 4},
+        {"meta_input": True},
     ],
 )
 def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
@@ -187,3 +188,57 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
     assert found["steps"] == 3 and found["train_s"] == 0.0
     assert AdapterModel(tmp_path / "runs" / "search" / "adapter.onnx").info.rate_weight == (0.2, 4.2, 2.5)
     assert AdapterModel(tmp_path / "runs" / "baseline" / "adapter.onnx").info.rate_weight is None
+
+
+def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None:
+    """A meta_input model exports the ``meta`` input; the codec feeds it the raw's own
+    ISO, exposure and levels, so the same pixels with other metadata get other operators."""
+    import dataclasses
+
+    from rawjpeg_gui.core import codec
+    from rawjpeg_gui.core.model import AdapterModel, meta_features
+    from rawjpeg_gui.core.rawio import read_raw
+    from rawjpeg_gui.training.export import export_net, max_parity_error
+    from realdata import SHARED_RAW, require
+
+    torch.manual_seed(0)
+    net = _perturbed(VariantNet(VariantConfig(**{**TINY, "thumbnail_size": 64}, meta_input=True)))
+    with torch.no_grad():
+        net.meta_proj.weight.normal_(0.0, 2.0)  # as if trained to listen to it
+    path = export_net(net.eval(), tmp_path / "meta.onnx", {"name": "tiny-meta"})
+    assert max_parity_error(net, path) < 1e-4
+    model = AdapterModel(path)
+    assert model.uses_meta and not model.uses_noise
+    raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
+    inputs = model.image_inputs(raw.data, raw.meta)
+    assert np.array_equal(inputs.meta, meta_features(raw.meta))
+    high_iso = dataclasses.replace(raw, meta=dataclasses.replace(raw.meta, iso=6400.0))
+    a = codec.encode_image(raw, 60, model, searched=False)
+    b = codec.encode_image(high_iso, 60, model, searched=False)
+    assert not np.array_equal(a.params.lut, b.params.lut)
+    with torch.no_grad():
+        want = net(
+            torch.from_numpy(inputs.thumbnail.transpose(2, 0, 1).copy())[None],
+            torch.tensor([[0.6]]),
+            None,
+            None,
+            torch.from_numpy(inputs.meta)[None],
+        )["lut"][0].numpy()
+    assert np.abs(model.predict(raw.data, 60, raw.meta).params.lut - want).max() < 1e-3
+
+
+def test_cache_records_metadata_and_batches_raise_the_iso_with_exposure(tiny_cache: Path, tmp_path: Path) -> None:
+    from rawjpeg_gui.core.model import meta_features
+    from rawjpeg_gui.training.data import PatchCache, sample_batch
+
+    cache = PatchCache.load(tiny_cache)
+    assert cache.meta is not None and cache.meta.shape == (len(cache.thumbs), 4)
+    assert cache.meta[0, 0] > -0.01  # the unprocessed photo's shot noise: ISO >= 100
+    assert cache.meta[0, 3] in {np.float32(np.log2(2.0**b - 1) / 16) for b in (10, 12, 14)}
+    b = sample_batch(cache, 8, np.random.default_rng(0), min_exposure=0.05)
+    flat = sample_batch(cache, 8, np.random.default_rng(0), augment=False)
+    assert b["meta"].shape == (8, 4) and np.array_equal(flat["meta"][:, 0], cache.meta[cache.image_of[0], 0].repeat(8))
+    # An old cache (no metadata) loads with the defaults.
+    old = tmp_path / "old.npz"
+    np.savez(old, **{k: getattr(cache, k) for k in ("patches", "thumbs", "image_of", "offsets", "sizes", "names")})
+    assert np.array_equal(PatchCache.load(old).meta[0], meta_features(None))
