@@ -269,7 +269,7 @@ def inverse_uint8(
             full_h = (b - a) - (b - a) % 8
             if params.dct_scale is not None and full_h and full_w:
                 y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
-            if mix is None:
+            if mix is None or mix_inverse is None:
                 out[a:b] = invert_lut(y, params.lut)
             else:
                 weights = [rows.band(a, b) for rows in mix]

@@ -190,10 +190,9 @@ def build_cache(
 
     ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
     """
-    from rawjpeg_gui.core.rawio import read_raw
-
     from rawjpeg_gui.core.metadata import RawMeta
     from rawjpeg_gui.core.model import meta_features
+    from rawjpeg_gui.core.rawio import read_raw
 
     rng = np.random.default_rng(seed)
     images: list[tuple[str, np.ndarray, int, np.ndarray]] = []

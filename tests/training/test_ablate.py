@@ -195,11 +195,12 @@ def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None
     ISO, exposure and levels, so the same pixels with other metadata get other operators."""
     import dataclasses
 
+    from realdata import SHARED_RAW, require
+
     from rawjpeg_gui.core import codec
     from rawjpeg_gui.core.model import AdapterModel, meta_features
     from rawjpeg_gui.core.rawio import read_raw
     from rawjpeg_gui.training.export import export_net, max_parity_error
-    from realdata import SHARED_RAW, require
 
     torch.manual_seed(0)
     net = _perturbed(VariantNet(VariantConfig(**{**TINY, "thumbnail_size": 64}, meta_input=True)))
