@@ -59,14 +59,18 @@ def upsample_bilinear(grid: np.ndarray, height: int, width: int) -> np.ndarray:
     return rows[:, c0] * (1.0 - fc)[None, :] + rows[:, c1] * fc[None, :]
 
 
+def _segment(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Knot index ``i`` (0..bins-2) and fraction ``f`` of values in [0, 1] (clipped)."""
+    x = np.clip(values, 0.0, 1.0) * np.float32(bins - 1)
+    i = np.minimum(x.astype(np.int32), bins - 2)
+    return i, x - i
+
+
 def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """Apply the per-channel piecewise-linear LUT to an HxWx3 image in [0, 1]."""
-    bins = lut.shape[1]
     out = np.empty(img.shape, np.float32)
     for c in range(3):
-        x = np.clip(img[..., c], 0.0, 1.0) * np.float32(bins - 1)
-        i = np.minimum(x.astype(np.int32), bins - 2)
-        f = x - i
+        i, f = _segment(img[..., c], lut.shape[1])
         lo = lut[c, i]
         out[..., c] = lo + f * (lut[c, i + 1] - lo)
     return out
@@ -106,12 +110,9 @@ def _blend_knots(luts: np.ndarray, weights: np.ndarray, c: int, j: np.ndarray) -
 
 def apply_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Apply the blend ``sum_k weights[k] * luts[k]`` (K, 3, B) per pixel; weights (K, H, W)."""
-    bins = luts.shape[2]
     out = np.empty(img.shape, np.float32)
     for c in range(3):
-        x = np.clip(img[..., c], 0.0, 1.0) * np.float32(bins - 1)
-        i = np.minimum(x.astype(np.int32), bins - 2)
-        f = x - i
+        i, f = _segment(img[..., c], luts.shape[2])
         lo = _blend_knots(luts, weights, c, i)
         out[..., c] = lo + f * (_blend_knots(luts, weights, c, i + 1) - lo)
     return out
