@@ -16,6 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from rawjpeg_gui.training.data import build_cache  # noqa: E402
 
+#: Offline photographs the shipped model's cache was built from (models/MODEL_CARD.md).
+PHOTOS = 12
 #: Never trained on: the validation raws.
 HELD_OUT = {"_DSC2164.ARW", "IMG_5952.CR2", "dcc_canon_g2_0304.crw", "dcc_kodak_dc120_p003911.kdc"}
 
@@ -30,6 +32,9 @@ def main() -> None:
     ap.add_argument("--per-raw", type=int, default=300)
     ap.add_argument("--per-photo", type=int, default=60)
     ap.add_argument("--variants", type=int, default=3)
+    ap.add_argument(
+        "--allow-fewer-photos", action="store_true", help="build without every offline photograph"
+    )
     args = ap.parse_args()
     raws = args.raw
     if raws is None:
@@ -38,6 +43,14 @@ def main() -> None:
     bad = [r for r in raws if Path(r).name in HELD_OUT]
     if bad:
         sys.exit(f"refusing to train on held-out files: {bad}")
+    from rawjpeg_gui.training.data import photo_paths
+
+    found = len(photo_paths())
+    if found < PHOTOS and not args.allow_fewer_photos:
+        sys.exit(
+            f"only {found} of the {PHOTOS} offline photographs are here: run "
+            "scripts/fetch_training_photos.sh (or pass --allow-fewer-photos)"
+        )
     cache = build_cache(
         raws, args.patch, args.thumb, args.per_raw, args.per_photo, args.variants
     )
