@@ -48,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         ratio = src.stat().st_size / len(result.jpeg)
         size = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.1f}x larger"
+        gh, gw = result.params.gamma_map.shape
         print(
             f"{src} -> {dest}  q={args.quality}  {human_bytes(len(result.jpeg))}  "
-            f"{result.bpp:.3f} bpp  {size} than the raw file  (operators of q{result.operator_quality})"
+            f"{result.bpp:.3f} bpp  {size} than the raw file  "
+            f"(operators of q{result.operator_quality}, gamma map {gw}x{gh})"
         )
     return 1 if failures else 0

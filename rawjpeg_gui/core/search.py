@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import container, fastops, jpeg
+from .metadata import RawMeta
 from .model import AdapterModel, ImageInputs, Prediction
+from .params import AdapterParams
 
 #: Qualities whose operators the encoder tries (the tables always stay the slider's).
 CANDIDATES = tuple(range(10, 101, 10))
@@ -61,11 +63,48 @@ class SearchResult:
         prediction: the operators of the chosen candidate with the slider's JPEG tables.
         operator_quality: the quality whose operators were chosen.
         costs: each candidate quality's measured cost (lower is better).
+        gamma_side: side of the gamma map the file carries (the predicted side, or a
+            coarser map pooled from it when that measured cheaper).
+        gamma_costs: each tried gamma-map side's measured cost.
     """
 
     prediction: Prediction
     operator_quality: int
     costs: dict[int, float]
+    gamma_side: int = 0
+    gamma_costs: dict[int, float] | None = None
+
+
+def pool_gamma(gamma_map: np.ndarray, factor: int) -> np.ndarray:
+    """The gamma map averaged in log space over ``factor`` x ``factor`` blocks
+    (``factor = 0``: over the whole map, a 1 x 1 map)."""
+    h, w = gamma_map.shape
+    logs = np.log(gamma_map.astype(np.float64))
+    if factor == 0:
+        return np.exp(logs.mean(keepdims=True)).astype(np.float32)
+    if h % factor or w % factor:
+        raise ValueError(f"a {h}x{w} gamma map does not pool by {factor}")
+    blocks = logs.reshape(h // factor, factor, w // factor, factor)
+    return np.exp(blocks.mean(axis=(1, 3))).astype(np.float32)
+
+
+def gamma_sizes(gamma_map: np.ndarray) -> dict[int, np.ndarray]:
+    """The predicted map and every coarser one the encoder may write instead, by side:
+    pooled by 2, 4, 8 ... where the side divides, and the 1 x 1 map (its mean)."""
+    h, w = gamma_map.shape
+    out = {max(h, w): gamma_map}
+    f = 2
+    while h % f == 0 and w % f == 0 and f < max(h, w):
+        pooled = pool_gamma(gamma_map, f)
+        out[max(pooled.shape)] = pooled
+        f *= 2
+    out.setdefault(1, pool_gamma(gamma_map, 0))
+    return out
+
+
+def _payload(params: AdapterParams) -> int:
+    record = container.AdapterRecord(params, 1, 1, 1, "4:4:4", "", RawMeta())
+    return container.parameter_payload_size(record)
 
 
 def anchor_quality(quality: int) -> int:
@@ -123,11 +162,15 @@ def search(
     quality: int,
     model: AdapterModel,
     inputs: ImageInputs | None = None,
+    adapt_gamma: bool = True,
 ) -> SearchResult | None:
     """Choose the operators for ``image`` at ``quality``; ``None`` if the model is not searched.
 
     ``inputs``: :meth:`AdapterModel.image_inputs` of ``image`` (with its raw's metadata,
     for models that take it); computed from the image alone when not given.
+    ``adapt_gamma``: then also choose the gamma map's size (:func:`gamma_sizes`) for the
+    chosen operators, by the same cost with the parameter bytes each size saves counted
+    in the rate (models/ABLATIONS.md, finding 17).
     """
     weights = model.info.rate_weight
     if weights is None:
@@ -157,4 +200,27 @@ def search(
     with ThreadPoolExecutor(max_workers=min(len(CANDIDATES), fastops.default_threads())) as pool:
         costs = dict(zip(CANDIDATES, pool.map(cost, CANDIDATES), strict=True))
     best = min(costs, key=lambda c: (costs[c], abs(c - anchor)))
-    return SearchResult(Prediction(preds[best].params, base.qtables), best, costs)
+    chosen = preds[best].params
+    if not adapt_gamma:
+        return SearchResult(Prediction(chosen, base.qtables), best, costs)
+    # Then the gamma map's size for those operators: the predicted map or a coarser one
+    # pooled from it; the bytes a smaller map saves in the file count in the rate.
+    sizes = {side: replace(chosen, gamma_map=g) for side, g in gamma_sizes(chosen.gamma_map).items()}
+    full = max(sizes)
+    saved = {side: _payload(sizes[full]) - _payload(p) for side, p in sizes.items()}
+
+    def size_cost(side: int) -> float:
+        pred = Prediction(sizes[side], None)
+        bits = 8.0 * saved[side] / float(height * width)
+        return (
+            costs[best]
+            if side == full
+            else _cost(probe, at, pred, tables, anchor, model.info.subsampling, weight) - weight * bits
+        )
+
+    others = [side for side in sizes if side != full]
+    with ThreadPoolExecutor(max_workers=min(len(others) or 1, fastops.default_threads())) as pool:
+        gamma_costs = dict(zip(others, pool.map(size_cost, others), strict=True))
+    gamma_costs[full] = costs[best]
+    side = min(gamma_costs, key=lambda s: (gamma_costs[s], -s))
+    return SearchResult(Prediction(sizes[side], base.qtables), best, costs, side, gamma_costs)

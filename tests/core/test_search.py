@@ -90,3 +90,33 @@ def test_one_choice_per_band_of_the_slider(model: AdapterModel) -> None:
     assert a.operator_quality == b.operator_quality and a.costs == b.costs
     assert np.array_equal(a.prediction.params.lut, b.prediction.params.lut)
     assert not np.array_equal(a.prediction.qtables, b.prediction.qtables)  # the slider's tables
+
+
+def test_gamma_maps_pool_in_log_space_down_to_one_value() -> None:
+    rng = np.random.default_rng(0)
+    g = np.exp(rng.normal(-0.8, 0.3, (16, 16))).astype(np.float32)
+    sizes = search.gamma_sizes(g)
+    assert sorted(sizes) == [1, 2, 4, 8, 16] and sizes[16] is g
+    assert sizes[8].shape == (8, 8)
+    assert sizes[8][0, 0] == pytest.approx(np.exp(np.log(g[:2, :2]).mean()), rel=1e-6)
+    assert sizes[1].shape == (1, 1)
+    assert sizes[1][0, 0] == pytest.approx(np.exp(np.log(g).mean()), rel=1e-6)
+    assert sorted(search.gamma_sizes(np.ones((9, 6), np.float32))) == [1, 9]  # odd sides
+
+
+def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(model: AdapterModel) -> None:
+    """The ISO 640 landscape: the predicted 16x16 map costs more than a coarser one
+    (models/ABLATIONS.md, finding 17), so the file carries the coarser map; the choice is
+    measured, not assumed: on the whole file the chosen map's objective is lower."""
+    raw = read_raw(require(FETCHED_RAW / "IMG_5952.CR2"))
+    weights = model.info.rate_weight
+    found = search.search(raw.data, 50, model, model.image_inputs(raw.data, raw.meta))
+    fixed = search.search(raw.data, 50, model, model.image_inputs(raw.data, raw.meta), adapt_gamma=False)
+    assert found is not None and fixed is not None and found.gamma_costs is not None
+    assert sorted(found.gamma_costs) == [1, 2, 4, 8, 16]
+    assert found.gamma_side < 16 and found.prediction.params.gamma_map.shape == (found.gamma_side,) * 2
+    assert fixed.gamma_side == 0 and fixed.prediction.params.gamma_map.shape == (16, 16)
+    assert found.operator_quality == fixed.operator_quality  # operators first, then the map
+    adapted = codec.encode_with_params(raw, 50, found.prediction.params, found.prediction.qtables, "4:2:0")
+    predicted = codec.encode_with_params(raw, 50, fixed.prediction.params, fixed.prediction.qtables, "4:2:0")
+    assert _cost(raw, adapted, 50, weights) < _cost(raw, predicted, 50, weights) - 0.02
