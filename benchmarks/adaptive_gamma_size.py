@@ -1,12 +1,11 @@
 """Would a per-image gamma-map size pay? (models/ABLATIONS.md, finding 17)
 
 Issue 8's "adaptive parameter size": a smaller gamma map for simple images, to save
-parameter bytes. This measures the most any per-image choice could gain: for every raw
-and quality it codes the whole image with the operators the encoder chooses (the
-shipped model with its search), once with the predicted 16x16 gamma map and once with
-it average-pooled (in log space, ``core.search.gamma_sizes``) to 8x8, 4x4, 2x2 and 1x1;
-the file size counts the
-smaller parameter segment. An *oracle* then picks, per image and quality, the size
+parameter bytes. For every raw and quality this codes the whole image with the operators
+the encoder's search chooses (the shipped model), once with the predicted 16x16 gamma
+map and once with it average-pooled in log space (``core.search.gamma_sizes``) to 8x8,
+4x4, 2x2 and 1x1; the file size counts the smaller parameter segment. An *oracle*
+then picks, per image and quality, the size
 with the lowest training objective ``ln(MSE) + w(q) * bpp`` measured on the whole
 image. Printed: BD-rate against the gamma-1/2.2 JPEG of the fixed 16x16 map, of each
 fixed size, and of the oracle, per file and on average. The encoder's own choice
