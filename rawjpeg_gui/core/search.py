@@ -210,15 +210,11 @@ def search(
     saved = {side: _payload(sizes[full]) - _payload(p) for side, p in sizes.items()}
 
     def size_cost(side: int) -> float:
-        pred = Prediction(sizes[side], None)
-        bits = 8.0 * saved[side] / float(height * width)
-        return (
-            costs[best]
-            if side == full
-            else _cost(probe, at, pred, tables, anchor, model.info.subsampling, weight) - weight * bits
-        )
+        bits_saved = 8.0 * saved[side] / float(height * width)
+        probe_cost = _cost(probe, at, Prediction(sizes[side], None), tables, anchor, model.info.subsampling, weight)
+        return probe_cost - weight * bits_saved
 
-    others = [side for side in sizes if side != full]
+    others = [side for side in sizes if side != full]  # the full map's cost is known
     with ThreadPoolExecutor(max_workers=min(len(others) or 1, fastops.default_threads())) as pool:
         gamma_costs = dict(zip(others, pool.map(size_cost, others), strict=True))
     gamma_costs[full] = costs[best]
