@@ -19,7 +19,11 @@ and scored with the rate-distortion objective the network was trained on::
 
 (the model file declares ``rate_hi, rate_lo, rate_power`` in ``rawjpeg.rate_weight``;
 models without it are not searched). The cheapest candidate's operators code the
-whole image. The choice is made at the candidate quality nearest the slider
+whole image. Then the gamma map's size: the predicted map and the maps pooled from it
+in log space (:func:`gamma_sizes`, down to 1 x 1) are scored on the same probe, the
+parameter bytes a smaller map saves counted in the rate; on the ISO 640 landscape a
+single gamma value codes 15 BD-rate points better than the predicted 16 x 16 map
+(models/ABLATIONS.md, finding 17). The choice is made at the candidate quality nearest the slider
 (:func:`anchor_quality`: its tables and rate weight) and so holds for a whole band of
 the slider (q 15-24, 25-34, ...): operators change at nine band edges at most, not at
 every step, which keeps the slider as steady as the network alone (scored per step,
