@@ -343,6 +343,12 @@ def run_variant(
     if ab.get("weights_from"):
         src = out_root / ab["weights_from"] / "checkpoint.pt"
         net, load = build_net(cfg, src, seed)
+        unused = load.get("dropped", []) + load.get("new", []) + load.get("partial", [])
+        if unused:  # e.g. a [model] switch missing here: the weights would not be the same net
+            raise SystemExit(
+                f"{name}: weights_from {ab['weights_from']} does not fit this variant's [model] "
+                f"({', '.join(sorted(unused)[:4])} ...): give it the same [model] switches"
+            )
         prev = json.loads((out_root / ab["weights_from"] / "result.json").read_text())
         stats = {"steps": prev["steps"], "train_s": 0.0, "note": f"weights of {ab['weights_from']}"}
     else:

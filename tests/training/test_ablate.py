@@ -188,6 +188,14 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
     assert found["steps"] == 3 and found["train_s"] == 0.0
     assert AdapterModel(tmp_path / "runs" / "search" / "adapter.onnx").info.rate_weight == (0.2, 4.2, 2.5)
     assert AdapterModel(tmp_path / "runs" / "baseline" / "adapter.onnx").info.rate_weight is None
+    # Reusing weights with other [model] switches would evaluate another network: refused.
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        f'[ablation]\nname = "bad"\nbase = "{base.as_posix()}"\nweights_from = "eca"\n\n'
+        "[export]\nsearch = true\n"
+    )
+    with pytest.raises(SystemExit, match="does not fit"):
+        run_ablation([bad], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80])
 
 
 def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None:
