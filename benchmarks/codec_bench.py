@@ -67,8 +67,9 @@ def main() -> None:
     rows.append(("thumbnail", t, m))
     pred, t, m = measure(lambda: model.predict_thumbnail(thumb, args.quality), args.repeat)
     rows.append(("model", t, m))
-    found, t, m = measure(lambda: search.search(raw.data, args.quality, model, (thumb, None, None)), args.repeat)
-    rows.append(("search (10 probe encodes)" if found else "search (model declares none)", t, m))
+    inputs = model.image_inputs(raw.data, raw.meta)  # whatever else the model takes
+    found, t, m = measure(lambda: search.search(raw.data, args.quality, model, inputs), args.repeat)
+    rows.append(("search (10 + 4 probe encodes)" if found else "search (model declares none)", t, m))
     if found is not None:
         pred = found.prediction
     params = container.quantise(pred.params)
