@@ -211,7 +211,8 @@ def search(
     # pooled from it; the bytes a smaller map saves in the file count in the rate.
     sizes = {side: replace(chosen, gamma_map=g) for side, g in gamma_sizes(chosen.gamma_map).items()}
     full = max(sizes)
-    saved = {side: _payload(sizes[full]) - _payload(p) for side, p in sizes.items()}
+    full_payload = _payload(sizes[full])
+    saved = {side: full_payload - _payload(p) for side, p in sizes.items() if side != full}
 
     def size_cost(side: int) -> float:
         bits_saved = 8.0 * saved[side] / float(height * width)
