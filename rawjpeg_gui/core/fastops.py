@@ -66,6 +66,64 @@ def _axis_weights(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return i0, np.minimum(i0 + 1, n_in - 1), (src - i0).astype(np.float32)
 
 
+class _TableCache:
+    """The last few dense LUT tables, by the LUT's bytes (read-only arrays).
+
+    Building a 65536-entry table costs a few milliseconds, which is most of an operator
+    call on the encoder's small probe; the search codes one LUT several times (the gamma
+    map's sizes), and the file is then coded and decoded with it again.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._items: dict[tuple[str, bytes], tuple[np.ndarray, ...]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, lut: np.ndarray, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+        key = (kind, np.ascontiguousarray(lut, np.float32).tobytes() + bytes(str(lut.shape), "ascii"))
+        with self._lock:
+            hit = self._items.pop(key, None)
+            if hit is not None:
+                self._items[key] = hit  # most recent last
+                return hit
+        value = build()
+        for a in value:
+            a.flags.writeable = False
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.pop(next(iter(self._items)))
+        return value
+
+
+_TABLES = _TableCache()
+
+
+def _forward_table(lut: np.ndarray) -> np.ndarray:
+    """(3, 65536): the LUT at every 16-bit input value."""
+
+    def build() -> tuple[np.ndarray, ...]:
+        grid = np.linspace(0.0, 1.0, _TABLE, dtype=np.float32)[None, :, None]
+        return (apply_lut(np.repeat(grid, 3, axis=2), lut)[0].T.copy(),)
+
+    return _TABLES.get("forward", lut, build)[0]
+
+
+def _inverse_table(lut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(3, 65537) inverse LUT at every 16-bit output value, and its slope to the next."""
+
+    def build() -> tuple[np.ndarray, ...]:
+        ys = np.linspace(0.0, 1.0, _TABLE)
+        knots = np.linspace(0.0, 1.0, lut.shape[1])
+        inv = np.stack([np.interp(ys, lut[c].astype(np.float64), knots) for c in range(3)])
+        # One extra entry, so index _TABLE - 1 (the value 1.0) has a right neighbour.
+        inv = np.concatenate([inv, inv[:, -1:]], axis=1).astype(np.float32)
+        return inv, np.diff(inv, axis=1, append=inv[:, -1:])
+
+    inv, slope = _TABLES.get("inverse", lut, build)
+    return inv, slope
+
+
 class _GammaRows:
     """Rows of the bilinearly upsampled gamma map, computed band by band."""
 
@@ -130,8 +188,7 @@ def forward_uint8(
     ``at``: where ``raw`` sits when it is a sub-image (:class:`Lattice`).
     """
     h, w = raw.shape[:2]
-    grid = np.linspace(0.0, 1.0, _TABLE, dtype=np.float32)[None, :, None]
-    tables = [apply_lut(np.repeat(grid, 3, axis=2), lut)[0].T.copy() for lut in params.luts]
+    tables = [_forward_table(lut) for lut in params.luts]
     table = tables[0]  # (3, 65536)
     gamma = _GammaRows(params.gamma_map, h, w, at)
     mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
@@ -237,12 +294,7 @@ def inverse_uint8(
     h, w = pixels.shape[:2]
     with np.errstate(divide="ignore"):
         log_table = np.log(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
-    ys = np.linspace(0.0, 1.0, _TABLE)
-    knots = np.linspace(0.0, 1.0, params.lut_bins)
-    inv = np.stack([np.interp(ys, params.lut[c].astype(np.float64), knots) for c in range(3)])
-    # One extra entry, so index _TABLE - 1 (the value 1.0) has a right neighbour.
-    inv = np.concatenate([inv, inv[:, -1:]], axis=1).astype(np.float32)
-    slope = np.diff(inv, axis=1, append=inv[:, -1:])
+    inv, slope = _inverse_table(params.lut)
     gamma = _GammaRows(params.gamma_map, h, w, at)
     mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
     mix_inverse = None if mix is None else _MixInverse(params.luts)

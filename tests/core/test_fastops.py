@@ -56,3 +56,21 @@ def test_a_lattice_of_tiles_computes_what_the_whole_image_does(small_raw, dct) -
     back = fastops.inverse_uint8(whole, params)
     back_part = fastops.inverse_uint8(whole[tiles], params, at=at)
     assert np.array_equal(back_part, back[tiles])
+
+
+def test_lut_tables_are_reused_read_only_and_change_nothing(small_raw) -> None:  # type: ignore[no-untyped-def]
+    """The dense LUT tables are cached by the LUT's bytes: a second call reuses them and
+    gives the same pixels; a different LUT gets its own tables."""
+    from rawjpeg_gui.core import container
+
+    params = container.quantise(
+        sanitize(np.tile(np.linspace(0, 1, 64) ** 0.45, (3, 1)), np.full((16, 16), 0.9))
+    )
+    first = fastops._forward_table(params.lut)
+    assert fastops._forward_table(params.lut.copy()) is first and not first.flags.writeable
+    a = fastops.forward_uint8(small_raw.data, params)
+    b = fastops.forward_uint8(small_raw.data, params)
+    assert np.array_equal(a, b)
+    assert np.array_equal(fastops.inverse_uint8(a, params), fastops.inverse_uint8(b, params))
+    other = sanitize(np.tile(np.linspace(0, 1, 64) ** 0.5, (3, 1)), np.full((16, 16), 0.9))
+    assert fastops._forward_table(other.lut) is not first
