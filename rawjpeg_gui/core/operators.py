@@ -22,6 +22,8 @@ The training code re-implements these in torch and is tested against this file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .params import AdapterParams
@@ -100,8 +102,11 @@ def mix_weights(mix: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.stack([upsample_bilinear(m, height, width) for m in mix])
 
 
-def _blend_knots(luts: np.ndarray, weights: np.ndarray, c: int, j: np.ndarray) -> np.ndarray:
-    """Knot ``j`` (an index per pixel) of channel ``c`` of the per-pixel blended curve."""
+def blend_knots(
+    luts: np.ndarray, weights: np.ndarray | Sequence[np.ndarray], c: int, j: np.ndarray
+) -> np.ndarray:
+    """Knot ``j`` (an index per pixel) of channel ``c`` of the per-pixel blended curve;
+    ``weights[k]`` is curve ``k``'s weight at each pixel."""
     out = weights[0] * luts[0, c][j]
     for k in range(1, luts.shape[0]):
         out += weights[k] * luts[k, c][j]
@@ -113,8 +118,8 @@ def apply_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.
     out = np.empty(img.shape, np.float32)
     for c in range(3):
         i, f = _segment(img[..., c], luts.shape[2])
-        lo = _blend_knots(luts, weights, c, i)
-        out[..., c] = lo + f * (_blend_knots(luts, weights, c, i + 1) - lo)
+        lo = blend_knots(luts, weights, c, i)
+        out[..., c] = lo + f * (blend_knots(luts, weights, c, i + 1) - lo)
     return out
 
 
@@ -124,19 +129,19 @@ def invert_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np
     out = np.empty(img.shape, np.float32)
     for c in range(3):
         y = img[..., c].astype(np.float32)
-        first = _blend_knots(luts, weights, c, np.zeros(y.shape, np.intp))
-        last = _blend_knots(luts, weights, c, np.full(y.shape, bins - 1, np.intp))
+        first = blend_knots(luts, weights, c, np.zeros(y.shape, np.intp))
+        last = blend_knots(luts, weights, c, np.full(y.shape, bins - 1, np.intp))
         y = np.minimum(np.maximum(y, first), last)
         # Bisection for the segment [j, j + 1] whose blended knots hold y.
         lo = np.zeros(y.shape, np.intp)
         hi = np.full(y.shape, bins - 1, np.intp)
         while np.any(hi - lo > 1):
             mid = (lo + hi) // 2
-            below = _blend_knots(luts, weights, c, mid) <= y
+            below = blend_knots(luts, weights, c, mid) <= y
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
-        v0 = _blend_knots(luts, weights, c, lo)
-        v1 = _blend_knots(luts, weights, c, lo + 1)
+        v0 = blend_knots(luts, weights, c, lo)
+        v1 = blend_knots(luts, weights, c, lo + 1)
         f = np.clip((y - v0) / np.maximum(v1 - v0, np.float32(1e-12)), 0.0, 1.0)
         out[..., c] = (lo + f) / np.float32(bins - 1)
     return out
