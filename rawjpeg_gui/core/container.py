@@ -19,7 +19,7 @@ Records (tag: content):
 5. metadata: zlib(UTF-8 JSON of :class:`RawMeta`)
 6. extra tone curves (format version 2): count u8, then each as the LUT record's body
 7. LUT weights (format version 2): curves u8, h u16, w u16, zlib(uint8 K x h x w);
-   the weights at a position are the bytes divided by their sum
+   the K bytes at a position sum to exactly 255, and each weight is its byte / 255
 
 Files with a spatially-varying LUT (records 6 and 7) are written as version 2, so a
 reader that knows only version 1 refuses them instead of ignoring the extra curves;
@@ -134,7 +134,7 @@ def _quantise_mix(mix: np.ndarray) -> np.ndarray:
 
 
 def _dequantise_mix(q: np.ndarray) -> np.ndarray:
-    return (q.astype(np.float32) / np.float32(255.0)).astype(np.float32)
+    return q.astype(np.float32) / np.float32(255.0)
 
 
 def _dequantise_lut(lq: np.ndarray) -> np.ndarray:
