@@ -51,8 +51,8 @@ def main() -> None:
         raw = read_raw(path)
         ref = [evaluate.code_point(raw, "gamma22", q, with_ssim=False)[0] for q in QUALITIES]
         curves: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+        inputs = model.image_inputs(raw.data, raw.meta)
         for q in QUALITIES:
-            inputs = model.image_inputs(raw.data, raw.meta)
             found = search.search(raw.data, q, model, inputs, adapt_gamma=False)
             pred = found.prediction if found else model.predict_inputs(inputs, q)
             sizes = search.gamma_sizes(pred.params.gamma_map)
