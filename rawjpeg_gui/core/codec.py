@@ -174,15 +174,18 @@ def encode_file(
     return encode_image(read_raw(path), quality, model, searched)
 
 
-def read_record(data: bytes) -> container.AdapterRecord:
-    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding)."""
-    return container.decode_segment(jpeg.find_segment(data))
+def read_record(data: bytes, source: str = "The file") -> container.AdapterRecord:
+    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding).
+
+    ``source`` names the file in the error raised for an unknown format version.
+    """
+    return container.decode_segment(jpeg.find_segment(data), source)
 
 
-def decode_bytes(data: bytes) -> Reconstruction:
-    """Reconstruct the linear raw from adapter-JPEG bytes."""
+def decode_bytes(data: bytes, source: str = "The file") -> Reconstruction:
+    """Reconstruct the linear raw from adapter-JPEG bytes (``source`` as in :func:`read_record`)."""
     t0 = time.perf_counter()
-    record = read_record(data)
+    record = read_record(data, source)
     t1 = time.perf_counter()
     pixels = jpeg.decode_jpeg(data)
     t2 = time.perf_counter()
@@ -207,7 +210,7 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
 
 def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
     """Reconstruct the linear raw from an adapter-JPEG file."""
-    return decode_bytes(read_file_bytes(path))
+    return decode_bytes(read_file_bytes(path), Path(path).name)
 
 
 def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:

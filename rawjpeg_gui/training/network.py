@@ -166,7 +166,7 @@ class AdapterNet(nn.Module):
             gain_max: optional (N, 3) cap on each channel's LUT gain (>= 1).
             noise: (N, 1) image noise levels; only ``noise_input`` variants
                 (``variants.VariantNet``) use them, so every caller can pass them alike.
-            meta: (N, 4) capture metadata (``core.model.meta_features``); only
+            meta: (N, 4) capture metadata (``research.inputs.meta_features``); only
                 ``meta_input`` variants use it.
 
         Returns:

@@ -21,10 +21,10 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``dct_shared`` (with ``dct``): one 8x8 DCT scale shared by the three channels
   instead of one per channel (the head predicts 64 values, not 192; the file still
   stores it per channel, as the runtime contract says).
-* ``noise_input``: the image's noise level (``core.model.noise_sigma``: the thumbnail
+* ``noise_input``: the image's noise level (``research.inputs.noise_sigma``: the thumbnail
   averages noise away) enters the MLP as ``(log2 sigma + 8) / 8`` through a
   zero-initialised projection; the export then takes the optional ``noise`` input.
-* ``meta_input``: the raw's capture metadata (``core.model.meta_features``: ISO,
+* ``meta_input``: the raw's capture metadata (``research.inputs.meta_features``: ISO,
   exposure time, black level over white level, effective bit depth) enters the MLP
   through a zero-initialised projection; the export then takes the optional ``meta``
   input. The training cache records it per image (real raws: their own; unprocessed
@@ -44,7 +44,7 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
   small random weights (``mix_init_std``): with equal curves the output is still the
   starting model's, but the curves see different pixels and so can move apart (zero
   weights would keep them equal for ever). The export adds the ``lut_basis`` and
-  ``lut_mix`` outputs and the ``lutmix`` operator (``core/params.py``).
+  ``lut_mix`` outputs and the ``lutmix`` operator (``research/lutmix.py``).
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -59,10 +59,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rawjpeg_gui.core.model import DEFAULT_NOISE, META_FEATURES, meta_features
-
 from .jpeg_sim import scaled_tables
 from .network import _LN10, _LN20, AdapterNet, NetConfig
+from .research.inputs import DEFAULT_NOISE, META_FEATURES, meta_features
 
 
 @dataclass
