@@ -170,7 +170,23 @@ def encode_with_params(
 def encode_file(
     path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None, searched: bool = True
 ) -> EncodeResult:
-    """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
+    """Read a raw file and encode it as an adapter-JPEG; nothing is written.
+
+    Args:
+        path: a camera raw (any format LibRaw reads) or a 16-bit linear TIFF/PNG.
+        quality: JPEG quality, a whole number from 1 to 100.
+        model: the adapter model; default: the bundled one.
+        searched: let the encoder choose among the model's operating points
+            (see :func:`encode_image`).
+
+    Returns:
+        The file's bytes (``result.jpeg``) and how they were made.
+
+    Raises:
+        RawDecodeError: the raw cannot be read.
+        ModelError: the model is missing or unusable.
+        ValueError: ``quality`` is not a whole number from 1 to 100.
+    """
     return encode_image(read_raw(path), quality, model, searched)
 
 
@@ -209,7 +225,21 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
 
 
 def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
-    """Reconstruct the linear raw from an adapter-JPEG file."""
+    """Reconstruct the linear raw from an adapter-JPEG file.
+
+    Args:
+        path: a JPEG written by :func:`encode_file` (or the ``rawjpeg`` command).
+
+    Returns:
+        The linear image and camera metadata (``result.raw``) and the stored record.
+
+    Raises:
+        RawDecodeError: the file cannot be read.
+        NotAJpeg: the file is not a JPEG.
+        NotAnAdapterJpeg: a plain JPEG without rawjpeg parameters.
+        CorruptParameters: the parameters are damaged or were edited.
+        UnsupportedVersion: the parameters are of another format version.
+    """
     return decode_bytes(read_file_bytes(path), Path(path).name)
 
 
