@@ -20,7 +20,7 @@ Every error the engine raises on purpose is a :class:`RawJpegError` whose messag
 one sentence for a person.
 """
 
-from .codec import EncodeResult, Reconstruction, check_quality, decode_file, encode_file
+from .codec import EncodeResult, Reconstruction, decode_file, encode_file
 from .dng import write_dng
 from .errors import (
     CancelledError,
@@ -39,6 +39,7 @@ from .fileio import write_image16
 from .metadata import RawMeta
 from .model import AdapterModel
 from .params import AdapterParams
+from .quality import check_quality
 from .rawio import RawImage, read_raw
 
 __all__ = [

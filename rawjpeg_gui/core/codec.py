@@ -19,6 +19,7 @@ from . import container, fastops, jpeg, search
 from .errors import NotAJpeg, RawDecodeError
 from .model import AdapterModel
 from .params import AdapterParams
+from .quality import check_quality
 from .rawio import RawImage, read_raw
 
 #: The JPEG's pixels, 8 bits per channel.
@@ -98,13 +99,6 @@ class Reconstruction:
     def bpp(self) -> float:
         """Bits per pixel of the adapter-JPEG."""
         return 8.0 * self.file_bytes / float(self.raw.width * self.raw.height)
-
-
-def check_quality(quality: int) -> int:
-    """Return ``quality`` if it is an integer 1-100, else raise ValueError."""
-    if isinstance(quality, bool) or int(quality) != quality or not 1 <= int(quality) <= 100:
-        raise ValueError(f"The JPEG quality must be a whole number from 1 to 100, not {quality}.")
-    return int(quality)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ import numpy as np
 
 from .errors import ModelError
 from .metadata import RawMeta
+from .package_data import data_dir
 from .params import AdapterParams, sanitize
 
 FORMAT = "rawjpeg-adapter"
@@ -216,11 +217,10 @@ def default_model_path() -> Path:
     env = os.environ.get("RAWJPEG_MODEL")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent.parent
     for name in (DEFAULT_MODEL_NAME, FALLBACK_MODEL_NAME):
-        for folder in (here / "models", here.parent / "models"):
-            if (folder / name).is_file():
-                return folder / name
+        folder = data_dir("models", name)
+        if folder is not None:
+            return folder / name
     raise ModelError(
         "No adapter model found: expected models/adapter.onnx beside the package "
         "or a path in RAWJPEG_MODEL."
