@@ -22,7 +22,7 @@ import numpy as np
 
 from .metadata import RawMeta
 
-#: Linear sRGB (D65) -> CIE XYZ.
+#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1 (the one copy in rawjpeg).
 SRGB_TO_XYZ = np.array(
     [
         [0.4124564, 0.3575761, 0.1804375],

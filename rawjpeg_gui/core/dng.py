@@ -32,19 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
 from .metadata import RawMeta
 from .rawio import RawImage
 
-#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1.
-SRGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
-)
 #: The fallback ColorMatrix1 (XYZ -> camera) when the camera has none: camera RGB is linear sRGB.
 FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
 #: CIE XYZ of the D65 white point (Y = 1).
