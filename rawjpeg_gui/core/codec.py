@@ -106,7 +106,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     out = np.clip(image, 0.0, 1.0)
     out *= _EIGHT_BIT
     out += np.float32(0.5)
-    return out.astype(np.uint8)
+    return np.asarray(out.astype(np.uint8))
 
 
 def encode_image(

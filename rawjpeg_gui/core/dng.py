@@ -93,10 +93,10 @@ def camera_neutral(meta: RawMeta, matrix: np.ndarray) -> np.ndarray:
     wb = _floats(meta.as_shot_wb, (3,))
     if wb is not None and np.all(wb > 0):
         neutral = 1.0 / wb
-        return neutral / neutral[1]
+        return np.asarray(neutral / neutral[1])
     neutral = matrix @ D65_XYZ
     if np.all(np.isfinite(neutral)) and np.all(neutral > 0):
-        return neutral / neutral[1]
+        return np.asarray(neutral / neutral[1])
     return np.ones(3)
 
 
@@ -132,7 +132,7 @@ def render_preview(
     wb = 1.0 / neutral
     rgb = np.clip((small * (wb / wb.min())) @ camera_to_srgb(matrix).T, 0.0, 1.0)
     srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
-    return np.round(srgb * 255.0).astype(np.uint8)
+    return np.asarray(np.round(srgb * 255.0).astype(np.uint8))
 
 
 def _rational(value: float, signed: bool, denominator: int = 0) -> tuple[int, int]:

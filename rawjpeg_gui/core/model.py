@@ -149,7 +149,7 @@ def make_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
         a = c_first[j]
         k = min(span, w - a)
         dense[j, a : a + k] = c_weights[j, :k]
-    return np.einsum("twc,sw->tsc", rows3, dense, optimize=True).astype(np.float32)
+    return np.asarray(np.einsum("twc,sw->tsc", rows3, dense, optimize=True).astype(np.float32))
 
 
 def _meta(props: dict[str, str], key: str, path: Path) -> str:

@@ -31,7 +31,7 @@ def _dct_matrix() -> np.ndarray:
     k = n[:, None]
     m = np.cos(np.pi * (2 * n[None, :] + 1) * k / 16.0) * np.sqrt(2.0 / 8.0)
     m[0, :] = np.sqrt(1.0 / 8.0)
-    return m.astype(np.float32)
+    return np.asarray(m.astype(np.float32))
 
 
 DCT8 = _dct_matrix()
@@ -52,7 +52,7 @@ def upsample_bilinear(grid: np.ndarray, height: int, width: int) -> np.ndarray:
     r0, r1, fr = axis(height, gh)
     c0, c1, fc = axis(width, gw)
     rows = grid[r0] * (1.0 - fr)[:, None] + grid[r1] * fr[:, None]  # (height, gw)
-    return rows[:, c0] * (1.0 - fc)[None, :] + rows[:, c1] * fc[None, :]
+    return np.asarray(rows[:, c0] * (1.0 - fc)[None, :] + rows[:, c1] * fc[None, :])
 
 
 def knot_segment(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +119,8 @@ def apply_gamma(img: np.ndarray, gamma_map: np.ndarray, inverse: bool = False) -
         g = np.float32(1.0) / g
     g = g[..., None]
     if img.min(initial=0.0) >= 0.0:
-        return np.power(img, g, dtype=np.float32)
-    return (np.sign(img) * np.power(np.abs(img), g)).astype(np.float32)
+        return np.asarray(np.power(img, g, dtype=np.float32))
+    return np.asarray((np.sign(img) * np.power(np.abs(img), g)).astype(np.float32))
 
 
 def forward(raw: np.ndarray, params: AdapterParams) -> np.ndarray:

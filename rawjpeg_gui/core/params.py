@@ -100,7 +100,7 @@ def monotone(lut: np.ndarray) -> np.ndarray:
     shrink = np.minimum(1.0, room / np.maximum(extra.sum(axis=-1), 1e-12))
     steps = floor + extra * shrink[..., None]
     lut = np.concatenate([start[..., None], start[..., None] + np.cumsum(steps, axis=-1)], axis=-1)
-    return np.minimum(lut, 1.0).astype(np.float32)
+    return np.asarray(np.minimum(lut, 1.0).astype(np.float32))
 
 
 def sanitize(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -137,7 +138,7 @@ def _camera_wb(raw) -> list[float] | None:  # type: ignore[no-untyped-def]
     """As-shot white balance (R, G, B multipliers, G = 1), or ``None`` when unusable."""
     wb = np.asarray(raw.camera_whitebalance, dtype=np.float64)[:3]
     if np.all(np.isfinite(wb)) and np.all(wb > 0):
-        return (wb / wb[1]).tolist()
+        return cast(list[Any], (wb / wb[1]).tolist())
     return None
 
 
@@ -217,7 +218,7 @@ def _fitted_xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-u
     rgb_cam = np.linalg.lstsq(x, y, rcond=None)[0].T  # y ~ x @ rgb_cam.T
     if not np.all(np.isfinite(rgb_cam)) or abs(np.linalg.det(rgb_cam)) < 1e-6:
         return None
-    return (np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)).tolist()
+    return cast(list[Any], (np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)).tolist())
 
 
 def _finite_or_none(values: np.ndarray) -> list[list[float]] | None:
@@ -236,7 +237,7 @@ def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-
     if np.all(np.isfinite(rgb_cam)) and abs(np.linalg.det(rgb_cam)) > 1e-6:
         # rgb_cam maps camera RGB to linear sRGB, so XYZ -> camera = rgb_cam^-1 . XYZ -> sRGB.
         m = np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)
-        return m.tolist()
+        return cast(list[Any], m.tolist())
     return None
 
 

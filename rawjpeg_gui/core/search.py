@@ -85,11 +85,11 @@ def pool_gamma(gamma_map: np.ndarray, factor: int) -> np.ndarray:
     h, w = gamma_map.shape
     logs = np.log(gamma_map.astype(np.float64))
     if factor == 0:
-        return np.exp(logs.mean(keepdims=True)).astype(np.float32)
+        return np.asarray(np.exp(logs.mean(keepdims=True)).astype(np.float32))
     if h % factor or w % factor:
         raise ValueError(f"a {h}x{w} gamma map does not pool by {factor}")
     blocks = logs.reshape(h // factor, factor, w // factor, factor)
-    return np.exp(blocks.mean(axis=(1, 3))).astype(np.float32)
+    return np.asarray(np.exp(blocks.mean(axis=(1, 3))).astype(np.float32))
 
 
 def gamma_sizes(gamma_map: np.ndarray) -> dict[int, np.ndarray]:
@@ -119,7 +119,7 @@ def anchor_quality(quality: int) -> int:
 def rate_weight(weights: tuple[float, float, float], quality: int) -> float:
     """``w(q)``: the training objective's price of one bit per pixel, in units of ln(MSE)."""
     hi, lo, power = weights
-    return hi + lo * max(0.0, 1.0 - quality / 100.0) ** power
+    return float(hi + lo * max(0.0, 1.0 - quality / 100.0) ** power)
 
 
 def probe_lattice(height: int, width: int, pixels: int = PROBE_PIXELS) -> fastops.Lattice | None:
