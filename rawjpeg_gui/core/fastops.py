@@ -6,9 +6,8 @@ rows, so DCT blocks stay on the JPEG grid) on a small thread pool; numpy release
 the GIL in these loops, and bands keep the temporaries in cache and the peak memory
 near the size of the output instead of several full-size float copies. Each thread
 allocates its band buffers once per call and reuses them for every band it takes:
-fresh multi-megabyte temporaries per band cost page faults (the allocator hands such
-blocks back to the system), which measured as much as the arithmetic itself and
-grew worse with two processes side by side (batch export).
+fresh multi-megabyte temporaries per band would cost page faults (the allocator hands
+such blocks back to the system), as much as the arithmetic itself.
 
 * Forward: the LUT is applied as a 65536-entry table on the 16-bit quantised input
   (raw data is 16-bit to begin with), then DCT scale, gamma and rounding to uint8.

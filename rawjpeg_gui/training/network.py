@@ -1,6 +1,6 @@
 """The adapter network: thumbnail + quality -> LUT, gamma map, optional DCT scale, JPEG tables.
 
-Design (about 50K parameters, a few ms on one CPU core):
+Design (a small network: tens of thousands of parameters):
 
 * Input features: the linear thumbnail normalised by its maximum, raised to 1/2.2,
   and its log2 (exposure-invariant), 6 channels.

@@ -1,7 +1,7 @@
 """Architecture variants of :class:`~rawjpeg_gui.training.network.AdapterNet` for ablations.
 
-Every variant keeps the ONNX runtime contract (same inputs and outputs, so
-``core.model.AdapterModel`` loads the export unchanged) and, with all switches
+Every variant exports an ONNX model that ``research.model.ResearchModel`` loads (the
+core's ``AdapterModel`` loads those without the research inputs and operators) and, with all switches
 off, computes exactly what ``AdapterNet`` computes (held by
 ``tests/training/test_ablate.py``). New modules are initialised so that the
 variant starts as the function of the checkpoint it is initialised from
@@ -33,9 +33,10 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``qt_adaptive``: image-adaptive JPEG tables. A zero-initialised linear map of the
   thumbnail's channel statistics (log maxima and means, no quality input) gives each
   image a level (a multiplier from ``qt_level_min`` to e) and a frequency ramp
-  (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base table; libjpeg's quality scaling follows as before, so
-  every entry stays non-increasing in quality (the slider stays monotonic). The
-  runtime writes the per-image tables into the DQT segments as it always did.
+  (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base
+  table; libjpeg's quality scaling follows, so every entry stays non-increasing in
+  quality (the slider stays monotonic). The runtime writes the per-image tables into
+  the DQT segments.
 * ``lut_basis`` (K > 1): a spatially-varying LUT. K - 1 further tone curves come from a
   zero-initialised head that adds to the LUT part of the main head's output (so every
   curve starts as the global LUT and stays strictly increasing by the same
