@@ -206,8 +206,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path: Path, monkeypatch, capsys) -
 
 def test_console_script_is_installed() -> None:
     exe = shutil.which("rawjpeg")
-    if exe is None:
-        pytest.skip("rawjpeg is not installed on PATH (pip install . installs it)")
+    assert exe is not None, "rawjpeg is not on PATH: the package is not installed (pip install .)"
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "encode" in done.stdout
 
