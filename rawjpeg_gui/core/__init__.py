@@ -43,27 +43,9 @@ from .quality import check_quality
 from .rawio import RawImage, read_raw
 
 __all__ = [
-    "AdapterModel",
-    "AdapterParams",
-    "CancelledError",
-    "CorruptParameters",
-    "EncodeResult",
-    "ModelError",
-    "NotAJpeg",
-    "NotAnAdapterJpeg",
-    "OutputError",
-    "ParameterSizeError",
-    "RawDecodeError",
-    "RawImage",
-    "RawJpegError",
-    "RawMeta",
-    "Reconstruction",
-    "UnsupportedFileError",
-    "UnsupportedVersion",
-    "check_quality",
-    "decode_file",
-    "encode_file",
-    "read_raw",
-    "write_dng",
-    "write_image16",
-]
+    "encode_file", "decode_file", "read_raw", "write_dng", "write_image16", "check_quality",
+    "EncodeResult", "Reconstruction", "RawImage", "RawMeta", "AdapterParams", "AdapterModel",
+    "RawJpegError", "RawDecodeError", "UnsupportedFileError", "NotAJpeg", "NotAnAdapterJpeg",
+    "CorruptParameters", "ParameterSizeError", "UnsupportedVersion", "ModelError",
+    "OutputError", "CancelledError",
+]  # fmt: skip
