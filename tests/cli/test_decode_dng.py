@@ -60,6 +60,7 @@ def _check_dng(dng: Path, written: np.ndarray, original: Path, floor: float) -> 
     return render_db
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SMALL_RAWS, ids=lambda p: p.name)
 def test_decode_raw_to_dng(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _digest(path)
@@ -73,6 +74,7 @@ def test_decode_raw_to_dng(path: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert [p.name for p in tmp_path.iterdir()] == ["x.dng"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", VIA_JPEG, ids=lambda p: p.name)
 def test_encode_then_decode_to_dng(path: Path, tmp_path: Path) -> None:
     jpg, out = tmp_path / "x.jpg", tmp_path / "x.dng"
@@ -139,6 +141,7 @@ def _develop(tool: str, src: Path, out: Path, home: Path) -> np.ndarray:
     return tifffile.imread(out).astype(np.float64) / 65535.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", sorted(DEVELOPERS))
 def test_raw_developers_render_our_dng_like_libraw(tool: str, tmp_path: Path) -> None:
     """RawTherapee and darktable read levels, WB, ColorMatrix1 and Orientation as LibRaw does.

@@ -244,6 +244,7 @@ def test_a_failing_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
 SMALL_RAWS = [p for p in real_raw_files() if p.parent == SHARED_RAW]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SMALL_RAWS, ids=lambda p: p.name)
 def test_writer_is_exact_on_real_raws(path: Path, tmp_path: Path) -> None:
     """The DNG carries what LibRaw needs: its render equals LibRaw's render of the original.

@@ -6,6 +6,8 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
+
 from rawjpeg_gui import app
 from rawjpeg_gui.gui.resources import resources_dir, sample_raw
 
@@ -30,6 +32,7 @@ def test_sample_is_found_next_to_the_package():
     assert sample is not None and sample.parent == base / "sample"
 
 
+@pytest.mark.slow
 def test_welcome_panel_opens_the_sample(window):
     assert window.stack.currentWidget() is window.welcome
     assert sample_raw() is not None and window.welcome.sample_button.isEnabled()
@@ -39,6 +42,7 @@ def test_welcome_panel_opens_the_sample(window):
     assert window.session.current is not None
 
 
+@pytest.mark.slow
 def test_save_reconstructed_raw_as_dng(window, kdc: Path, tmp_path: Path):
     from rawjpeg_gui.workers.outputs import dng_available
 
@@ -53,6 +57,7 @@ def test_save_reconstructed_raw_as_dng(window, kdc: Path, tmp_path: Path):
         assert raw.sizes.width > 0
 
 
+@pytest.mark.slow
 def test_batch_dialog_opens_with_the_listed_files(qtbot, window, kdc: Path):
     assert window.acts.batch.isEnabled()  # the batch dialog always ships
     window.open_paths([kdc])

@@ -88,6 +88,7 @@ def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
         assert float(b["lut_mix"].std()) > 1e-3
 
 
+@pytest.mark.slow
 def test_spatially_varying_lut_exports_and_codes_a_real_raw(tmp_path: Path) -> None:
     """The lut_basis variant learns curves that differ, exports the ``lutmix`` operator and
     codes a real raw through the file format exactly as the network predicted."""
@@ -133,6 +134,7 @@ def _tiny_raw(seed: int):  # type: ignore[no-untyped-def]
     return RawImage(np.clip(img, 0, 1).astype(np.float32), RawMeta())
 
 
+@pytest.mark.slow
 def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> None:
     base = tmp_path / "base.toml"
     base.write_text(
@@ -205,6 +207,7 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
         run_ablation([bad], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80])
 
 
+@pytest.mark.slow
 def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None:
     """A meta_input model exports the ``meta`` input; the codec feeds it the raw's own
     ISO, exposure and levels, so the same pixels with other metadata get other operators."""

@@ -45,6 +45,7 @@ def test_outputs_valid_by_construction() -> None:
     assert qt.min() >= 1 and qt.max() <= 255 and torch.equal(qt, qt.round())
 
 
+@pytest.mark.slow
 def test_train_resume_export_and_encode(tiny_cache: Path, tmp_path: Path, make_config) -> None:
     cfg_path = make_config(tmp_path, tiny_cache, steps=3)
     cfg = load_config(cfg_path)
