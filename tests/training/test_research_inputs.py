@@ -11,7 +11,9 @@ import pytest
 def test_channel_max_is_the_per_channel_maximum() -> None:
     from rawjpeg_gui.training.research.inputs import channel_max
 
-    img = np.random.default_rng(3).random((37, 53, 3)).astype(np.float32) * np.array([0.2, 0.5, 0.9], np.float32)
+    img = np.random.default_rng(3).random((37, 53, 3)).astype(np.float32) * np.array(
+        [0.2, 0.5, 0.9], np.float32
+    )
     img[5, 7, 1] = 0.75
     assert np.array_equal(channel_max(img), img.reshape(-1, 3).max(axis=0))
     assert channel_max(np.zeros((0, 4, 3), np.float32)).tolist() == [0.0, 0.0, 0.0]
@@ -22,7 +24,9 @@ def test_noise_sigma_measures_gaussian_noise_and_ignores_smooth_content() -> Non
 
     rng = np.random.default_rng(5)
     h, w = 600, 900
-    ramp = np.linspace(0.05, 0.6, w, dtype=np.float32)[None, :, None] * np.ones((h, 1, 3), np.float32)
+    ramp = np.linspace(0.05, 0.6, w, dtype=np.float32)[None, :, None] * np.ones(
+        (h, 1, 3), np.float32
+    )
     for sigma in (1e-3, 4e-3, 2e-2):
         noisy = ramp + rng.normal(0, sigma, ramp.shape).astype(np.float32)
         assert noise_sigma(noisy) == pytest.approx(sigma, rel=0.15)
@@ -47,6 +51,8 @@ def test_meta_features_read_the_raws_own_capture_metadata(shared_raw: Path) -> N
     # Unknown values fall back to the defaults; nonsense never reaches the network.
     default = meta_features(None)
     assert default[0] == 0 and default[1] == pytest.approx(np.log2(DEFAULT_EXPOSURE_S) / 10)
-    odd = meta_features(RawMeta(iso=-5, exposure_time=float("inf"), black_levels=[900] * 4, white_level=800))
+    odd = meta_features(
+        RawMeta(iso=-5, exposure_time=float("inf"), black_levels=[900] * 4, white_level=800)
+    )
     assert np.array_equal(odd, default)
     assert meta_features(RawMeta(iso=3200))[0] == pytest.approx(5 / 6)

@@ -20,7 +20,9 @@ from rawjpeg_gui.training.research import lutmix, mixfile
 from rawjpeg_gui.training.research.lutmix import MixParams, sanitize_mix
 
 
-def mix_params(curves: int = 3, bins: int = 64, side: int = 8, dct: bool = False, seed: int = 0) -> MixParams:
+def mix_params(
+    curves: int = 3, bins: int = 64, side: int = 8, dct: bool = False, seed: int = 0
+) -> MixParams:
     """A shadow-lifting, a neutral and a highlight-keeping curve, blended across the frame."""
     rng = np.random.default_rng(seed)
     knots = np.linspace(0.0, 1.0, bins)
@@ -67,7 +69,11 @@ def _encode(raw, quality: int, params: MixParams) -> tuple[bytes, MixParams, np.
     q = mixfile.quantise(params)
     adapted = codec.to_uint8(lutmix.forward(raw.data, q))
     rec = container.AdapterRecord(q, raw.width, raw.height, quality, "4:2:0", "mix-test", raw.meta)
-    return jpeg.encode_jpeg(adapted, quality, "4:2:0", None, raw.meta, mixfile.encode_segment(rec)), q, adapted
+    return (
+        jpeg.encode_jpeg(adapted, quality, "4:2:0", None, raw.meta, mixfile.encode_segment(rec)),
+        q,
+        adapted,
+    )
 
 
 def test_real_raw_through_the_file_is_exact_and_written_as_version_2(small_raw, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -83,7 +89,10 @@ def test_real_raw_through_the_file_is_exact_and_written_as_version_2(small_raw, 
     # The runtime core refuses the file with one sentence naming it.
     path = tmp_path / "mixed.jpg"
     path.write_bytes(data)
-    with pytest.raises(UnsupportedVersion, match=r"^mixed\.jpg holds rawjpeg parameters of format version 2, and this rawjpeg reads only version 1\.$"):
+    with pytest.raises(
+        UnsupportedVersion,
+        match=r"^mixed\.jpg holds rawjpeg parameters of format version 2, and this rawjpeg reads only version 1\.$",
+    ):
         codec.decode_file(path)
 
 
@@ -141,7 +150,10 @@ def _mix_body(q: np.ndarray) -> bytes:
         # weight map beyond the size cap
         ({"mix": struct.pack("<BHH", 3, 65, 1) + zlib.compress(b"\x55" * 195)}, "wrong shape"),
         # an extra curve that is not increasing
-        ({"basis": b"\x01" + struct.pack("<BH", 3, 64) + zlib.compress(b"\0\0" * 192)}, "not strictly increasing"),
+        (
+            {"basis": b"\x01" + struct.pack("<BH", 3, 64) + zlib.compress(b"\0\0" * 192)},
+            "not strictly increasing",
+        ),
         # extra curves cut short
         ({"basis": b"\x02" + struct.pack("<BH", 3, 64)}, "truncated|damaged"),
         # a curve count that the rest of the record does not hold
