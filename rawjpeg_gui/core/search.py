@@ -194,7 +194,7 @@ def search(
         return _cost(probe, at, preds[cand], tables, anchor, model.info.subsampling, weight)
 
     # One candidate per thread: numpy and the operators release the GIL (Pillow's in-memory
-    # JPEG encode does not, but on a 0.13 MP probe it is about a millisecond).
+    # JPEG encode does not, but the probe is small).
     with ThreadPoolExecutor(max_workers=min(len(CANDIDATES), fastops.default_threads())) as pool:
         costs = dict(zip(CANDIDATES, pool.map(cost, CANDIDATES), strict=True))
     best = min(costs, key=lambda c: (costs[c], abs(c - anchor)))
