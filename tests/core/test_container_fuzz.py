@@ -26,7 +26,7 @@ from rawjpeg_gui.core.params import AdapterParams, validate
 HEAD = len(IDENTIFIER) + 10
 TAGS = (1, 2, 3, 4, 5)
 FUZZ = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
@@ -103,7 +103,7 @@ def test_mutations_inside_the_compressed_payloads_reach_the_validation(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
 def test_tampered_but_valid_parameters_decode_to_a_finite_image(adapter_file: bytes, data) -> None:  # type: ignore[no-untyped-def]

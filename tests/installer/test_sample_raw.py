@@ -53,6 +53,7 @@ def test_libraw_reads_it_as_camera_raw() -> None:
     assert 0.05 < float(raw.data.mean()) < 0.5 and float(raw.data.max()) < 0.95  # headroom
 
 
+@pytest.mark.slow
 def test_camera_white_balance_renders_the_photo() -> None:
     import rawpy  # a runtime dependency: never skipped
 

@@ -47,6 +47,7 @@ def test_variant_with_switches_off_is_adapternet() -> None:
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "switch",
     [

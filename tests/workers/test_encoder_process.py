@@ -48,6 +48,7 @@ def test_child_encode_matches_in_process(kdc: Path):
         raise AssertionError("a closed encoder must refuse work")
 
 
+@pytest.mark.slow
 def test_small_images_stay_in_process(kdc: Path):
     raw = rawio.read_raw(kdc)
     encoder = EncoderProcess()  # default threshold is far above 1.3 MP

@@ -87,6 +87,7 @@ def test_collect_paths_recursive_and_rejects(kdc: Path, tmp_path: Path):
     assert flat == []
 
 
+@pytest.mark.slow
 def test_render_views_and_rd_points(kdc: Path):
     loaded = jobs.load_image(kdc)
     views = jobs.render_views(loaded.original, loaded.original, 1.0, loaded.base_gain, full=True)
