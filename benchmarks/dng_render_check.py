@@ -29,24 +29,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rawpy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the LibRaw reference renders the tests use
+
+from libraw_renders import linear_back, render, white_balanced_first  # noqa: E402
 
 from rawjpeg_gui.cli import main as rawjpeg  # noqa: E402
 from rawjpeg_gui.core.codec import decode_file  # noqa: E402
 from rawjpeg_gui.core.dng import write_dng  # noqa: E402
 from rawjpeg_gui.core.metrics import psnr  # noqa: E402
 from rawjpeg_gui.core.rawio import RawImage, read_raw  # noqa: E402
-
-RENDER = dict(
-    output_color=rawpy.ColorSpace.sRGB,
-    no_auto_bright=True,
-    gamma=(1, 1),
-    output_bps=16,
-    adjust_maximum_thr=0.0,
-)
 
 
 def default_files() -> list[Path]:
@@ -56,48 +50,6 @@ def default_files() -> list[Path]:
     fetched = ROOT / ".test-data"
     files += sorted(fetched.glob("*.ARW")) + sorted(fetched.glob("*.CR2"))
     return [f for f in files if f.is_file()]
-
-
-def render(path: Path, wb: list[float] | None = None) -> np.ndarray:
-    """LibRaw's linear sRGB rendering, camera WB or the given (R, G, B) multipliers."""
-    kw = dict(RENDER)
-    if wb is None:
-        kw["use_camera_wb"] = True
-    else:
-        kw["user_wb"] = [wb[0], wb[1], wb[2], wb[1]]
-    with rawpy.imread(str(path)) as raw:
-        return raw.postprocess(**kw).astype(np.float64) / 65535.0
-
-
-def linear_back(path: Path) -> np.ndarray:
-    """LibRaw's linear read-back of a DNG in [0, 1]."""
-    with rawpy.imread(str(path)) as raw:
-        rgb = raw.postprocess(
-            output_color=rawpy.ColorSpace.raw,
-            gamma=(1, 1),
-            no_auto_bright=True,
-            user_wb=[1.0, 1.0, 1.0, 1.0],
-            output_bps=16,
-            user_flip=0,
-            adjust_maximum_thr=0.0,
-        )
-    return rgb.astype(np.float64) / 65535.0
-
-
-def white_balanced_first(path: Path, wb: np.ndarray) -> np.ndarray:
-    """LibRaw's demosaic for a WB render, the white balance divided back out."""
-    with rawpy.imread(str(path)) as raw:
-        rgb = raw.postprocess(
-            user_wb=[wb[0], wb[1], wb[2], wb[1]],
-            output_color=rawpy.ColorSpace.raw,
-            gamma=(1, 1),
-            no_auto_bright=True,
-            output_bps=16,
-            user_flip=0,
-            adjust_maximum_thr=0.0,
-            highlight_mode=rawpy.HighlightMode.Clip,
-        )
-    return (rgb.astype(np.float32) / np.float32(65535.0) / (wb / wb.min())).astype(np.float32)
 
 
 def _quiet(argv: list[str]) -> int:
@@ -121,7 +73,7 @@ def check(path: Path, quality: int, tmp: Path) -> dict[str, object]:
 
     direct = tmp / "direct.dng"
     assert _quiet(["decode", str(path), "-o", str(direct)]) == 0
-    row["direct_linear"] = psnr(linear_back(direct), np.round(reference.data * 65535) / 65535)
+    row["direct_linear"] = psnr(linear_back(direct) / 65535.0, np.round(reference.data * 65535) / 65535)
     got = render(direct)
     row["direct_cam"], row["direct_same"] = psnr(got, cam), psnr(got, same)
 
@@ -129,7 +81,7 @@ def check(path: Path, quality: int, tmp: Path) -> dict[str, object]:
     assert _quiet(["encode", str(path), "-q", str(quality), "-o", str(jpg)]) == 0
     assert _quiet(["decode", str(jpg), "-o", str(via)]) == 0
     rec = decode_file(jpg).raw.data
-    row["via_linear"] = psnr(linear_back(via), np.round(np.clip(rec, 0, 1) * 65535) / 65535)
+    row["via_linear"] = psnr(linear_back(via) / 65535.0, np.round(np.clip(rec, 0, 1) * 65535) / 65535)
     got = render(via)
     row["via_cam"], row["via_same"] = psnr(got, cam), psnr(got, same)
 

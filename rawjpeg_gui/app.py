@@ -21,6 +21,13 @@ from pathlib import Path
 
 log = logging.getLogger("rawjpeg_gui")
 
+#: The packages of the ``[gui]`` extra.
+GUI_MODULES = ("PySide6", "pyqtgraph")
+MISSING_GUI = (
+    "rawjpeg-gui needs the desktop extra, which is not installed: "
+    'run pip install "rawjpeg[gui]" (the rawjpeg command works without it).'
+)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
@@ -66,13 +73,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return int(run_self_test())
 
-    from PySide6.QtCore import QCoreApplication, Qt, QTimer
-    from PySide6.QtGui import QGuiApplication, QIcon
-    from PySide6.QtWidgets import QApplication
+    try:
+        from PySide6.QtCore import QCoreApplication, Qt, QTimer
+        from PySide6.QtGui import QGuiApplication, QIcon
+        from PySide6.QtWidgets import QApplication
 
-    from rawjpeg_gui.gui.main_window import MainWindow
-    from rawjpeg_gui.gui.resources import resources_dir
-    from rawjpeg_gui.gui.theme import follow_system_scheme
+        from rawjpeg_gui.gui.main_window import MainWindow
+        from rawjpeg_gui.gui.resources import resources_dir
+        from rawjpeg_gui.gui.theme import follow_system_scheme
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in GUI_MODULES:
+            raise
+        print(MISSING_GUI, file=sys.stderr)
+        return 1
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough

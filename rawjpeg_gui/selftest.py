@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from .core.package_data import candidate_dirs, data_dir
+
 #: Quality of the round-trip check.
 SELF_TEST_QUALITY = 75
 #: Lowest acceptable PSNR (dB) of the round trip. The analytic fallback model gives 38-40 dB
@@ -49,28 +51,17 @@ def is_frozen() -> bool:
     return bool(getattr(sys, "frozen", False))
 
 
-def _candidate_dirs(name: str) -> list[Path]:
-    package = Path(__file__).resolve().parent
-    dirs = [package / name]  # installed wheel and PyInstaller bundle
-    meipass = getattr(sys, "_MEIPASS", None)
-    if meipass:
-        dirs.append(Path(meipass) / "rawjpeg_gui" / name)
-        dirs.append(Path(meipass) / name)
-    dirs.append(package.parent / name)  # source tree
-    return dirs
-
-
 def resource_dir() -> Path:
     """The folder holding the icon, the .desktop template and ``sample/``.
 
     Raises:
         FileNotFoundError: no candidate folder contains the icon.
     """
-    for folder in _candidate_dirs("resources"):
-        if (folder / ICON_NAME).is_file():
-            return folder
-    tried = ", ".join(str(d) for d in _candidate_dirs("resources"))
-    raise FileNotFoundError(f"rawjpeg's resources folder is missing (looked in {tried}).")
+    folder = data_dir("resources", ICON_NAME)
+    if folder is None:
+        tried = ", ".join(str(d) for d in candidate_dirs("resources"))
+        raise FileNotFoundError(f"rawjpeg's resources folder is missing (looked in {tried}).")
+    return folder
 
 
 def sample_raw_path() -> Path:

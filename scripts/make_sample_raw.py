@@ -28,18 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rawjpeg_gui.core.display import SRGB_TO_XYZ
+
 #: dcraw/LibRaw adobe_coeff, "Canon EOS 5D Mark II": XYZ(D65) -> camera, x 10000.
 XYZ_TO_CAMERA_5D2 = (
     np.array([[4716, 603, -830], [-7798, 15474, 2480], [-1496, 1937, 6651]], dtype=np.float64)
     / 10000.0
-)
-#: Linear sRGB (D65) -> XYZ (IEC 61966-2-1).
-SRGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
 )
 BLACK_LEVEL = 512
 WHITE_LEVEL = 16383  # 14-bit

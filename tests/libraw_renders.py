@@ -1,4 +1,6 @@
-"""LibRaw views of a DNG or raw file, shared by the DNG tests (import ``libraw_renders``)."""
+"""LibRaw's reference renders of a DNG or raw file: the one copy, shared by the tests and
+``benchmarks/dng_render_check.py`` (import ``libraw_renders``; the benchmark puts
+``tests/`` on its path)."""
 
 from __future__ import annotations
 
@@ -22,12 +24,17 @@ def linear_back(path: Path) -> np.ndarray:
         )
 
 
-def render(path: Path, wb: list[float] | None = None) -> np.ndarray:
-    """LibRaw's linear sRGB rendering in [0, 1]: camera WB, or the (R, G, B) multipliers ``wb``."""
+def render(
+    path: Path, wb: list[float] | None = None, gamma: tuple[float, float] = (1, 1)
+) -> np.ndarray:
+    """LibRaw's sRGB rendering in [0, 1]: camera WB, or the (R, G, B) multipliers ``wb``.
+
+    ``gamma``: LibRaw's (power, slope) tone curve; (1, 1) is linear, (2.4, 12.92) sRGB.
+    """
     kw: dict[str, object] = dict(
         output_color=rawpy.ColorSpace.sRGB,
         no_auto_bright=True,
-        gamma=(1, 1),
+        gamma=gamma,
         output_bps=16,
         adjust_maximum_thr=0.0,
     )
@@ -37,3 +44,19 @@ def render(path: Path, wb: list[float] | None = None) -> np.ndarray:
         kw["user_wb"] = [wb[0], wb[1], wb[2], wb[1]]
     with rawpy.imread(str(path)) as raw:
         return raw.postprocess(**kw).astype(np.float64) / 65535.0
+
+
+def white_balanced_first(path: Path, wb: np.ndarray) -> np.ndarray:
+    """Linear camera RGB as LibRaw demosaics it for a WB render, the WB divided back out."""
+    with rawpy.imread(str(path)) as raw:
+        rgb = raw.postprocess(
+            user_wb=[wb[0], wb[1], wb[2], wb[1]],
+            output_color=rawpy.ColorSpace.raw,
+            gamma=(1, 1),
+            no_auto_bright=True,
+            output_bps=16,
+            user_flip=0,
+            adjust_maximum_thr=0.0,
+            highlight_mode=rawpy.HighlightMode.Clip,
+        )
+    return (rgb.astype(np.float32) / np.float32(65535.0) / (wb / wb.min())).astype(np.float32)

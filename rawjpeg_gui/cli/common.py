@@ -6,17 +6,15 @@ import argparse
 from pathlib import Path
 
 from ..core.model import AdapterModel
+from ..core.quality import check_quality
 
 
 def quality_arg(text: str) -> int:
     """argparse type: an integer JPEG quality 1-100."""
     try:
-        q = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"quality must be a whole number, not {text!r}") from None
-    if not 1 <= q <= 100:
-        raise argparse.ArgumentTypeError(f"quality must be from 1 to 100, not {q}")
-    return q
+        return check_quality(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_model_arg(parser: argparse.ArgumentParser) -> None:

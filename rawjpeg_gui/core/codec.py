@@ -19,6 +19,7 @@ from . import container, fastops, jpeg, search
 from .errors import NotAJpeg, RawDecodeError
 from .model import AdapterModel
 from .params import AdapterParams
+from .quality import check_quality
 from .rawio import RawImage, read_raw
 
 #: The JPEG's pixels, 8 bits per channel.
@@ -100,19 +101,12 @@ class Reconstruction:
         return 8.0 * self.file_bytes / float(self.raw.width * self.raw.height)
 
 
-def check_quality(quality: int) -> int:
-    """Return ``quality`` if it is an integer 1-100, else raise ValueError."""
-    if isinstance(quality, bool) or int(quality) != quality or not 1 <= int(quality) <= 100:
-        raise ValueError(f"The JPEG quality must be a whole number from 1 to 100, not {quality}.")
-    return int(quality)
-
-
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Float [0, 1] -> uint8 with rounding."""
     out = np.clip(image, 0.0, 1.0)
     out *= _EIGHT_BIT
     out += np.float32(0.5)
-    return out.astype(np.uint8)
+    return np.asarray(out.astype(np.uint8))
 
 
 def encode_image(
@@ -170,19 +164,38 @@ def encode_with_params(
 def encode_file(
     path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None, searched: bool = True
 ) -> EncodeResult:
-    """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
+    """Read a raw file and encode it as an adapter-JPEG; nothing is written.
+
+    Args:
+        path: a camera raw (any format LibRaw reads) or a 16-bit linear TIFF/PNG.
+        quality: JPEG quality, a whole number from 1 to 100.
+        model: the adapter model; default: the bundled one.
+        searched: let the encoder choose among the model's operating points
+            (see :func:`encode_image`).
+
+    Returns:
+        The file's bytes (``result.jpeg``) and how they were made.
+
+    Raises:
+        RawDecodeError: the raw cannot be read.
+        ModelError: the model is missing or unusable.
+        ValueError: ``quality`` is not a whole number from 1 to 100.
+    """
     return encode_image(read_raw(path), quality, model, searched)
 
 
-def read_record(data: bytes) -> container.AdapterRecord:
-    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding)."""
-    return container.decode_segment(jpeg.find_segment(data))
+def read_record(data: bytes, source: str = "The file") -> container.AdapterRecord:
+    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding).
+
+    ``source`` names the file in the error raised for an unknown format version.
+    """
+    return container.decode_segment(jpeg.find_segment(data), source)
 
 
-def decode_bytes(data: bytes) -> Reconstruction:
-    """Reconstruct the linear raw from adapter-JPEG bytes."""
+def decode_bytes(data: bytes, source: str = "The file") -> Reconstruction:
+    """Reconstruct the linear raw from adapter-JPEG bytes (``source`` as in :func:`read_record`)."""
     t0 = time.perf_counter()
-    record = read_record(data)
+    record = read_record(data, source)
     t1 = time.perf_counter()
     pixels = jpeg.decode_jpeg(data)
     t2 = time.perf_counter()
@@ -206,8 +219,22 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
 
 
 def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
-    """Reconstruct the linear raw from an adapter-JPEG file."""
-    return decode_bytes(read_file_bytes(path))
+    """Reconstruct the linear raw from an adapter-JPEG file.
+
+    Args:
+        path: a JPEG written by :func:`encode_file` (or the ``rawjpeg`` command).
+
+    Returns:
+        The linear image and camera metadata (``result.raw``) and the stored record.
+
+    Raises:
+        RawDecodeError: the file cannot be read.
+        NotAJpeg: the file is not a JPEG.
+        NotAnAdapterJpeg: a plain JPEG without rawjpeg parameters.
+        CorruptParameters: the parameters are damaged or were edited.
+        UnsupportedVersion: the parameters are of another format version.
+    """
+    return decode_bytes(read_file_bytes(path), Path(path).name)
 
 
 def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:

@@ -17,13 +17,9 @@ Records (tag: content):
 3. LUT: channels u8, bins u16, zlib(uint16 knots, delta coded per channel)
 4. DCT scale: 3x8x8 float16
 5. metadata: zlib(UTF-8 JSON of :class:`RawMeta`)
-6. extra tone curves (format version 2): count u8, then each as the LUT record's body
-7. LUT weights (format version 2): curves u8, h u16, w u16, zlib(uint8 K x h x w);
-   the K bytes at a position sum to exactly 255, and each weight is its byte / 255
 
-Files with a spatially-varying LUT (records 6 and 7) are written as version 2, so a
-reader that knows only version 1 refuses them instead of ignoring the extra curves;
-every other file is still written as version 1.
+A segment of any other version is refused (:class:`UnsupportedVersion`) rather than
+read in part.
 
 Parameters are quantised (gamma map to 8 bits in log space, LUT to 16 bits, DCT
 scale to float16) *before* the encoder applies them, so the decoder inverts
@@ -32,7 +28,6 @@ exactly the operators that were applied: quantisation costs no invertibility.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import struct
 import zlib
@@ -42,21 +37,11 @@ import numpy as np
 
 from .errors import CorruptParameters, NotAnAdapterJpeg, ParameterSizeError, UnsupportedVersion
 from .metadata import RawMeta
-from .params import (
-    MAX_GAMMA_SIDE,
-    MAX_LUT_BASIS,
-    MAX_LUT_BINS,
-    MAX_MIX_SIDE,
-    AdapterParams,
-    sanitize,
-)
+from .params import MAX_GAMMA_SIDE, MAX_LUT_BINS, AdapterParams, sanitize
 
 IDENTIFIER = b"RAWJPEG\x00"
 APP_MARKER = 0xEB  # APP11
 FORMAT_VERSION = 1
-#: Version of files whose LUT varies across the image (records 6 and 7).
-MIX_FORMAT_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
 #: A segment body is at most 65533 bytes; records may not declare more than this.
 MAX_RECORDS_BYTES = 65533 - len(IDENTIFIER) - 10
 #: Cap on any decompressed record (zip-bomb guard).
@@ -65,7 +50,6 @@ MAX_INFLATED_BYTES = 1 << 20
 MAX_IMAGE_SIDE = 65500
 
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
-_TAG_BASIS, _TAG_MIX = 6, 7
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -80,7 +64,7 @@ class AdapterRecord:
         subsampling: chroma subsampling used ("4:4:4" or "4:2:0").
         model_name: name of the adapter model that predicted ``params``.
         meta: camera metadata of the original raw.
-        version: format version the record was read from (written: FORMAT_VERSION).
+        version: format version of the segment (always FORMAT_VERSION).
     """
 
     params: AdapterParams
@@ -121,22 +105,6 @@ def _quantise_lut(lut: np.ndarray) -> np.ndarray:
     return q.astype(np.uint16)
 
 
-def _quantise_mix(mix: np.ndarray) -> np.ndarray:
-    """Weights to bytes that sum to exactly 255 at every position (largest remainders
-    round up), so reading them back (:func:`_dequantise_mix`) and writing again is exact."""
-    f = np.clip(mix.astype(np.float64), 0.0, None)
-    f = f / np.maximum(f.sum(axis=0, keepdims=True), 1e-12) * 255.0
-    q = np.floor(f)
-    deficit = 255 - q.sum(axis=0, keepdims=True)
-    rank = np.argsort(np.argsort(-(f - q), axis=0, kind="stable"), axis=0, kind="stable")
-    q += rank < deficit
-    return q.astype(np.uint8)
-
-
-def _dequantise_mix(q: np.ndarray) -> np.ndarray:
-    return q.astype(np.float32) / np.float32(255.0)
-
-
 def _dequantise_lut(lq: np.ndarray) -> np.ndarray:
     return lq.astype(np.float32) / np.float32(65535.0)
 
@@ -146,13 +114,7 @@ def quantise(params: AdapterParams) -> AdapterParams:
     lo, hi, gq = _quantise_gamma(params.gamma_map)
     lut = _dequantise_lut(_quantise_lut(params.lut))
     dct = None if params.dct_scale is None else params.dct_scale.astype(np.float16).astype(np.float32)
-    basis = mix = None
-    if params.lut_basis is not None and params.lut_mix is not None:
-        basis = np.stack([_dequantise_lut(_quantise_lut(b)) for b in params.lut_basis])
-        mix = _dequantise_mix(_quantise_mix(params.lut_mix))
-    out = sanitize(lut, _dequantise_gamma(lo, hi, gq), dct, basis, mix)
-    # The weights exactly as the reader computes them (sanitize would renormalise them).
-    return out if mix is None else dataclasses.replace(out, lut_mix=mix)
+    return sanitize(lut, _dequantise_gamma(lo, hi, gq), dct)
 
 
 # ---------------------------------------------------------------- writing
@@ -200,20 +162,16 @@ def encode_segment(record: AdapterRecord) -> bytes:
     recs.append(_record(_TAG_LUT, _lut_body(p.lut)))
     if p.dct_scale is not None:
         recs.append(_record(_TAG_DCT, p.dct_scale.astype("<f2").tobytes()))
-    version = FORMAT_VERSION
-    if p.lut_basis is not None and p.lut_mix is not None:
-        version = MIX_FORMAT_VERSION
-        recs.append(
-            _record(_TAG_BASIS, struct.pack("<B", len(p.lut_basis)) + b"".join(_lut_body(b) for b in p.lut_basis))
-        )
-        k, mh, mw = p.lut_mix.shape
-        mq = _quantise_mix(p.lut_mix)
-        recs.append(_record(_TAG_MIX, struct.pack("<BHH", k, mh, mw) + zlib.compress(mq.tobytes(), 9)))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
     records = b"".join(recs)
     if len(records) > MAX_RECORDS_BYTES:
         raise ParameterSizeError("The adapter parameters do not fit in one JPEG segment.")
+    return sign_records(records)
+
+
+def sign_records(records: bytes, version: int = FORMAT_VERSION) -> bytes:
+    """The segment body for ``records``: identifier, header (version, length, CRC-32), records."""
     header = struct.pack("<BBII", version, 0, len(records), zlib.crc32(records))
     return IDENTIFIER + header + records
 
@@ -280,18 +238,21 @@ def _split_records(records: bytes) -> dict[int, bytes]:
     return out
 
 
-def decode_segment(body: bytes) -> AdapterRecord:
-    """Parse and validate an APP11 segment body written by :func:`encode_segment`."""
+def decode_segment(body: bytes, source: str = "The file") -> AdapterRecord:
+    """Parse and validate an APP11 segment body written by :func:`encode_segment`.
+
+    ``source`` names the file in the error raised for another format version.
+    """
     if not body.startswith(IDENTIFIER):
         raise NotAnAdapterJpeg("The segment is not a rawjpeg parameter segment.")
     head = body[len(IDENTIFIER) :]
     if len(head) < 10:
         raise CorruptParameters("The parameter segment is truncated.")
     version, _flags, length, crc = struct.unpack_from("<BBII", head, 0)
-    if version not in SUPPORTED_VERSIONS:
+    if version != FORMAT_VERSION:
         raise UnsupportedVersion(
-            f"The parameters are format version {version}; this rawjpeg reads version "
-            f"{max(SUPPORTED_VERSIONS)} and older."
+            f"{source} holds rawjpeg parameters of format version {version}, and this "
+            f"rawjpeg reads only version {FORMAT_VERSION}."
         )
     if length > MAX_RECORDS_BYTES:
         raise ParameterSizeError("The parameter segment declares more bytes than a segment can hold.")
@@ -304,55 +265,10 @@ def decode_segment(body: bytes) -> AdapterRecord:
     for tag in (_TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_META):
         if tag not in recs:
             raise CorruptParameters("The parameter segment misses a required record.")
-    return _parse(recs, version)
+    return _parse(recs)
 
 
-def _parse_mix(recs: dict[int, bytes], version: int, bins: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The spatially-varying LUT's extra curves and weights (version 2 files only)."""
-    present = (_TAG_BASIS in recs, _TAG_MIX in recs)
-    if version < MIX_FORMAT_VERSION:
-        if any(present):
-            raise CorruptParameters("A version 1 parameter segment holds version 2 records.")
-        return None, None
-    if not all(present):
-        raise CorruptParameters("The spatially-varying LUT misses its curves or its weights.")
-    body = recs[_TAG_BASIS]
-    if len(body) < 1:
-        raise CorruptParameters("The extra tone curves record is truncated.")
-    count = body[0]
-    curves, pos = [], 1
-    for _ in range(count):
-        if len(body) - pos < 3:
-            raise CorruptParameters("The extra tone curves record is truncated.")
-        # Each curve's zlib stream ends itself: find its end, then parse the curve.
-        d = zlib.decompressobj()
-        try:
-            d.decompress(body[pos + 3 :], MAX_INFLATED_BYTES + 1)
-        except zlib.error:
-            raise CorruptParameters("The extra tone curve data is damaged.") from None
-        if not d.eof:
-            raise CorruptParameters("The extra tone curve data is truncated.")
-        end = len(body) - len(d.unused_data)
-        curves.append(_parse_lut(body[pos:end], "extra tone curve"))
-        pos = end
-    if pos != len(body) or not 1 <= count <= MAX_LUT_BASIS - 1:
-        raise CorruptParameters("The extra tone curves record has the wrong size.")
-    basis = np.stack(curves)
-    if basis.shape[2] != bins:
-        raise CorruptParameters("The extra tone curves and the LUT have different sizes.")
-    m = recs[_TAG_MIX]
-    if len(m) < 5:
-        raise CorruptParameters("The LUT weights record is truncated.")
-    k, mh, mw = struct.unpack_from("<BHH", m, 0)
-    if k != count + 1 or not (1 <= mh <= MAX_MIX_SIDE and 1 <= mw <= MAX_MIX_SIDE):
-        raise CorruptParameters("The LUT weights have the wrong shape.")
-    mq = np.frombuffer(_inflate(m[5:], k * mh * mw, "LUT weights"), np.uint8).reshape(k, mh, mw)
-    if np.any(mq.astype(np.int64).sum(axis=0) != 255):
-        raise CorruptParameters("The LUT weights do not sum to 1 everywhere.")
-    return basis, _dequantise_mix(mq)
-
-
-def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
+def _parse(recs: dict[int, bytes]) -> AdapterRecord:
     img = recs[_TAG_IMAGE]
     if len(img) < 10:
         raise CorruptParameters("The image record is truncated.")
@@ -378,7 +294,6 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
     gamma = _dequantise_gamma(lo, hi, _undelta2d(gq))
 
     lut = _parse_lut(recs[_TAG_LUT], "LUT")
-    basis, mix = _parse_mix(recs, version, lut.shape[1])
 
     dct = None
     if _TAG_DCT in recs:
@@ -386,10 +301,10 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
             raise CorruptParameters("The DCT scale record has the wrong size.")
         dct = np.frombuffer(recs[_TAG_DCT], "<f2").astype(np.float32).reshape(3, 8, 8)
 
-    params = AdapterParams(lut, gamma, dct, basis, mix)  # validates ranges, finiteness, monotonicity
+    params = AdapterParams(lut, gamma, dct)  # validates ranges, finiteness, monotonicity
     try:
         meta_dict = json.loads(_inflate(recs[_TAG_META], -1, "metadata").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
     meta = RawMeta.from_dict(meta_dict)
-    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta, version)
+    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta)

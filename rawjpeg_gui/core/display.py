@@ -22,7 +22,7 @@ import numpy as np
 
 from .metadata import RawMeta
 
-#: Linear sRGB (D65) -> CIE XYZ.
+#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1 (the one copy in rawjpeg).
 SRGB_TO_XYZ = np.array(
     [
         [0.4124564, 0.3575761, 0.1804375],
@@ -81,7 +81,7 @@ def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
         return image[:: max(1, h // max(h2, 1)), :: max(1, w // max(w2, 1))]
     crop = image[: h2 * k, : w2 * k]
     shape = (h2, k, w2, k) + image.shape[2:]
-    return crop.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
+    return np.asarray(crop.reshape(shape).mean(axis=(1, 3), dtype=np.float32))
 
 
 def orient(image: np.ndarray, orientation: int) -> np.ndarray:
@@ -112,7 +112,7 @@ def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """The sRGB transfer curve (IEC 61966-2-1) of values in [0, 1]."""
     x = np.clip(linear, 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055)
+    return np.asarray(np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055))
 
 
 def to_srgb_linear(linear: np.ndarray, meta: RawMeta | None) -> np.ndarray:
@@ -121,7 +121,7 @@ def to_srgb_linear(linear: np.ndarray, meta: RawMeta | None) -> np.ndarray:
     matrix = camera_to_srgb(meta).astype(np.float32)
     out = balanced @ matrix.T
     np.maximum(out, 0.0, out=out)
-    return out
+    return np.asarray(out)
 
 
 def auto_gain(linear: np.ndarray, meta: RawMeta | None, percentile: float = 99.0) -> float:
@@ -161,7 +161,7 @@ def _heat_table() -> np.ndarray:
     i = np.minimum(t.astype(np.int32), len(_HEAT_ANCHORS) - 2)
     f = (t - i)[:, None]
     rgb = _HEAT_ANCHORS[i] * (1.0 - f) + _HEAT_ANCHORS[i + 1] * f
-    return (rgb + 0.5).astype(np.uint8)
+    return np.asarray((rgb + 0.5).astype(np.uint8))
 
 
 _HEAT_TABLE = _heat_table()

@@ -32,19 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
 from .metadata import RawMeta
 from .rawio import RawImage
 
-#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1.
-SRGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
-)
 #: The fallback ColorMatrix1 (XYZ -> camera) when the camera has none: camera RGB is linear sRGB.
 FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
 #: CIE XYZ of the D65 white point (Y = 1).
@@ -100,10 +93,10 @@ def camera_neutral(meta: RawMeta, matrix: np.ndarray) -> np.ndarray:
     wb = _floats(meta.as_shot_wb, (3,))
     if wb is not None and np.all(wb > 0):
         neutral = 1.0 / wb
-        return neutral / neutral[1]
+        return np.asarray(neutral / neutral[1])
     neutral = matrix @ D65_XYZ
     if np.all(np.isfinite(neutral)) and np.all(neutral > 0):
-        return neutral / neutral[1]
+        return np.asarray(neutral / neutral[1])
     return np.ones(3)
 
 
@@ -139,7 +132,7 @@ def render_preview(
     wb = 1.0 / neutral
     rgb = np.clip((small * (wb / wb.min())) @ camera_to_srgb(matrix).T, 0.0, 1.0)
     srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
-    return np.round(srgb * 255.0).astype(np.uint8)
+    return np.asarray(np.round(srgb * 255.0).astype(np.uint8))
 
 
 def _rational(value: float, signed: bool, denominator: int = 0) -> tuple[int, int]:

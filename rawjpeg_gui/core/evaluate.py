@@ -26,8 +26,7 @@ from .rawio import RawImage
 METHODS = ("adapter", "gamma22", "linear")
 DEFAULT_QUALITIES = (15, 25, 50, 75, 90)
 #: Chroma subsampling of the plain-JPEG baselines: libjpeg's and Pillow's default,
-#: and on our real raws the stronger choice for them (benchmarks/subsampling_rd.py:
-#: 4:2:0 needs 11.9 % fewer bits than 4:4:4 on average for the gamma-1/2.2 image).
+#: and on our real raws the stronger choice for them (``benchmarks/subsampling_rd.py``).
 BASELINE_SUBSAMPLING = "4:2:0"
 
 

@@ -6,9 +6,8 @@ rows, so DCT blocks stay on the JPEG grid) on a small thread pool; numpy release
 the GIL in these loops, and bands keep the temporaries in cache and the peak memory
 near the size of the output instead of several full-size float copies. Each thread
 allocates its band buffers once per call and reuses them for every band it takes:
-fresh multi-megabyte temporaries per band cost page faults (the allocator hands such
-blocks back to the system), which measured as much as the arithmetic itself and
-grew worse with two processes side by side (batch export).
+fresh multi-megabyte temporaries per band would cost page faults (the allocator hands
+such blocks back to the system), as much as the arithmetic itself.
 
 * Forward: the LUT is applied as a 65536-entry table on the 16-bit quantised input
   (raw data is 16-bit to begin with), then DCT scale, gamma and rounding to uint8.
@@ -27,13 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .operators import apply_lut, blend_knots, invert_lut, scale_dct
+from .operators import apply_lut, invert_lut, scale_dct
 from .params import AdapterParams
 
 #: Rows per band (a multiple of 8: DCT blocks never straddle two bands).
 BAND_ROWS = 64
 _TABLE = 65536
-
 
 
 @dataclass(frozen=True)
@@ -188,10 +186,8 @@ def forward_uint8(
     ``at``: where ``raw`` sits when it is a sub-image (:class:`Lattice`).
     """
     h, w = raw.shape[:2]
-    tables = [_forward_table(lut) for lut in params.luts]
-    table = tables[0]  # (3, 65536)
+    table = _forward_table(params.lut)  # (3, 65536)
     gamma = _GammaRows(params.gamma_map, h, w, at)
-    mix = None if params.lut_mix is None else [_GammaRows(m, h, w, at) for m in params.lut_mix]
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.uint8)
 
@@ -211,15 +207,8 @@ def forward_uint8(
         scaled *= np.float32(_TABLE - 1)
         scaled += np.float32(0.5)
         np.copyto(idx, scaled, casting="unsafe")  # round half up: the table index
-        if mix is None:
-            for c in range(3):
-                np.take(table[c], idx[..., c], out=y[..., c], mode="clip")
-        else:  # spatially-varying LUT: the weighted sum of the basis curves' tables
-            y[...] = 0.0
-            for tab, rows in zip(tables, mix, strict=True):
-                wk = rows.band(a, b)
-                for c in range(3):
-                    y[..., c] += wk * np.take(tab[c], idx[..., c], mode="clip")
+        for c in range(3):
+            np.take(table[c], idx[..., c], out=y[..., c], mode="clip")
         g = gamma.band(a, b, buf["g"], buf["tmp"])[..., None]
         if params.dct_scale is None:
             np.power(y, g, out=y)
@@ -237,48 +226,6 @@ def forward_uint8(
     return out
 
 
-class _MixInverse:
-    """Exact per-pixel inverse of a spatially-varying LUT, fast, band by band.
-
-    ``operators.invert_lut_mix`` bisects over all knots. Here the first guess is the
-    blend of the basis curves' own inverses (the dense tables of :func:`_inverse_table`):
-    for curves blended smoothly it falls in the right segment of the blended curve or
-    next to it, and a few vectorised steps walk it to the segment that holds the value;
-    the result is then the same linear interpolation inside that segment.
-    """
-
-    def __init__(self, params: AdapterParams, height: int, width: int, at: Lattice | None) -> None:
-        assert params.lut_mix is not None
-        self.luts = params.luts.astype(np.float32)  # (K, 3, B)
-        self.inverse = [_inverse_table(lut)[0] for lut in self.luts]  # K x (3, 65537)
-        self.rows = [_GammaRows(m, height, width, at) for m in params.lut_mix]
-
-    def band(self, y: np.ndarray, a: int, b: int) -> np.ndarray:
-        """The linear values of rows ``a:b`` from ``y`` (n, w, 3), the blended curves' output."""
-        weights = [rows.band(a, b) for rows in self.rows]
-        return np.stack([self._channel(y[..., c], weights, c) for c in range(3)], axis=-1)
-
-    def _channel(self, y: np.ndarray, weights: list[np.ndarray], c: int) -> np.ndarray:
-        last = self.luts.shape[2] - 1
-        y = np.minimum(np.maximum(y, blend_knots(self.luts, weights, c, np.zeros(y.shape, np.intp))),
-                       blend_knots(self.luts, weights, c, np.full(y.shape, last, np.intp)))
-        idx = np.clip(y * np.float32(_TABLE - 1) + np.float32(0.5), 0, _TABLE - 1).astype(np.intp)
-        guess = weights[0] * np.take(self.inverse[0][c], idx)
-        for k in range(1, len(weights)):
-            guess += weights[k] * np.take(self.inverse[k][c], idx)
-        j = np.clip((guess * np.float32(last)).astype(np.intp), 0, last - 1)
-        v0, v1 = blend_knots(self.luts, weights, c, j), blend_knots(self.luts, weights, c, j + 1)
-        for _ in range(last):  # walk: a step or two on smooth blends, never more than B
-            down = (v0 > y) & (j > 0)
-            up = (v1 < y) & (j < last - 1)
-            if not (down.any() or up.any()):
-                break
-            j = j - down + up
-            v0, v1 = blend_knots(self.luts, weights, c, j), blend_knots(self.luts, weights, c, j + 1)
-        f = np.clip((y - v0) / np.maximum(v1 - v0, np.float32(1e-12)), 0.0, 1.0)
-        return ((j + f) / np.float32(last)).astype(np.float32)
-
-
 def inverse_uint8(
     pixels: np.ndarray, params: AdapterParams, threads: int | None = None, at: Lattice | None = None
 ) -> np.ndarray:
@@ -291,7 +238,6 @@ def inverse_uint8(
         log_table = np.log(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
     inv, slope = _inverse_table(params.lut)
     gamma = _GammaRows(params.gamma_map, h, w, at)
-    mix = None if params.lut_mix is None else _MixInverse(params, h, w, at)
     full_w = w - w % 8
     out = np.empty((h, w, 3), np.float32)
 
@@ -310,12 +256,12 @@ def inverse_uint8(
         g = gamma.band(a, b, buf["g"], tmp)
         np.reciprocal(g, out=g)
         y *= g[..., None]
-        if params.dct_scale is not None or mix is not None:
+        if params.dct_scale is not None:
             np.exp(y, out=y)
             full_h = (b - a) - (b - a) % 8
-            if params.dct_scale is not None and full_h and full_w:
+            if full_h and full_w:
                 y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
-            out[a:b] = invert_lut(y, params.lut) if mix is None else mix.band(y, a, b)
+            out[a:b] = invert_lut(y, params.lut)
             return
         # exp(log(p) / g) is in [0, 1]: no clipping needed before scaling to table units.
         np.exp(y, out=y)

@@ -80,7 +80,7 @@ def write_atomic(
 
 def to_uint16(image: np.ndarray) -> np.ndarray:
     """Float [0, 1] -> uint16 with rounding."""
-    return np.round(np.clip(image, 0.0, 1.0) * 65535.0).astype(np.uint16)
+    return np.asarray(np.round(np.clip(image, 0.0, 1.0) * 65535.0).astype(np.uint16))
 
 
 def write_image16(

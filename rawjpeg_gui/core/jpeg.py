@@ -86,7 +86,7 @@ def encode_jpeg(
     if exif:
         kwargs["exif"] = exif
     # Pillow encodes into a real file in one call that releases the GIL; into a BytesIO
-    # it holds the GIL for the whole encode (0.2-0.5 s on 18 MP), freezing other threads.
+    # it holds the GIL for the whole encode, freezing other threads on large images.
     with tempfile.TemporaryFile() as fh:
         pil.save(fh, "JPEG", **kwargs)
         fh.seek(0)

@@ -29,7 +29,7 @@ def _gaussian_blur(x: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     k /= k.sum()
     pad = np.pad(x, radius, mode="reflect") if min(x.shape) > radius else np.pad(x, radius, mode="edge")
     rows = sum(k[i] * pad[i : i + x.shape[0], :] for i in range(len(k)))
-    return sum(k[i] * rows[:, i : i + x.shape[1]] for i in range(len(k)))
+    return np.asarray(sum(k[i] * rows[:, i : i + x.shape[1]] for i in range(len(k))))
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> np.ndarray:
@@ -41,7 +41,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> np.ndarray:
     saa = _gaussian_blur(a * a) - mu_a**2
     sbb = _gaussian_blur(b * b) - mu_b**2
     sab = _gaussian_blur(a * b) - mu_a * mu_b
-    return ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2))
+    return np.asarray(((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2)))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, peak: float = 1.0, max_side: int = 1024) -> float:
@@ -66,7 +66,7 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float = 1.0, max_side: int = 1024) 
 
 def error_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-pixel absolute error, averaged over channels (float32 H x W)."""
-    return np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32)), axis=-1)
+    return np.asarray(np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32)), axis=-1))
 
 
 def bits_per_pixel(num_bytes: int, width: int, height: int) -> float:

@@ -4,11 +4,7 @@ Forward (before JPEG):   LUT  ->  8x8 DCT scale  ->  spatial gamma
 Inverse (after JPEG):    gamma^-1  ->  DCT scale^-1  ->  LUT^-1
 
 * **LUT**: per channel, piecewise linear over ``B`` uniform knots on [0, 1];
-  strictly increasing, so its inverse is piecewise linear too. A *spatially-varying*
-  LUT (``lut_basis`` and ``lut_mix``) blends K such curves with weight maps that are
-  bilinearly upsampled like the gamma map; at each pixel the blend is again piecewise
-  linear over the same knots and strictly increasing, and its inverse is found per
-  pixel by bisection over the knots, then linear interpolation (exact).
+  strictly increasing, so its inverse is piecewise linear too.
 * **DCT scale**: each channel is cut in 8x8 blocks on the JPEG grid and each full
   block's orthonormal DCT-II coefficients are multiplied by ``dct_scale[c]``; a
   partial block at the right or bottom edge stays as it is (exactly invertible).
@@ -21,8 +17,6 @@ The training code re-implements these in torch and is tested against this file.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,7 +31,7 @@ def _dct_matrix() -> np.ndarray:
     k = n[:, None]
     m = np.cos(np.pi * (2 * n[None, :] + 1) * k / 16.0) * np.sqrt(2.0 / 8.0)
     m[0, :] = np.sqrt(1.0 / 8.0)
-    return m.astype(np.float32)
+    return np.asarray(m.astype(np.float32))
 
 
 DCT8 = _dct_matrix()
@@ -58,10 +52,10 @@ def upsample_bilinear(grid: np.ndarray, height: int, width: int) -> np.ndarray:
     r0, r1, fr = axis(height, gh)
     c0, c1, fc = axis(width, gw)
     rows = grid[r0] * (1.0 - fr)[:, None] + grid[r1] * fr[:, None]  # (height, gw)
-    return rows[:, c0] * (1.0 - fc)[None, :] + rows[:, c1] * fc[None, :]
+    return np.asarray(rows[:, c0] * (1.0 - fc)[None, :] + rows[:, c1] * fc[None, :])
 
 
-def _segment(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def knot_segment(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Knot index ``i`` (0..bins-2) and fraction ``f`` of values in [0, 1] (clipped)."""
     x = np.clip(values, 0.0, 1.0) * np.float32(bins - 1)
     i = np.minimum(x.astype(np.int32), bins - 2)
@@ -72,7 +66,7 @@ def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """Apply the per-channel piecewise-linear LUT to an HxWx3 image in [0, 1]."""
     out = np.empty(img.shape, np.float32)
     for c in range(3):
-        i, f = _segment(img[..., c], lut.shape[1])
+        i, f = knot_segment(img[..., c], lut.shape[1])
         lo = lut[c, i]
         out[..., c] = lo + f * (lut[c, i + 1] - lo)
     return out
@@ -94,56 +88,6 @@ def invert_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
         f = y - i
         lo = table[i]
         out[..., c] = lo + f * (table[i + 1] - lo)
-    return out
-
-
-def mix_weights(mix: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The (K, height, width) blending weights of a spatially-varying LUT at every pixel."""
-    return np.stack([upsample_bilinear(m, height, width) for m in mix])
-
-
-def blend_knots(
-    luts: np.ndarray, weights: np.ndarray | Sequence[np.ndarray], c: int, j: np.ndarray
-) -> np.ndarray:
-    """Knot ``j`` (an index per pixel) of channel ``c`` of the per-pixel blended curve;
-    ``weights[k]`` is curve ``k``'s weight at each pixel."""
-    out = weights[0] * luts[0, c][j]
-    for k in range(1, luts.shape[0]):
-        out += weights[k] * luts[k, c][j]
-    return out
-
-
-def apply_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Apply the blend ``sum_k weights[k] * luts[k]`` (K, 3, B) per pixel; weights (K, H, W)."""
-    out = np.empty(img.shape, np.float32)
-    for c in range(3):
-        i, f = _segment(img[..., c], luts.shape[2])
-        lo = blend_knots(luts, weights, c, i)
-        out[..., c] = lo + f * (blend_knots(luts, weights, c, i + 1) - lo)
-    return out
-
-
-def invert_lut_mix(img: np.ndarray, luts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Invert :func:`apply_lut_mix`; values outside a pixel's curve range are clamped to it."""
-    bins = luts.shape[2]
-    out = np.empty(img.shape, np.float32)
-    for c in range(3):
-        y = img[..., c].astype(np.float32)
-        first = blend_knots(luts, weights, c, np.zeros(y.shape, np.intp))
-        last = blend_knots(luts, weights, c, np.full(y.shape, bins - 1, np.intp))
-        y = np.minimum(np.maximum(y, first), last)
-        # Bisection for the segment [j, j + 1] whose blended knots hold y.
-        lo = np.zeros(y.shape, np.intp)
-        hi = np.full(y.shape, bins - 1, np.intp)
-        while np.any(hi - lo > 1):
-            mid = (lo + hi) // 2
-            below = blend_knots(luts, weights, c, mid) <= y
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        v0 = blend_knots(luts, weights, c, lo)
-        v1 = blend_knots(luts, weights, c, lo + 1)
-        f = np.clip((y - v0) / np.maximum(v1 - v0, np.float32(1e-12)), 0.0, 1.0)
-        out[..., c] = (lo + f) / np.float32(bins - 1)
     return out
 
 
@@ -175,16 +119,13 @@ def apply_gamma(img: np.ndarray, gamma_map: np.ndarray, inverse: bool = False) -
         g = np.float32(1.0) / g
     g = g[..., None]
     if img.min(initial=0.0) >= 0.0:
-        return np.power(img, g, dtype=np.float32)
-    return (np.sign(img) * np.power(np.abs(img), g)).astype(np.float32)
+        return np.asarray(np.power(img, g, dtype=np.float32))
+    return np.asarray((np.sign(img) * np.power(np.abs(img), g)).astype(np.float32))
 
 
 def forward(raw: np.ndarray, params: AdapterParams) -> np.ndarray:
     """Adapt a linear HxWx3 float image in [0, 1] for JPEG coding (LUT -> DCT -> gamma)."""
-    if params.lut_mix is None:
-        x = apply_lut(raw, params.lut)
-    else:
-        x = apply_lut_mix(raw, params.luts, mix_weights(params.lut_mix, *raw.shape[:2]))
+    x = apply_lut(raw, params.lut)
     if params.dct_scale is not None:
         x = scale_dct(x, params.dct_scale)
     return apply_gamma(x, params.gamma_map)
@@ -195,6 +136,4 @@ def inverse(img: np.ndarray, params: AdapterParams) -> np.ndarray:
     x = apply_gamma(img.astype(np.float32, copy=False), params.gamma_map, inverse=True)
     if params.dct_scale is not None:
         x = scale_dct(x, 1.0 / params.dct_scale)
-    if params.lut_mix is None:
-        return invert_lut(x, params.lut)
-    return invert_lut_mix(x, params.luts, mix_weights(params.lut_mix, *img.shape[:2]))
+    return invert_lut(x, params.lut)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
+from .display import SRGB_TO_XYZ
 from .errors import RawDecodeError, UnsupportedFileError
 from .metadata import RawMeta, read_exif_fields
 
@@ -136,7 +138,7 @@ def _camera_wb(raw) -> list[float] | None:  # type: ignore[no-untyped-def]
     """As-shot white balance (R, G, B multipliers, G = 1), or ``None`` when unusable."""
     wb = np.asarray(raw.camera_whitebalance, dtype=np.float64)[:3]
     if np.all(np.isfinite(wb)) and np.all(wb > 0):
-        return (wb / wb[1]).tolist()
+        return cast(list[Any], (wb / wb[1]).tolist())
     return None
 
 
@@ -216,7 +218,7 @@ def _fitted_xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-u
     rgb_cam = np.linalg.lstsq(x, y, rcond=None)[0].T  # y ~ x @ rgb_cam.T
     if not np.all(np.isfinite(rgb_cam)) or abs(np.linalg.det(rgb_cam)) < 1e-6:
         return None
-    return (np.linalg.inv(rgb_cam) @ np.linalg.inv(_SRGB_TO_XYZ)).tolist()
+    return cast(list[Any], (np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)).tolist())
 
 
 def _finite_or_none(values: np.ndarray) -> list[list[float]] | None:
@@ -224,12 +226,6 @@ def _finite_or_none(values: np.ndarray) -> list[list[float]] | None:
     values = np.asarray(values, dtype=np.float64)
     ok = np.all(np.isfinite(values)) and np.any(values != 0)
     return [[float(v) for v in row] for row in values] if ok else None
-
-
-#: Linear sRGB (D65) -> XYZ.
-_SRGB_TO_XYZ = np.array(
-    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
-)
 
 
 def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-def]
@@ -240,8 +236,8 @@ def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-
     rgb_cam = np.asarray(raw.color_matrix, dtype=np.float64)[:3, :3]
     if np.all(np.isfinite(rgb_cam)) and abs(np.linalg.det(rgb_cam)) > 1e-6:
         # rgb_cam maps camera RGB to linear sRGB, so XYZ -> camera = rgb_cam^-1 . XYZ -> sRGB.
-        m = np.linalg.inv(rgb_cam) @ np.linalg.inv(_SRGB_TO_XYZ)
-        return m.tolist()
+        m = np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)
+        return cast(list[Any], m.tolist())
     return None
 
 

@@ -2,10 +2,8 @@
 
 The network predicts operators (LUT, gamma map) for a quality from a thumbnail. On a
 photograph unlike its training data, the operators it predicts for the slider's quality
-are not always the best ones: on an ISO 640 daylight landscape (``IMG_5952.CR2``) the
-operators it predicts for q95-q100 give up 1.5 dB of PSNR to save bits, where another
-quality's operators at the same JPEG tables give both more PSNR and, at equal PSNR,
-fewer bits (models/ABLATIONS.md, finding 12).
+are not always the best ones: another quality's operators at the same JPEG tables can
+give both more PSNR and, at equal PSNR, fewer bits.
 
 The encoder has the raw, so it measures instead of guessing. The slider's quality ``q``
 fixes the JPEG quantisation tables (and so, roughly, the file size); each candidate in
@@ -21,21 +19,17 @@ and scored with the rate-distortion objective the network was trained on::
 models without it are not searched). The cheapest candidate's operators code the
 whole image. Then the gamma map's size: the predicted map and the maps pooled from it
 in log space (:func:`gamma_sizes`, down to 1 x 1) are scored on the same probe, the
-parameter bytes a smaller map saves counted in the rate; on the ISO 640 landscape a
-single gamma value codes 15 BD-rate points better than the predicted 16 x 16 map
-(models/ABLATIONS.md, finding 17). The choice is made at the candidate quality nearest the slider
-(:func:`anchor_quality`: its tables and rate weight) and so holds for a whole band of
-the slider (q 15-24, 25-34, ...): operators change at nine band edges at most, not at
-every step, which keeps the slider as steady as the network alone (scored per step,
-near-ties flipped the choice back and forth and a step up gave a smaller file three
-times as often). The decoder needs nothing new: the file carries the operators it was
-written with, whichever quality they were predicted for.
+parameter bytes a smaller map saves counted in the rate. The choice is made at the
+candidate quality nearest the slider (:func:`anchor_quality`: its tables and rate
+weight) and so holds for a whole band of the slider (q 15-24, 25-34, ...): operators
+change at nine band edges at most, not at every step, so near-ties cannot flip the
+choice back and forth from one step to the next. The decoder needs nothing new: the
+file carries the operators it was written with, whichever quality they were predicted
+for.
 
-The slider stays monotonic at the official steps of 5 with the shipped model on every real
-raw measured, but the search does not guarantee it: with other weights a cheaper operator
-set can win at a higher band, and a higher quality then gives a smaller file
-(models/ABLATIONS.md, finding 13). Single steps are not strictly monotonic even without
-the search (finding 14).
+The search does not guarantee a monotonic slider: a cheaper operator set can win at a
+higher band, and a higher quality then gives a smaller file; a model change must
+re-check it (``rawjpeg eval`` prints every step).
 """
 
 from __future__ import annotations
@@ -85,11 +79,11 @@ def pool_gamma(gamma_map: np.ndarray, factor: int) -> np.ndarray:
     h, w = gamma_map.shape
     logs = np.log(gamma_map.astype(np.float64))
     if factor == 0:
-        return np.exp(logs.mean(keepdims=True)).astype(np.float32)
+        return np.asarray(np.exp(logs.mean(keepdims=True)).astype(np.float32))
     if h % factor or w % factor:
         raise ValueError(f"a {h}x{w} gamma map does not pool by {factor}")
     blocks = logs.reshape(h // factor, factor, w // factor, factor)
-    return np.exp(blocks.mean(axis=(1, 3))).astype(np.float32)
+    return np.asarray(np.exp(blocks.mean(axis=(1, 3))).astype(np.float32))
 
 
 def gamma_sizes(gamma_map: np.ndarray) -> dict[int, np.ndarray]:
@@ -119,7 +113,7 @@ def anchor_quality(quality: int) -> int:
 def rate_weight(weights: tuple[float, float, float], quality: int) -> float:
     """``w(q)``: the training objective's price of one bit per pixel, in units of ln(MSE)."""
     hi, lo, power = weights
-    return hi + lo * max(0.0, 1.0 - quality / 100.0) ** power
+    return float(hi + lo * max(0.0, 1.0 - quality / 100.0) ** power)
 
 
 def probe_lattice(height: int, width: int, pixels: int = PROBE_PIXELS) -> fastops.Lattice | None:
@@ -174,7 +168,7 @@ def search(
     for models that take it); computed from the image alone when not given.
     ``adapt_gamma``: then also choose the gamma map's size (:func:`gamma_sizes`) for the
     chosen operators, by the same cost with the parameter bytes each size saves counted
-    in the rate (models/ABLATIONS.md, finding 17).
+    in the rate.
     """
     weights = model.info.rate_weight
     if weights is None:
@@ -200,7 +194,7 @@ def search(
         return _cost(probe, at, preds[cand], tables, anchor, model.info.subsampling, weight)
 
     # One candidate per thread: numpy and the operators release the GIL (Pillow's in-memory
-    # JPEG encode does not, but on a 0.13 MP probe it is about a millisecond).
+    # JPEG encode does not, but the probe is small).
     with ThreadPoolExecutor(max_workers=min(len(CANDIDATES), fastops.default_threads())) as pool:
         costs = dict(zip(CANDIDATES, pool.map(cost, CANDIDATES), strict=True))
     best = min(costs, key=lambda c: (costs[c], abs(c - anchor)))

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 
 from rawjpeg_gui.core.batch import OnExists, default_workers
 from rawjpeg_gui.core.naming import DEFAULT_TEMPLATE
+from rawjpeg_gui.core.quality import clamp_quality
 
 from .settings import open_store
 
@@ -67,7 +68,7 @@ class BatchSettings:
             except (TypeError, ValueError):
                 continue
             setattr(out, f.name, parsed)
-        out.quality = min(max(out.quality, 1), 100)
+        out.quality = clamp_quality(out.quality)
         out.workers = max(out.workers, 1)
         out.template = out.template or DEFAULT_TEMPLATE
         if out.on_exists not in {e.value for e in OnExists}:

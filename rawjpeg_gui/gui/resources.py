@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import rawjpeg_gui
+from rawjpeg_gui.core.package_data import data_dir
 from rawjpeg_gui.core.rawio import is_raw_path
 
 
 def resources_dir() -> Path | None:
     """``resources/`` inside the installed package, else the repository's ``resources/``."""
-    package = Path(rawjpeg_gui.__file__).resolve().parent
-    for candidate in (package / "resources", package.parent / "resources"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    return data_dir("resources")
 
 
 def sample_raw() -> Path | None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from rawjpeg_gui.core.quality import clamp_quality
+
 #: How many recent folders the File menu lists.
 MAX_RECENT = 8
 #: Environment variable naming a folder for the settings file (portable installs, tests).
@@ -43,7 +45,7 @@ class AppSettings:
     @property
     def quality(self) -> int:
         """JPEG quality 1-100 (default 75)."""
-        return min(max(self._get("coding/quality", 75, int), 1), 100)
+        return clamp_quality(self._get("coding/quality", 75, int))
 
     @quality.setter
     def quality(self, value: int) -> None:

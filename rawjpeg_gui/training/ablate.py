@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rawjpeg_gui.core import codec, container, metrics
+from rawjpeg_gui.core import container, metrics
 from rawjpeg_gui.core import evaluate as core_eval
 from rawjpeg_gui.core.metadata import RawMeta
 from rawjpeg_gui.core.rawio import RawImage, read_raw
@@ -272,16 +272,17 @@ def evaluate_model(
     baseline_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Per file: the adapter's RD points (real codec), payload bytes and BD-rates vs both baselines."""
-    from rawjpeg_gui.core.model import AdapterModel
+    from .research import mixfile
+    from .research.model import ResearchModel
 
-    model = AdapterModel(str(onnx_path))
+    model = ResearchModel(str(onnx_path))
     files: dict[str, Any] = {}
     for name, src in raws.items():
         raw = read_raw(src) if isinstance(src, str) else src
         pts, payload = [], []
         for q in qualities:
-            enc = codec.encode_image(raw, q, model)
-            back = codec.decode_bytes(enc.jpeg).raw.data
+            enc = mixfile.encode_image(raw, q, model)
+            back = mixfile.decode_bytes(enc.jpeg).raw.data
             pts.append(
                 core_eval.RDPoint(
                     "adapter",
@@ -292,7 +293,7 @@ def evaluate_model(
                 )
             )
             payload.append(
-                container.parameter_payload_size(
+                mixfile.parameter_payload_size(
                     container.AdapterRecord(
                         enc.params, raw.width, raw.height, q, "4:4:4", "", RawMeta()
                     )

@@ -39,7 +39,7 @@ class PatchCache:
         offsets: int32 (P, 2) patch top-left (y, x) in its image.
         sizes: int32 (I, 2) image (H, W).
         names: (I,) image names.
-        meta: float32 (I, 4) each image's capture metadata as ``core.model.meta_features``
+        meta: float32 (I, 4) each image's capture metadata as ``research.inputs.meta_features``
             encodes it (caches written before it existed load with the defaults).
     """
 
@@ -53,7 +53,7 @@ class PatchCache:
 
     def __post_init__(self) -> None:
         if self.meta is None:
-            from rawjpeg_gui.core.model import meta_features
+            from .research.inputs import meta_features
 
             self.meta = np.tile(meta_features(None), (len(self.thumbs), 1))
 
@@ -69,12 +69,12 @@ class PatchCache:
 
     @cached_property
     def image_noise(self) -> np.ndarray:
-        """Each image's noise level, as ``core.model.noise_sigma`` measures a whole image.
+        """Each image's noise level, as ``research.inputs.noise_sigma`` measures a whole image.
 
         From the centre 32x32 green block of each of the image's patches (random places,
         where the runtime takes a grid): the 25th percentile of their sigmas. Computed once.
         """
-        from rawjpeg_gui.core.model import NOISE_BLOCK, block_noise
+        from .research.inputs import NOISE_BLOCK, block_noise
 
         s, b = self.patches.shape[-1], NOISE_BLOCK
         a = (s - b) // 2
@@ -191,8 +191,9 @@ def build_cache(
     ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
     """
     from rawjpeg_gui.core.metadata import RawMeta
-    from rawjpeg_gui.core.model import meta_features
     from rawjpeg_gui.core.rawio import read_raw
+
+    from .research.inputs import meta_features
 
     rng = np.random.default_rng(seed)
     images: list[tuple[str, np.ndarray, int, np.ndarray]] = []

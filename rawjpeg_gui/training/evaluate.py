@@ -17,31 +17,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from rawjpeg_gui.core import operators
+from rawjpeg_gui.core.metrics import bd_rate, psnr
 from rawjpeg_gui.core.params import AdapterParams
 
 from .jpeg_sim import jpeg_pillow
 
 Predictor = Callable[[np.ndarray, int], tuple[AdapterParams, np.ndarray | None]]
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB for signals in [0, 1]."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 100.0 if mse <= 1e-12 else -10.0 * np.log10(mse)
-
-
-def bd_rate(r1: Sequence[float], p1: Sequence[float], r2: Sequence[float], p2: Sequence[float]) -> float:
-    """Bjontegaard rate difference (percent) of curve 2 against curve 1 (cubic fit, log rate)."""
-    lr1, lr2 = np.log(np.asarray(r1)), np.log(np.asarray(r2))
-    p1a, p2a = np.asarray(p1), np.asarray(p2)
-    f1 = np.polyfit(p1a, lr1, 3)
-    f2 = np.polyfit(p2a, lr2, 3)
-    lo, hi = max(p1a.min(), p2a.min()), min(p1a.max(), p2a.max())
-    if hi <= lo:
-        return float("nan")
-    i1 = np.polyval(np.polyint(f1), hi) - np.polyval(np.polyint(f1), lo)
-    i2 = np.polyval(np.polyint(f2), hi) - np.polyval(np.polyint(f2), lo)
-    return float((np.exp((i2 - i1) / (hi - lo)) - 1.0) * 100.0)
 
 
 def rd_curves(

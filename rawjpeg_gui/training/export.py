@@ -210,7 +210,7 @@ def main() -> None:
     )
     ap.add_argument("--image-gain-ceiling", type=float, help="... and never above this")
     ap.add_argument(
-        "--lut-bins", type=int, help="sample the LUT at this many knots (models/ABLATIONS.md: 64 wins)"
+        "--lut-bins", type=int, help="sample the LUT at this many knots"
     )
     ap.add_argument(
         "--no-search",

@@ -1,6 +1,6 @@
 """The adapter network: thumbnail + quality -> LUT, gamma map, optional DCT scale, JPEG tables.
 
-Design (about 50K parameters, a few ms on one CPU core):
+Design (a small network: tens of thousands of parameters):
 
 * Input features: the linear thumbnail normalised by its maximum, raised to 1/2.2,
   and its log2 (exposure-invariant), 6 channels.
@@ -166,7 +166,7 @@ class AdapterNet(nn.Module):
             gain_max: optional (N, 3) cap on each channel's LUT gain (>= 1).
             noise: (N, 1) image noise levels; only ``noise_input`` variants
                 (``variants.VariantNet``) use them, so every caller can pass them alike.
-            meta: (N, 4) capture metadata (``core.model.meta_features``); only
+            meta: (N, 4) capture metadata (``research.inputs.meta_features``); only
                 ``meta_input`` variants use it.
 
         Returns:

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from rawjpeg_gui.core import operators
+from rawjpeg_gui.core.metrics import psnr
 
-from .evaluate import onnx_predictor, psnr
+from .evaluate import onnx_predictor
 from .jpeg_sim import jpeg_pillow, simulate
 
 

@@ -1,7 +1,8 @@
 """The adapter operators in torch, batched and differentiable.
 
-These mirror :mod:`rawjpeg_gui.core.operators` (the specification) exactly; the
-parity test in ``tests/training/test_parity.py`` holds them to it. Images are
+These mirror :mod:`rawjpeg_gui.core.operators` (the specification) exactly, and the
+spatially-varying LUT mirrors :mod:`rawjpeg_gui.training.research.lutmix`; the parity
+test in ``tests/training/test_parity.py`` holds them to it. Images are
 ``(N, 3, H, W)``; parameters carry a leading batch dimension.
 """
 

@@ -1,7 +1,7 @@
 """Architecture variants of :class:`~rawjpeg_gui.training.network.AdapterNet` for ablations.
 
-Every variant keeps the ONNX runtime contract (same inputs and outputs, so
-``core.model.AdapterModel`` loads the export unchanged) and, with all switches
+Every variant exports an ONNX model that ``research.model.ResearchModel`` loads (the
+core's ``AdapterModel`` loads those without the research inputs and operators) and, with all switches
 off, computes exactly what ``AdapterNet`` computes (held by
 ``tests/training/test_ablate.py``). New modules are initialised so that the
 variant starts as the function of the checkpoint it is initialised from
@@ -21,10 +21,10 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``dct_shared`` (with ``dct``): one 8x8 DCT scale shared by the three channels
   instead of one per channel (the head predicts 64 values, not 192; the file still
   stores it per channel, as the runtime contract says).
-* ``noise_input``: the image's noise level (``core.model.noise_sigma``: the thumbnail
+* ``noise_input``: the image's noise level (``research.inputs.noise_sigma``: the thumbnail
   averages noise away) enters the MLP as ``(log2 sigma + 8) / 8`` through a
   zero-initialised projection; the export then takes the optional ``noise`` input.
-* ``meta_input``: the raw's capture metadata (``core.model.meta_features``: ISO,
+* ``meta_input``: the raw's capture metadata (``research.inputs.meta_features``: ISO,
   exposure time, black level over white level, effective bit depth) enters the MLP
   through a zero-initialised projection; the export then takes the optional ``meta``
   input. The training cache records it per image (real raws: their own; unprocessed
@@ -33,9 +33,10 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
 * ``qt_adaptive``: image-adaptive JPEG tables. A zero-initialised linear map of the
   thumbnail's channel statistics (log maxima and means, no quality input) gives each
   image a level (a multiplier from ``qt_level_min`` to e) and a frequency ramp
-  (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base table; libjpeg's quality scaling follows as before, so
-  every entry stays non-increasing in quality (the slider stays monotonic). The
-  runtime writes the per-image tables into the DQT segments as it always did.
+  (``exp(r (u+v)/14)``, r from ``qt_ramp_min`` to 0.5) for the luma and the chroma base
+  table; libjpeg's quality scaling follows, so every entry stays non-increasing in
+  quality (the slider stays monotonic). The runtime writes the per-image tables into
+  the DQT segments.
 * ``lut_basis`` (K > 1): a spatially-varying LUT. K - 1 further tone curves come from a
   zero-initialised head that adds to the LUT part of the main head's output (so every
   curve starts as the global LUT and stays strictly increasing by the same
@@ -44,7 +45,7 @@ Switches (extra ``[model]`` keys on top of :class:`NetConfig`):
   small random weights (``mix_init_std``): with equal curves the output is still the
   starting model's, but the curves see different pixels and so can move apart (zero
   weights would keep them equal for ever). The export adds the ``lut_basis`` and
-  ``lut_mix`` outputs and the ``lutmix`` operator (``core/params.py``).
+  ``lut_mix`` outputs and the ``lutmix`` operator (``research/lutmix.py``).
 * ``dct`` and ``lut_bins`` are ``NetConfig``'s own switches.
 """
 
@@ -59,10 +60,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rawjpeg_gui.core.model import DEFAULT_NOISE, META_FEATURES, meta_features
-
 from .jpeg_sim import scaled_tables
 from .network import _LN10, _LN20, AdapterNet, NetConfig
+from .research.inputs import DEFAULT_NOISE, META_FEATURES, meta_features
 
 
 @dataclass

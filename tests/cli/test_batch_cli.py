@@ -41,6 +41,7 @@ def _digests(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_batch_mixed_folder_reports_failures_and_exits_1(
     sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,6 +66,7 @@ def test_batch_mixed_folder_reports_failures_and_exits_1(
     assert not [p for p in tmp_path.rglob("*.part")]
 
 
+@pytest.mark.slow
 def test_batch_all_good_exits_0_and_skips_existing(
     sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,6 +87,7 @@ def test_batch_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "no raw files" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_batch_console_script_runs_in_a_fresh_process(sources: Path, tmp_path: Path) -> None:
     """The spawn start method re-imports the main module: the real entry point must cope."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

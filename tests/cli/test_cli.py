@@ -25,6 +25,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RAWS, ids=[p.name for p in RAWS])
 def test_encode_then_decode_round_trips_every_real_raw(path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     before = _digest(path)
@@ -48,6 +49,7 @@ def test_encode_then_decode_round_trips_every_real_raw(path: Path, tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "back.tiff", "ref.tiff"]
 
 
+@pytest.mark.slow
 def test_encode_many_into_a_folder_and_png_output(tmp_path: Path) -> None:
     srcs = [require(SHARED_RAW / n) for n in ("dcc_kodak_dc120_p003908.kdc", "dcc_kodak_dc120_p003911.kdc")]
     assert main(["encode", *map(str, srcs), "-q", "40", "-d", str(tmp_path)]) == 0
@@ -61,6 +63,7 @@ def test_encode_many_into_a_folder_and_png_output(tmp_path: Path) -> None:
     assert read_raw(tmp_path / "x.png").data.shape == png.shape
 
 
+@pytest.mark.slow
 def test_encode_reports_the_searched_operators_and_no_search_turns_it_off(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """On the CR2 at q95 the search borrows another quality's operators (core/search.py)."""
     src = require(ROOT / ".test-data" / "IMG_5952.CR2")
@@ -73,6 +76,7 @@ def test_encode_reports_the_searched_operators_and_no_search_turns_it_off(tmp_pa
     assert (tmp_path / "s.jpg").read_bytes() != (tmp_path / "n.jpg").read_bytes()
 
 
+@pytest.mark.slow
 def test_eval_prints_table_and_writes_json(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     src = require(SHARED_RAW / "dcc_kodak_dc120_p003911.kdc")
     out = tmp_path / "eval.json"
@@ -150,6 +154,7 @@ def test_bad_jpeg_input_to_decode(case: str, tmp_path: Path, capsys) -> None:  #
     assert not list(tmp_path.glob("*.part"))
 
 
+@pytest.mark.slow
 def test_unwritable_destination_and_overwriting_input(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     src = require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
     assert main(["encode", str(src), "-q", "50", "-o", str(tmp_path / "no" / "such" / "x.jpg")]) != 0
@@ -206,8 +211,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path: Path, monkeypatch, capsys) -
 
 def test_console_script_is_installed() -> None:
     exe = shutil.which("rawjpeg")
-    if exe is None:
-        pytest.skip("rawjpeg is not installed on PATH (pip install . installs it)")
+    assert exe is not None, "rawjpeg is not on PATH: the package is not installed (pip install .)"
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "encode" in done.stdout
 

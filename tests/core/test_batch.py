@@ -174,6 +174,7 @@ def test_preview_names_reads_camera_and_date() -> None:
 # --- whole batches ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mixed_folder_good_written_bad_reported_sources_untouched(tmp_path: Path) -> None:
     files = make_mixed_folder(tmp_path / "src")
     dest = tmp_path / "out"
@@ -215,6 +216,7 @@ def test_mixed_folder_good_written_bad_reported_sources_untouched(tmp_path: Path
     assert "3 written" in finished.summary() and "failed" in finished.summary()
 
 
+@pytest.mark.slow
 def test_skip_and_overwrite_policies_with_a_template(tmp_path: Path) -> None:
     make_mixed_folder(tmp_path / "src", good=GOOD[:1])
     source = tmp_path / "src" / GOOD[0]
@@ -253,6 +255,7 @@ def test_destination_that_is_a_file_is_refused(tmp_path: Path) -> None:
         list(run_batch([SHARED_RAW / GOOD[0]], BatchOptions(not_a_folder, workers=0)))
 
 
+@pytest.mark.slow
 def test_unwritable_destination_fails_each_file_and_continues(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,6 +288,7 @@ def test_cancel_inline_stops_after_the_current_file(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_two_processes_then_cancel_mid_batch(tmp_path: Path) -> None:
     files = make_mixed_folder(tmp_path / "src", good=GOOD[:2])
     before = digests(tmp_path / "src")
@@ -327,6 +331,7 @@ def crash_on_poison(job):  # type: ignore[no-untyped-def]
     return batch.export_one(job, batch._STATE)
 
 
+@pytest.mark.slow
 def test_a_crashing_worker_fails_only_its_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -376,6 +381,7 @@ def test_workers_keep_freed_heap_on_glibc() -> None:
         assert not applied
 
 
+@pytest.mark.slow
 def test_batch_follows_the_search_switch(tmp_path: Path) -> None:
     """``searched=False`` writes what ``encode_file(..., searched=False)`` makes."""
     src = SHARED_RAW / "dcc_canon_g2_0304.crw"

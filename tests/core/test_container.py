@@ -7,8 +7,6 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from rawjpeg_gui.core import codec, container, jpeg, operators
 from rawjpeg_gui.core.errors import (
@@ -172,39 +170,6 @@ def test_truncated_files(small_raw, analytic_model) -> None:  # type: ignore[no-
     for cut in (1, 3, start - 1, start + 5, end - 1, end + 100, len(data) - 1000):
         with pytest.raises(RawJpegError):
             codec.decode_bytes(data[:cut])
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.data())
-def test_random_bit_flips_in_segment_never_crash(small_raw, analytic_model, data) -> None:  # type: ignore[no-untyped-def]
-    blob = _cached_file(small_raw, analytic_model)
-    start, end = _segment_bounds(blob)
-    pos = data.draw(st.integers(start - 4, end - 1))
-    bit = data.draw(st.integers(0, 7))
-    flipped = bytearray(blob)
-    flipped[pos] ^= 1 << bit
-    try:
-        codec.read_record(bytes(flipped))
-    except RawJpegError:
-        pass
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.binary(max_size=400))
-def test_random_segment_bodies_never_crash(body: bytes) -> None:
-    try:
-        container.decode_segment(container.IDENTIFIER + body)
-    except RawJpegError:
-        pass
-
-
-_CACHE: dict[str, bytes] = {}
-
-
-def _cached_file(small_raw, analytic_model) -> bytes:  # type: ignore[no-untyped-def]
-    if "file" not in _CACHE:
-        _CACHE["file"] = _file(small_raw, analytic_model)
-    return _CACHE["file"]
 
 
 def test_white_balance_source_round_trips_and_old_records_read_as_unknown() -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
-from libraw_renders import linear_back, render
+from libraw_renders import linear_back, render, white_balanced_first
 from realdata import SHARED_RAW, real_raw_files
 
 from rawjpeg_gui.core.dng import (
@@ -240,26 +240,11 @@ def test_a_failing_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     assert list(tmp_path.iterdir()) == []
 
 
-def _libraw_white_balanced_first(path: Path, wb: np.ndarray) -> np.ndarray:
-    """Linear camera RGB as LibRaw demosaics it for a camera-WB render, WB divided back out."""
-    with rawpy.imread(str(path)) as raw:
-        rgb = raw.postprocess(
-            user_wb=[wb[0], wb[1], wb[2], wb[1]],
-            output_color=rawpy.ColorSpace.raw,
-            gamma=(1, 1),
-            no_auto_bright=True,
-            output_bps=16,
-            user_flip=0,
-            adjust_maximum_thr=0.0,
-            highlight_mode=rawpy.HighlightMode.Clip,
-        )
-    return (rgb.astype(np.float32) / np.float32(65535.0) / (wb / wb.min())).astype(np.float32)
-
-
 #: The shared raws (1.3-4 MP); the fetched 20+ MP ARW/CR2 would take most of the time budget.
 SMALL_RAWS = [p for p in real_raw_files() if p.parent == SHARED_RAW]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SMALL_RAWS, ids=lambda p: p.name)
 def test_writer_is_exact_on_real_raws(path: Path, tmp_path: Path) -> None:
     """The DNG carries what LibRaw needs: its render equals LibRaw's render of the original.
@@ -273,6 +258,6 @@ def test_writer_is_exact_on_real_raws(path: Path, tmp_path: Path) -> None:
     # whose ROMM matrix rawpy does not expose) one fitted to LibRaw's renders.
     assert meta.xyz_to_camera is not None
     wb = np.asarray(meta.as_shot_wb, dtype=np.float64)
-    out = write_dng(tmp_path / "x.dng", RawImage(_libraw_white_balanced_first(path, wb), meta))
+    out = write_dng(tmp_path / "x.dng", RawImage(white_balanced_first(path, wb), meta))
     original = render(path, wb=list(wb))
     assert psnr(render(out), original) >= 60.0  # measured 94.5-97.2 dB

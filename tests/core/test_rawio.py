@@ -15,6 +15,7 @@ from rawjpeg_gui.core.rawio import read_raw
 RAWS = real_raw_files()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RAWS, ids=[p.name for p in RAWS])
 def test_every_real_raw_reads_as_linear_float(path: Path) -> None:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -31,6 +32,7 @@ def test_every_real_raw_reads_as_linear_float(path: Path) -> None:
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest  # input untouched
 
 
+@pytest.mark.slow
 def test_at_least_seven_cameras_are_covered() -> None:
     if len(RAWS) < 8:
         pytest.skip("the registry raws are not fetched (scripts/fetch_test_data.py)")
@@ -53,6 +55,7 @@ def test_metadata_from_exif_and_libraw() -> None:
     assert meta.wb_source == "camera" and "auto" not in meta.wb_text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["imagemeta_canon.crw", "dcc_kodak_dc120_p003911.kdc"])
 def test_unusable_camera_wb_becomes_libraws_automatic_balance(name: str) -> None:
     """The D30 (camera WB ``-1``) and DC120 (``0``): LibRaw renders them with its auto WB.

@@ -46,6 +46,7 @@ def _cost(raw, enc, quality, weights) -> float:  # type: ignore[no-untyped-def]
     return math.log(mse) + search.rate_weight(weights, quality) * enc.bpp
 
 
+@pytest.mark.slow
 def test_searched_files_cost_less_than_unsearched_ones_on_a_noisy_landscape(model: AdapterModel) -> None:
     """The ISO 640 CR2, where the operators predicted for high qualities give up PSNR.
 
@@ -67,6 +68,7 @@ def test_searched_files_cost_less_than_unsearched_ones_on_a_noisy_landscape(mode
             assert metrics.psnr(raw.data, codec.decode_bytes(found.jpeg).raw.data) > 55.0
 
 
+@pytest.mark.slow
 def test_searched_quality_slider_stays_monotonic(model: AdapterModel) -> None:
     raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
     last_bpp, last_psnr = 0.0, 0.0
@@ -77,6 +79,7 @@ def test_searched_quality_slider_stays_monotonic(model: AdapterModel) -> None:
         last_bpp, last_psnr = enc.bpp, psnr
 
 
+@pytest.mark.slow
 def test_one_choice_per_band_of_the_slider(model: AdapterModel) -> None:
     """Operators change only at the band edges (q 15, 25, ..., 95), not at every step."""
     assert [search.anchor_quality(q) for q in (1, 14, 15, 24, 25, 94, 95, 100)] == [
@@ -104,6 +107,7 @@ def test_gamma_maps_pool_in_log_space_down_to_one_value() -> None:
     assert sorted(search.gamma_sizes(np.ones((9, 6), np.float32))) == [1, 9]  # odd sides
 
 
+@pytest.mark.slow
 def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(model: AdapterModel) -> None:
     """The ISO 640 landscape: the predicted 16x16 map costs more than a coarser one
     (models/ABLATIONS.md, finding 17), so the file carries the coarser map; the choice is

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+#: Slow: whole-app runs, fresh processes or several workers (not in -m 'not slow').
+pytestmark = pytest.mark.slow
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+#: Slow: whole-app runs, fresh processes or several workers (not in -m 'not slow').
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / ".." / "shared" / "data" / "raw" / "dcc_kodak_dc120_p003908.kdc"
 

@@ -7,9 +7,10 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
@@ -93,6 +94,7 @@ def test_dropped_folder_becomes_a_source(
     assert len(dialog.collected_sources()) == 3
 
 
+@pytest.mark.slow
 def test_export_report_and_settings(
     qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -127,6 +129,7 @@ def test_export_report_and_settings(
     assert again.quality_spin.value() == 66 and again.dest_edit.text() == str(dest)
 
 
+@pytest.mark.slow
 def test_cancel_stops_within_one_file(
     qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ def test_every_action_has_a_shortcut(window):
     assert len(keys) == len(set(keys)), "shortcuts must be unique"
 
 
+@pytest.mark.slow
 def test_open_raw_recode_and_export(qtbot, window, kdc: Path, tmp_path: Path):
     window.open_paths([kdc])
     assert window.session.current is not None
@@ -54,6 +55,7 @@ def test_open_raw_recode_and_export(qtbot, window, kdc: Path, tmp_path: Path):
     assert tif.stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_export_never_overwrites_the_input(qtbot, window, kdc: Path, tmp_path: Path):
     window.open_paths([kdc])
     with qtbot.waitSignal(window.outputs.failed, timeout=10000) as blocker:
@@ -61,6 +63,7 @@ def test_export_never_overwrites_the_input(qtbot, window, kdc: Path, tmp_path: P
     assert "overwrite" in blocker.args[0]
 
 
+@pytest.mark.slow
 def test_drop_folder_lists_raws_and_reports_unsupported(qtbot, window, kdc: Path, tmp_path: Path):
     (tmp_path / "deep" / "er").mkdir(parents=True)
     (tmp_path / "deep" / "er" / kdc.name).write_bytes(kdc.read_bytes())
@@ -83,6 +86,7 @@ def test_corrupt_file_shows_a_clear_message_and_writes_nothing(window, tmp_path:
     assert sorted(tmp_path.iterdir()) == before
 
 
+@pytest.mark.slow
 def test_adapter_jpeg_opens_with_its_raw_beside_it(window, kdc: Path, tmp_path: Path):
     raw = tmp_path / kdc.name
     raw.write_bytes(kdc.read_bytes())
@@ -96,6 +100,7 @@ def test_adapter_jpeg_opens_with_its_raw_beside_it(window, kdc: Path, tmp_path: 
     assert window.inspector.fields["ssim"].text() != "–"
 
 
+@pytest.mark.slow
 def test_modes_exposure_and_recent_folders(qtbot, window, kdc: Path, tmp_path: Path):
     for name in ("a.kdc", "b.kdc"):
         (tmp_path / name).write_bytes(kdc.read_bytes())
@@ -165,24 +170,3 @@ def test_drops_anywhere_reach_the_window(window):
     takers = [w for w in window.findChildren(QWidget) if w.acceptDrops()]
     assert not takers, [type(w).__name__ for w in takers]
     assert window.acceptDrops()
-
-
-def test_adapter_jpeg_with_a_spatially_varying_lut_opens_and_plots_every_curve(window, kdc: Path, tmp_path: Path):
-    """A format-version-2 file (three blended tone curves) opens; the LUT plot shows them all."""
-    import numpy as np
-
-    from rawjpeg_gui.core import rawio
-    from rawjpeg_gui.core.params import sanitize
-
-    knots = np.linspace(0, 1, 64)
-    curves = [np.stack([knots**p] * 3) for p in (0.45, 0.3, 0.7)]
-    mix = np.random.default_rng(0).random((3, 8, 8))
-    params = sanitize(curves[0], np.full((16, 16), 0.9), None, np.stack(curves[1:]), mix)
-    jpg = tmp_path / "mixed.jpg"
-    jpg.write_bytes(codec.encode_with_params(rawio.read_raw(kdc), 60, params, None, "4:2:0", "mix").jpeg)
-    window.open_file(jpg)
-    assert window.session.image.kind == "adapter"
-    plots = window.plots
-    drawn = [c for c in plots.lut_extra_curves if c.getData()[0] is not None and len(c.getData()[0])]
-    assert len(drawn) == 6  # two further curves, three channels each
-    assert "3 curves" in plots.lut_plot.titleLabel.text

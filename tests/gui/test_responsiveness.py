@@ -48,6 +48,7 @@ class EventLoopProbe:
 @pytest.mark.skipif(
     not ARW.is_file(), reason=f"{ARW} is absent (run python scripts/fetch_test_data.py)"
 )
+@pytest.mark.slow
 def test_gui_stays_responsive_while_an_18mp_raw_is_coded(qtbot, settings):
     from rawjpeg_gui.gui.main_window import MainWindow
 

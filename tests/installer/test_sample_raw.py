@@ -53,8 +53,10 @@ def test_libraw_reads_it_as_camera_raw() -> None:
     assert 0.05 < float(raw.data.mean()) < 0.5 and float(raw.data.max()) < 0.95  # headroom
 
 
+@pytest.mark.slow
 def test_camera_white_balance_renders_the_photo() -> None:
-    rawpy = pytest.importorskip("rawpy")
+    import rawpy  # a runtime dependency: never skipped
+
     skdata = pytest.importorskip("skimage.data")
     with rawpy.imread(str(sample_raw_path())) as raw:
         rgb = raw.postprocess(use_camera_wb=True, no_auto_bright=True, bright=1.0 / 0.8)

@@ -12,6 +12,9 @@ import pytest
 
 from rawjpeg_gui import selftest
 
+#: Slow: whole-app runs, fresh processes or several workers (not in -m 'not slow').
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -52,7 +55,7 @@ def test_low_psnr_fails(monkeypatch) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_missing_resources_fail(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(selftest, "_candidate_dirs", lambda name: [tmp_path / name])
+    monkeypatch.setattr(selftest, "data_dir", lambda name, holding=None: None)
     out = io.StringIO()
     assert selftest.run_self_test(gui=False, out=out) == 1
     text = out.getvalue()

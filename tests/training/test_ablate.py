@@ -47,6 +47,7 @@ def test_variant_with_switches_off_is_adapternet() -> None:
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "switch",
     [
@@ -88,15 +89,19 @@ def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
         assert float(b["lut_mix"].std()) > 1e-3
 
 
+@pytest.mark.slow
 def test_spatially_varying_lut_exports_and_codes_a_real_raw(tmp_path: Path) -> None:
     """The lut_basis variant learns curves that differ, exports the ``lutmix`` operator and
     codes a real raw through the file format exactly as the network predicted."""
     from realdata import SHARED_RAW, require
 
-    from rawjpeg_gui.core import codec, container
+    from rawjpeg_gui.core import codec
+    from rawjpeg_gui.core.errors import ModelError, UnsupportedVersion
     from rawjpeg_gui.core.model import AdapterModel
     from rawjpeg_gui.core.rawio import read_raw
     from rawjpeg_gui.training.export import export_net, max_parity_error
+    from rawjpeg_gui.training.research import mixfile
+    from rawjpeg_gui.training.research.model import ResearchModel
 
     torch.manual_seed(0)
     net = VariantNet(VariantConfig(**{**TINY, "thumbnail_size": 64}, lut_basis=3))
@@ -104,16 +109,20 @@ def test_spatially_varying_lut_exports_and_codes_a_real_raw(tmp_path: Path) -> N
         net.basis_head.bias.normal_(0.0, 1.0)  # curves that differ, as after training
     path = export_net(net.eval(), tmp_path / "mix.onnx", {"name": "tiny-mix"}, "4:2:0")
     assert max_parity_error(net, path) < 1e-4
-    model = AdapterModel(path)
+    with pytest.raises(ModelError, match="lutmix"):
+        AdapterModel(path)  # the runtime core runs only shipped operators
+    model = ResearchModel(path)
     assert model.info.operators == ("lut", "lutmix", "gamma")
     raw = read_raw(require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc"))
     pred = model.predict(raw.data, 80)
     assert pred.params.lut_basis is not None and pred.params.lut_mix.shape == (3, 8, 8)
     assert np.abs(pred.params.lut_basis - pred.params.lut[None]).max() > 0.01
-    res = codec.encode_image(raw, 80, model, searched=False)
-    rec = codec.decode_bytes(res.jpeg)
-    assert rec.record.version == container.MIX_FORMAT_VERSION
-    assert np.array_equal(rec.params.lut_basis, container.quantise(pred.params).lut_basis)
+    res = mixfile.encode_image(raw, 80, model)
+    rec = mixfile.decode_bytes(res.jpeg)
+    assert rec.record.version == mixfile.MIX_FORMAT_VERSION
+    assert np.array_equal(rec.params.lut_basis, mixfile.quantise(pred.params).lut_basis)
+    with pytest.raises(UnsupportedVersion):
+        codec.decode_bytes(res.jpeg)
     assert rec.raw.data.shape == raw.data.shape and np.isfinite(rec.raw.data).all()
 
 
@@ -126,6 +135,7 @@ def _tiny_raw(seed: int):  # type: ignore[no-untyped-def]
     return RawImage(np.clip(img, 0, 1).astype(np.float32), RawMeta())
 
 
+@pytest.mark.slow
 def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> None:
     base = tmp_path / "base.toml"
     base.write_text(
@@ -198,6 +208,7 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
         run_ablation([bad], tmp_path / "runs", None, steps=3, raws=raws, qualities=[20, 40, 60, 80])
 
 
+@pytest.mark.slow
 def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None:
     """A meta_input model exports the ``meta`` input; the codec feeds it the raw's own
     ISO, exposure and levels, so the same pixels with other metadata get other operators."""
@@ -206,9 +217,10 @@ def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None
     from realdata import SHARED_RAW, require
 
     from rawjpeg_gui.core import codec
-    from rawjpeg_gui.core.model import AdapterModel, meta_features
     from rawjpeg_gui.core.rawio import read_raw
     from rawjpeg_gui.training.export import export_net, max_parity_error
+    from rawjpeg_gui.training.research.inputs import meta_features
+    from rawjpeg_gui.training.research.model import ResearchModel
 
     torch.manual_seed(0)
     net = _perturbed(VariantNet(VariantConfig(**{**TINY, "thumbnail_size": 64}, meta_input=True)))
@@ -216,11 +228,11 @@ def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None
         net.meta_proj.weight.normal_(0.0, 2.0)  # as if trained to listen to it
     path = export_net(net.eval(), tmp_path / "meta.onnx", {"name": "tiny-meta"})
     assert max_parity_error(net, path) < 1e-4
-    model = AdapterModel(path)
+    model = ResearchModel(path)
     assert model.uses_meta and not model.uses_noise
     raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
     inputs = model.image_inputs(raw.data, raw.meta)
-    assert np.array_equal(inputs.meta, meta_features(raw.meta))
+    assert np.array_equal(inputs.feeds["meta"][0], meta_features(raw.meta))
     high_iso = dataclasses.replace(raw, meta=dataclasses.replace(raw.meta, iso=6400.0))
     a = codec.encode_image(raw, 60, model, searched=False)
     b = codec.encode_image(high_iso, 60, model, searched=False)
@@ -231,14 +243,14 @@ def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None
             torch.tensor([[0.6]]),
             None,
             None,
-            torch.from_numpy(inputs.meta)[None],
+            torch.from_numpy(inputs.feeds["meta"]),
         )["lut"][0].numpy()
     assert np.abs(model.predict(raw.data, 60, raw.meta).params.lut - want).max() < 1e-3
 
 
 def test_cache_records_metadata_and_batches_raise_the_iso_with_exposure(tiny_cache: Path, tmp_path: Path) -> None:
-    from rawjpeg_gui.core.model import meta_features
     from rawjpeg_gui.training.data import PatchCache, sample_batch
+    from rawjpeg_gui.training.research.inputs import meta_features
 
     cache = PatchCache.load(tiny_cache)
     assert cache.meta is not None and cache.meta.shape == (len(cache.thumbs), 4)

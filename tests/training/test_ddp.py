@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+#: Slow: whole-app runs, fresh processes or several workers (not in -m 'not slow').
+pytestmark = pytest.mark.slow
+
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not in
 from rawjpeg_gui.core import operators as ops  # noqa: E402
 from rawjpeg_gui.core.params import AdapterParams  # noqa: E402
 from rawjpeg_gui.training import torch_ops  # noqa: E402
+from rawjpeg_gui.training.research import lutmix  # noqa: E402
 
 
 def _params(rng: np.random.Generator, bins: int, dct: bool) -> AdapterParams:
@@ -88,8 +89,8 @@ def test_spatially_varying_lut_matches_numpy(curves: int) -> None:
     mix /= mix.sum(axis=0, keepdims=True)
     full_h, full_w, y0, x0, h, w = 96, 80, 16, 24, 40, 32
     raw = rng.uniform(0.0, 1.0, (h, w, 3)).astype(np.float32) ** 2
-    weights = ops.mix_weights(mix, full_h, full_w)[:, y0 : y0 + h, x0 : x0 + w]
-    want = ops.apply_lut_mix(raw, luts, weights)
+    weights = lutmix.mix_weights(mix, full_h, full_w)[:, y0 : y0 + h, x0 : x0 + w]
+    want = lutmix.apply_lut_mix(raw, luts, weights)
     t_luts = torch.from_numpy(luts)[None]
     t_w = torch_ops.crop_maps(
         torch.from_numpy(mix)[None], torch.tensor([[y0, x0]]), torch.tensor([[full_h, full_w]]), h, w
@@ -99,7 +100,7 @@ def test_spatially_varying_lut_matches_numpy(curves: int) -> None:
     assert np.abs(got[0].numpy().transpose(1, 2, 0) - want).max() < 1e-5
     y = np.clip(want + rng.normal(0, 0.01, want.shape).astype(np.float32), 0, 1)
     back = torch_ops.invert_lut_mix(torch.from_numpy(y.transpose(2, 0, 1).copy())[None], t_luts, t_w)
-    assert np.abs(back[0].numpy().transpose(1, 2, 0) - ops.invert_lut_mix(y, luts, weights)).max() < 1e-5
+    assert np.abs(back[0].numpy().transpose(1, 2, 0) - lutmix.invert_lut_mix(y, luts, weights)).max() < 1e-5
     # Differentiable in the curves and the weights (the inverse included).
     t_luts.requires_grad_(True)
     t_w.requires_grad_(True)

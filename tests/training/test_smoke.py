@@ -10,9 +10,11 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
 pytest.importorskip("onnx", reason="onnx is needed to export the model")
 
+from rawjpeg_gui.core.errors import ModelError  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
 from rawjpeg_gui.training.export import export_net, max_parity_error  # noqa: E402
 from rawjpeg_gui.training.network import AdapterNet, NetConfig, count_parameters  # noqa: E402
+from rawjpeg_gui.training.research.model import ResearchModel  # noqa: E402
 from rawjpeg_gui.training.train import load_checkpoint, load_config, train  # noqa: E402
 
 SHARED_RAW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "raw"
@@ -43,6 +45,7 @@ def test_outputs_valid_by_construction() -> None:
     assert qt.min() >= 1 and qt.max() <= 255 and torch.equal(qt, qt.round())
 
 
+@pytest.mark.slow
 def test_train_resume_export_and_encode(tiny_cache: Path, tmp_path: Path, make_config) -> None:
     cfg_path = make_config(tmp_path, tiny_cache, steps=3)
     cfg = load_config(cfg_path)
@@ -90,13 +93,13 @@ def test_per_image_gain_cap_through_the_channel_max_input(tmp_path: Path) -> Non
     net = AdapterNet(NetConfig(thumbnail_size=16)).eval()
     path = export_net(net, tmp_path / "m.onnx", {}, "4:2:0", gain_floor=1.5)
     assert max_parity_error(net, path, gain_floor=1.5) <= 1e-4
-    model = AdapterModel(path)
+    model = ResearchModel(path)
     assert model.uses_channel_max
     thumb = np.full((16, 16, 3), 0.02, np.float32)
     knots = np.linspace(0, 1, model.info.lut_bins)
 
     def slope_at_zero(maxima: np.ndarray | None) -> float:
-        lut = model.predict_thumbnail(thumb, 75, maxima).params.lut[1]
+        lut = model.predict_thumbnail(thumb, 75, model.feeds(maxima)).params.lut[1]
         return float(np.interp(0.01, knots, lut) / 0.01)
 
     floor = slope_at_zero(None)
@@ -104,6 +107,8 @@ def test_per_image_gain_cap_through_the_channel_max_input(tmp_path: Path) -> Non
     assert floor < 1.6  # d + (1 - d) * 1.5 * S'(0) is at most ~1.5 for the identity shape
     assert slope_at_zero(np.full(3, 0.1)) > 2.5 * floor
     # The plain export has no such input, and the runtime does not offer one.
-    plain = AdapterModel(export_net(net, tmp_path / "p.onnx", {}, "4:2:0"))
-    assert not plain.uses_channel_max
-    assert plain.predict_thumbnail(thumb, 75, np.full(3, 0.1)).params.lut.shape == (3, model.info.lut_bins)
+    plain = ResearchModel(export_net(net, tmp_path / "p.onnx", {}, "4:2:0"))
+    assert not plain.uses_channel_max and plain.feeds(np.full(3, 0.1)) == {}
+    # The core runtime refuses the research input.
+    with pytest.raises(ModelError, match="inputs"):
+        AdapterModel(path)

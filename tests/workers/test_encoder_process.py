@@ -6,6 +6,8 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
+
 from rawjpeg_gui.core import codec, rawio
 from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.workers import encoder_process, jobs
@@ -18,6 +20,7 @@ def _never_answers(*args: object) -> bytes:
     return b""
 
 
+@pytest.mark.slow
 def test_child_encode_matches_in_process(kdc: Path):
     raw = rawio.read_raw(kdc)
     encoder = EncoderProcess(min_pixels=0)
@@ -45,6 +48,7 @@ def test_child_encode_matches_in_process(kdc: Path):
         raise AssertionError("a closed encoder must refuse work")
 
 
+@pytest.mark.slow
 def test_small_images_stay_in_process(kdc: Path):
     raw = rawio.read_raw(kdc)
     encoder = EncoderProcess()  # default threshold is far above 1.3 MP
@@ -53,6 +57,7 @@ def test_small_images_stay_in_process(kdc: Path):
     encoder.close()
 
 
+@pytest.mark.slow
 def test_a_child_that_never_answers_is_stopped_and_the_image_encoded_here(kdc: Path, monkeypatch):
     raw = rawio.read_raw(kdc)
     monkeypatch.setattr(encoder_process, "_encode_shared", _never_answers)

@@ -21,6 +21,7 @@ def _run(gen):
             return stop.value, steps
 
 
+@pytest.mark.slow
 def test_load_and_code_a_real_raw(kdc: Path):
     loaded = jobs.load_image(kdc)
     assert loaded.kind == "raw" and loaded.original is not None
@@ -37,6 +38,7 @@ def test_load_and_code_a_real_raw(kdc: Path):
     assert coded.display.shape == loaded.display.shape
 
 
+@pytest.mark.slow
 def test_adapter_jpeg_with_and_without_the_raw_beside_it(kdc: Path, tmp_path: Path):
     original = jobs.load_image(kdc).original
     coded, _ = _run(jobs.code_image(original, 80))
@@ -85,6 +87,7 @@ def test_collect_paths_recursive_and_rejects(kdc: Path, tmp_path: Path):
     assert flat == []
 
 
+@pytest.mark.slow
 def test_render_views_and_rd_points(kdc: Path):
     loaded = jobs.load_image(kdc)
     views = jobs.render_views(loaded.original, loaded.original, 1.0, loaded.base_gain, full=True)

@@ -20,6 +20,7 @@ def session(qapp):
         p.wait_for_done(20000)
 
 
+@pytest.mark.slow
 def test_open_codes_at_the_current_quality(qtbot, session, kdc: Path):
     session.quality = 40
     with qtbot.waitSignal(session.loaded, timeout=30000):
@@ -30,6 +31,7 @@ def test_open_codes_at_the_current_quality(qtbot, session, kdc: Path):
     assert coded.quality == 40 and session.current is coded
 
 
+@pytest.mark.slow
 def test_quality_changes_are_debounced_and_only_the_last_is_shown(qtbot, session, kdc: Path):
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)
@@ -42,6 +44,7 @@ def test_quality_changes_are_debounced_and_only_the_last_is_shown(qtbot, session
     assert shown == [55]
 
 
+@pytest.mark.slow
 def test_a_newer_quality_supersedes_a_running_job(qtbot, session, kdc: Path):
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)
@@ -54,6 +57,7 @@ def test_a_newer_quality_supersedes_a_running_job(qtbot, session, kdc: Path):
     assert shown == [85]
 
 
+@pytest.mark.slow
 def test_rd_curve_streams_points(qtbot, session, kdc: Path):
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)
@@ -74,6 +78,7 @@ def test_a_corrupt_file_fails_with_one_sentence(qtbot, session, tmp_path: Path):
     assert session.image is None
 
 
+@pytest.mark.slow
 def test_exposure_and_full_resolution_rerender(qtbot, session, kdc: Path):
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ..naming import DEFAULT_TEMPLATE, OnExists, check_template
+from ..quality import check_quality
 
 
 def default_workers() -> int:
@@ -146,8 +147,7 @@ class BatchOptions:
     searched: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.quality, bool) or not 1 <= int(self.quality) <= 100:
-            raise ValueError(f"The JPEG quality must be from 1 to 100, not {self.quality}.")
+        check_quality(self.quality)
         check_template(self.template)
         object.__setattr__(self, "on_exists", OnExists(self.on_exists))
         if int(self.workers) < 0:
