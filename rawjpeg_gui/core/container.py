@@ -20,6 +20,8 @@ Records (tag: content):
 6. extra tone curves (format version 2): count u8, then each as the LUT record's body
 7. LUT weights (format version 2): curves u8, h u16, w u16, zlib(uint8 K x h x w);
    the K bytes at a position sum to exactly 255, and each weight is its byte / 255
+8. pixel fingerprint (optional, any version): the bytes of :func:`fingerprint.compute`
+   (parsed and checked by the codec); readers that predate it skip the unknown tag
 
 Files with a spatially-varying LUT (records 6 and 7) are written as version 2, so a
 reader that knows only version 1 refuses them instead of ignoring the extra curves;
@@ -66,6 +68,7 @@ MAX_IMAGE_SIDE = 65500
 
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
 _TAG_BASIS, _TAG_MIX = 6, 7
+_TAG_FINGERPRINT = 8
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -81,6 +84,8 @@ class AdapterRecord:
         model_name: name of the adapter model that predicted ``params``.
         meta: camera metadata of the original raw.
         version: format version the record was read from (written: FORMAT_VERSION).
+        fingerprint: the pixel fingerprint record (:mod:`fingerprint`), or ``None`` for
+            files written before rawjpeg stored one.
     """
 
     params: AdapterParams
@@ -91,6 +96,7 @@ class AdapterRecord:
     model_name: str
     meta: RawMeta
     version: int = FORMAT_VERSION
+    fingerprint: bytes | None = None
 
 
 # ---------------------------------------------------------------- quantisation
@@ -211,6 +217,8 @@ def encode_segment(record: AdapterRecord) -> bytes:
         recs.append(_record(_TAG_MIX, struct.pack("<BHH", k, mh, mw) + zlib.compress(mq.tobytes(), 9)))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
+    if record.fingerprint is not None:
+        recs.append(_record(_TAG_FINGERPRINT, record.fingerprint))
     records = b"".join(recs)
     if len(records) > MAX_RECORDS_BYTES:
         raise ParameterSizeError("The adapter parameters do not fit in one JPEG segment.")
@@ -392,4 +400,5 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
     meta = RawMeta.from_dict(meta_dict)
-    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta, version)
+    fingerprint = recs.get(_TAG_FINGERPRINT)
+    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta, version, fingerprint)
