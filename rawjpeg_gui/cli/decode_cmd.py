@@ -43,7 +43,7 @@ def load_linear(path: Path, force: bool = False) -> RawImage:
             print(f"rawjpeg: warning: {path}: {warning}", file=sys.stderr)
         return result.raw
 
-    if path.suffix.lower() in (".jpg", ".jpeg", ".jpe"):
+    if path.suffix.lower() in (".jpg", ".jpeg", ".jpe", ".jxl"):
         return reconstruct()
     try:
         return read_raw(path)

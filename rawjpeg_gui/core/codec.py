@@ -270,14 +270,21 @@ def check_pixels(
 
 
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a file for decoding, with the size cap and one clear error."""
+    """Read a file for decoding, with the size cap and one clear error.
+
+    A JPEG XL file made by ``rawjpeg pack`` (:mod:`pack`) gives back the adapter-JPEG
+    it holds, byte for byte.
+    """
     p = Path(path)
     try:
         if p.stat().st_size > MAX_FILE_BYTES:
             raise NotAJpeg(f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
-        return p.read_bytes()
+        data = p.read_bytes()
     except OSError as exc:
         raise RawDecodeError(f"{p.name} could not be read ({exc.strerror or exc}).") from None
+    from . import pack
+
+    return pack.unpack(data) if pack.is_jxl(data) else data
 
 
 def decode_file(path: str | os.PathLike[str], force: bool = False) -> Reconstruction:
