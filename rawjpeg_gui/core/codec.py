@@ -18,8 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import container, fastops, fingerprint, jpeg, search
-from .errors import NotAJpeg, PixelsChanged, RawDecodeError, VerificationError
+from . import container, fastops, fingerprint, fullmeta, jpeg, search
+from .errors import (
+    NotAJpeg,
+    ParameterSizeError,
+    PixelsChanged,
+    RawDecodeError,
+    VerificationError,
+)
 from .model import AdapterModel
 from .params import AdapterParams
 from .rawio import RawImage, read_raw
@@ -168,15 +174,21 @@ def encode_with_params(
     adapted = fastops.forward_uint8(raw.data, params)
     t1 = time.perf_counter()
     plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta)
+    plain = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, raw.meta.orientation)
     record = container.AdapterRecord(
         params, raw.width, raw.height, quality, subsampling, model_name, raw.meta,
         fingerprint=fingerprint.compute(fingerprint.decode_ycbcr(plain)),
     )  # fmt: skip
-    segment = container.encode_segment(record)
-    data = jpeg.insert_segment(plain, segment)
+    try:  # the raw's complete metadata inside the one segment, in separate ones if too large
+        data = jpeg.insert_segment(plain, container.encode_segment(record))
+    except ParameterSizeError:
+        data = jpeg.insert_segment(plain, container.encode_segment(record, full_metadata=False))
+        for body in container.metadata_segments(raw.meta.full_metadata):
+            data = jpeg.insert_segment(data, body)
+    segment_bytes = len(jpeg.find_segment(data))
     t2 = time.perf_counter()
     return EncodeResult(
-        data, params, quality, adapted, raw, model_name, qtables, len(segment),
+        data, params, quality, adapted, raw, model_name, qtables, segment_bytes,
         {"forward": t1 - t0, "jpeg": t2 - t1},
     )
 
@@ -189,8 +201,13 @@ def encode_file(
 
 
 def read_record(data: bytes) -> container.AdapterRecord:
-    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding)."""
-    return container.decode_segment(jpeg.find_segment(data))
+    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding),
+    with the raw's complete metadata from the metadata segments (``meta.full_metadata``)."""
+    record = container.decode_segment(jpeg.find_segment(data))
+    if not record.meta.full_metadata:
+        bodies = jpeg.find_segments(data, container.METADATA_IDENTIFIER)
+        record.meta.full_metadata = container.join_metadata_segments(bodies)
+    return record
 
 
 def decode_bytes(data: bytes, force: bool = False) -> Reconstruction:

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fullmeta
 from .errors import OutputError
 from .fileio import write_atomic_with
 from .metadata import RawMeta
@@ -381,5 +382,6 @@ def write_dng(
                 extratags=_raw_tags(width, height, levels),
             )
         _link_exif_ifd(tmp, meta)
+        fullmeta.embed_in_dng(tmp, meta.full_metadata)
 
     return write_atomic_with(dest, writer, inputs)
