@@ -41,6 +41,7 @@ CORE_MODULES = (
     "tifffile",
     "platformdirs",
     "exifread",
+    "exiv2",
 )
 
 
