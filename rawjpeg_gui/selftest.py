@@ -43,6 +43,7 @@ CORE_MODULES = (
     "tifffile",
     "platformdirs",
     "exifread",
+    "exiv2",
 )
 
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import RawJpegError
-from . import batch_cmd, decode_cmd, encode_cmd, eval_cmd, info_cmd
+from . import batch_cmd, decode_cmd, encode_cmd, eval_cmd, info_cmd, pack_cmd
 
-COMMANDS = (encode_cmd, decode_cmd, info_cmd, eval_cmd, batch_cmd)
+COMMANDS = (encode_cmd, decode_cmd, info_cmd, eval_cmd, batch_cmd, pack_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,5 +73,11 @@ def run(args: argparse.Namespace) -> int:
         f"[{p.gamma_map.min():.3f}, {p.gamma_map.max():.3f}], LUT 3x{p.lut_bins}"
         + (", DCT scale 3x8x8" if p.dct_scale is not None else "")
     )
+    print(
+        f"  {'pixel check':<14}"
+        + ("fingerprint stored: re-encoded or edited pixels are refused on decoding"
+           if record.fingerprint is not None
+           else "none (written before rawjpeg stored a fingerprint): edits cannot be detected")
+    )  # fmt: skip
     print("\n".join(_meta_lines(record.meta)))
     return 0

@@ -2,8 +2,11 @@
 
 ``encode_image``: thumbnail -> model (and the encoder's search over its operating
 points, :mod:`search`) -> quantised parameters -> forward operators -> 8-bit JPEG
-(+ EXIF + parameter segment). ``decode_bytes``: find and validate the
-segment -> decode the JPEG -> inverse operators -> linear image + metadata.
+(+ EXIF + parameter segment with the pixel fingerprint). ``decode_bytes``: find and
+validate the segment -> decode the JPEG -> check the pixels against the fingerprint
+(:mod:`fingerprint`: refused when re-encoded or edited, a lossless rotation undone)
+-> inverse operators -> linear image + metadata. ``verify_written`` checks a written
+file reconstructs as well as the encoder measured.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import container, fastops, jpeg, search
-from .errors import NotAJpeg, RawDecodeError
+from . import container, fastops, fingerprint, fullmeta, jpeg, search
+from .errors import (
+    CorruptParameters,
+    NotAJpeg,
+    NotAnAdapterJpeg,
+    ParameterSizeError,
+    PixelsChanged,
+    RawDecodeError,
+    VerificationError,
+)
 from .model import AdapterModel
 from .params import AdapterParams
 from .quality import check_quality
@@ -26,6 +37,9 @@ from .rawio import RawImage, read_raw
 _EIGHT_BIT = np.float32(255.0)
 #: Refuse to read adapter-JPEG files larger than this (bytes).
 MAX_FILE_BYTES = 512 << 20
+#: ``--verify`` fails a file that reconstructs more than this many dB below the encoder's
+#: own measurement.
+VERIFY_TOLERANCE_DB = 1.0
 
 
 @dataclass
@@ -76,7 +90,11 @@ class Reconstruction:
         record: everything the parameter segment carried.
         file_bytes: size of the adapter-JPEG.
         adapted: the decoded 8-bit JPEG pixels.
-        timings: seconds per stage ("jpeg", "params", "inverse").
+        timings: seconds per stage ("jpeg", "params", "check", "inverse").
+        pixel_check: what the fingerprint said: "intact", "rotated" (a lossless rotation
+            was undone), "unchecked" (a file written without a fingerprint) or "forced"
+            (changed pixels decoded anyway).
+        warnings: sentences for the user (a rotation undone, a forced decode).
     """
 
     raw: RawImage
@@ -84,6 +102,8 @@ class Reconstruction:
     file_bytes: int
     adapted: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    pixel_check: str = "intact"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def params(self) -> AdapterParams:
@@ -149,14 +169,22 @@ def encode_with_params(
     params = container.quantise(params)
     adapted = fastops.forward_uint8(raw.data, params)
     t1 = time.perf_counter()
+    plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta)
+    plain = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, raw.meta.orientation)
     record = container.AdapterRecord(
-        params, raw.width, raw.height, quality, subsampling, model_name, raw.meta
-    )
-    segment = container.encode_segment(record)
-    data = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, segment)
+        params, raw.width, raw.height, quality, subsampling, model_name, raw.meta,
+        fingerprint=fingerprint.compute(fingerprint.decode_ycbcr(plain)),
+    )  # fmt: skip
+    try:  # the raw's complete metadata inside the one segment, in separate ones if too large
+        data = jpeg.insert_segment(plain, container.encode_segment(record))
+    except ParameterSizeError:
+        data = jpeg.insert_segment(plain, container.encode_segment(record, full_metadata=False))
+        for body in container.metadata_segments(raw.meta.full_metadata):
+            data = jpeg.insert_segment(data, body)
+    segment_bytes = len(jpeg.find_segment(data))
     t2 = time.perf_counter()
     return EncodeResult(
-        data, params, quality, adapted, raw, model_name, qtables, len(segment),
+        data, params, quality, adapted, raw, model_name, qtables, segment_bytes,
         {"forward": t1 - t0, "jpeg": t2 - t1},
     )
 
@@ -185,44 +213,120 @@ def encode_file(
 
 
 def read_record(data: bytes, source: str = "The file") -> container.AdapterRecord:
-    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding).
+    """Validate and parse the parameter segment of adapter-JPEG bytes (no pixel decoding),
+    with the raw's complete metadata from the metadata segments (``meta.full_metadata``).
 
     ``source`` names the file in the error raised for an unknown format version.
     """
-    return container.decode_segment(jpeg.find_segment(data), source)
+    record = container.decode_segment(jpeg.find_segment(data), source)
+    if not record.meta.full_metadata:
+        bodies = jpeg.find_segments(data, container.METADATA_IDENTIFIER)
+        record.meta.full_metadata = container.join_metadata_segments(bodies)
+    return record
 
 
-def decode_bytes(data: bytes, source: str = "The file") -> Reconstruction:
-    """Reconstruct the linear raw from adapter-JPEG bytes (``source`` as in :func:`read_record`)."""
+def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> Reconstruction:
+    """Reconstruct the linear raw from adapter-JPEG bytes.
+
+    Args:
+        data: the adapter-JPEG file's bytes.
+        source: names the file in errors (as in :func:`read_record`).
+        force: reconstruct even from pixels that were changed after the file was
+            written (a warning says so) instead of raising :class:`PixelsChanged`.
+    """
     t0 = time.perf_counter()
     record = read_record(data, source)
     t1 = time.perf_counter()
     pixels = jpeg.decode_jpeg(data)
     t2 = time.perf_counter()
-    if pixels.shape[:2] != (record.height, record.width):
+    size = (record.height, record.width)
+    if pixels.shape[:2] not in (size, size[::-1]):
+        raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
+    pixels, state, warnings = check_pixels(data, record, pixels, force)
+    t3 = time.perf_counter()
+    if pixels.shape[:2] != size:
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
     linear = fastops.inverse_uint8(pixels, record.params)
-    t3 = time.perf_counter()
-    times = {"params": t1 - t0, "jpeg": t2 - t1, "inverse": t3 - t2}
-    return Reconstruction(RawImage(linear, record.meta), record, len(data), pixels, times)
+    t4 = time.perf_counter()
+    times = {"params": t1 - t0, "jpeg": t2 - t1, "check": t3 - t2, "inverse": t4 - t3}
+    return Reconstruction(
+        RawImage(linear, record.meta), record, len(data), pixels, times, state, warnings
+    )
+
+
+def check_pixels(
+    data: bytes, record: container.AdapterRecord, pixels: np.ndarray, force: bool = False
+) -> tuple[np.ndarray, str, list[str]]:
+    """Check decoded ``pixels`` against the record's fingerprint (see :mod:`fingerprint`).
+
+    Returns:
+        The pixels in the written orientation, the state ("intact", "rotated",
+        "unchecked" or "forced") and warnings for the user.
+
+    Raises:
+        PixelsChanged: re-encoded, edited, or rotated in a way that cannot be undone
+            exactly, and ``force`` is false.
+    """
+    if record.fingerprint is None:
+        return pixels, "unchecked", []
+    stored = fingerprint.parse(record.fingerprint)
+    mcu = 16 if record.subsampling == "4:2:0" else 8
+    found = fingerprint.match(
+        stored, fingerprint.decode_ycbcr(data), record.height, record.width, mcu
+    )
+    if found.state == "intact":
+        return pixels, "intact", []
+    if found.state == "rotated":
+        note = (
+            f"The image was turned {found.rotation} degrees clockwise after it was written; "
+            "the turn was undone before reconstructing."
+        )
+        pixels = fingerprint.turn_back(pixels, found.turns, mcu, record.height, record.width)
+        return pixels, "rotated", [note]
+    if found.state == "rotated-named":
+        problem = (
+            f"The image was turned {found.rotation} degrees clockwise after it was written, "
+            "which its pixels cannot undo exactly; "
+            f"'jpegtran -copy all -rotate {360 - found.rotation}' restores the file"
+        )
+        if not force:
+            raise PixelsChanged(f"{problem}.")
+        pixels = fingerprint.turn_back(pixels, found.turns, mcu, record.height, record.width)
+        return pixels, "forced", [f"{problem}; decoded anyway, turned back approximately."]
+    problem = (
+        "The pixels were changed after rawjpeg wrote this file (re-encoded or edited), "
+        "so the raw brought back from them is wrong"
+    )
+    if not force:
+        raise PixelsChanged(f"{problem}; decode with --force to get it anyway.")
+    return pixels, "forced", [f"{problem}: decoded anyway because it was forced."]
 
 
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a file for decoding, with the size cap and one clear error."""
+    """Read a file for decoding, with the size cap and one clear error.
+
+    A JPEG XL file made by ``rawjpeg pack`` (:mod:`pack`) gives back the adapter-JPEG
+    it holds, byte for byte.
+    """
     p = Path(path)
     try:
         if p.stat().st_size > MAX_FILE_BYTES:
             raise NotAJpeg(f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
-        return p.read_bytes()
+        data = p.read_bytes()
     except OSError as exc:
         raise RawDecodeError(f"{p.name} could not be read ({exc.strerror or exc}).") from None
+    from . import pack
+
+    return pack.unpack(data) if pack.is_jxl(data) else data
 
 
-def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
+def decode_file(path: str | os.PathLike[str], force: bool = False) -> Reconstruction:
     """Reconstruct the linear raw from an adapter-JPEG file.
 
     Args:
-        path: a JPEG written by :func:`encode_file` (or the ``rawjpeg`` command).
+        path: a JPEG written by :func:`encode_file` (or the ``rawjpeg`` command), or
+            its lossless JPEG XL wrapping (``rawjpeg pack``).
+        force: reconstruct even from changed pixels (see :func:`decode_bytes`).
 
     Returns:
         The linear image and camera metadata (``result.raw``) and the stored record.
@@ -233,8 +337,66 @@ def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
         NotAnAdapterJpeg: a plain JPEG without rawjpeg parameters.
         CorruptParameters: the parameters are damaged or were edited.
         UnsupportedVersion: the parameters are of another format version.
+        PixelsChanged: the pixels were changed after the file was written.
     """
-    return decode_bytes(read_file_bytes(path), Path(path).name)
+    return decode_bytes(read_file_bytes(path), Path(path).name, force)
+
+
+def reconstruction_psnr(reference: np.ndarray, linear: np.ndarray) -> float:
+    """PSNR (dB, peak 1) of a reconstruction, in row bands (no full-size float64 copies)."""
+    if reference.shape != linear.shape:
+        return float("-inf")
+    total = 0.0
+    step = max(1, (1 << 20) // max(1, reference.shape[1] * reference.shape[2]))
+    for y in range(0, reference.shape[0], step):
+        d = reference[y : y + step].astype(np.float32) - linear[y : y + step]
+        total += float(np.dot(d.ravel(), d.ravel()))
+    mse = total / reference.size
+    return float("inf") if mse == 0 else float(-10.0 * np.log10(mse))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What :func:`verify_written` measured (dB).
+
+    Attributes:
+        expected_db: PSNR of the encoder's own reconstruction of the bytes it made.
+        measured_db: PSNR of the written file decoded as a user would (fingerprint check
+            included).
+    """
+
+    expected_db: float
+    measured_db: float
+
+
+def verify_written(
+    encoded: EncodeResult, written: bytes, tolerance_db: float = VERIFY_TOLERANCE_DB
+) -> Verification:
+    """Decode ``written`` (the file as it now is on disk) and compare with the encoder.
+
+    The encoder's measurement is the PSNR against the source of its own in-memory
+    reconstruction; the written file, decoded through :func:`decode_bytes` as a user
+    would, must come within ``tolerance_db`` of it.
+
+    Raises:
+        VerificationError: the file does not decode, or reconstructs more than
+            ``tolerance_db`` below the encoder's measurement.
+    """
+    source = encoded.raw.data
+    own = fastops.inverse_uint8(jpeg.decode_jpeg(encoded.jpeg), encoded.params)
+    expected = reconstruction_psnr(source, own)
+    try:
+        measured = reconstruction_psnr(source, decode_bytes(written).raw.data)
+    except PixelsChanged as exc:
+        raise VerificationError(f"The written file does not decode: {exc}") from None
+    except (NotAJpeg, CorruptParameters, NotAnAdapterJpeg) as exc:
+        raise VerificationError(f"The written file does not decode: {exc}") from None
+    if not measured >= expected - tolerance_db:
+        raise VerificationError(
+            f"The written file reconstructs at {measured:.1f} dB, more than {tolerance_db:g} dB "
+            f"below the {expected:.1f} dB the encoder measured."
+        )
+    return Verification(expected, measured)
 
 
 def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:

@@ -17,6 +17,15 @@ Records (tag: content):
 3. LUT: channels u8, bins u16, zlib(uint16 knots, delta coded per channel)
 4. DCT scale: 3x8x8 float16
 5. metadata: zlib(UTF-8 JSON of :class:`RawMeta`)
+8. pixel fingerprint (optional): the bytes of :func:`fingerprint.compute`
+   (parsed and checked by the codec); readers that predate it skip the unknown tag
+9. the raw's complete metadata (optional): ``meta.full_metadata`` as
+   :mod:`fullmeta` stores it (zlib-compressed EXV), when it fits in this segment
+
+When the raw's complete metadata does not fit in this segment (record 9), it travels in
+separate APP11 segments after this one (:func:`metadata_segments`), each ``b"RAWJMETA"``,
+index u8, count u8, CRC-32 u32 of the whole blob, then its part of the blob. One segment
+is preferred: ImageMagick merges consecutive APP11 segments when it re-saves a JPEG.
 
 A segment of any other version is refused (:class:`UnsupportedVersion`) rather than
 read in part.
@@ -50,6 +59,8 @@ MAX_INFLATED_BYTES = 1 << 20
 MAX_IMAGE_SIDE = 65500
 
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
+_TAG_FINGERPRINT = 8
+_TAG_FULL_METADATA = 9
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -65,6 +76,8 @@ class AdapterRecord:
         model_name: name of the adapter model that predicted ``params``.
         meta: camera metadata of the original raw.
         version: format version of the segment (always FORMAT_VERSION).
+        fingerprint: the pixel fingerprint record (:mod:`fingerprint`), or ``None`` for
+            files written before rawjpeg stored one.
     """
 
     params: AdapterParams
@@ -75,6 +88,7 @@ class AdapterRecord:
     model_name: str
     meta: RawMeta
     version: int = FORMAT_VERSION
+    fingerprint: bytes | None = None
 
 
 # ---------------------------------------------------------------- quantisation
@@ -137,8 +151,13 @@ def _undelta2d(d: np.ndarray) -> np.ndarray:
     return (np.cumsum(q, axis=1) % 256).astype(np.uint8)
 
 
-def encode_segment(record: AdapterRecord) -> bytes:
-    """Serialise ``record`` to the APP11 segment body (identifier included)."""
+def encode_segment(record: AdapterRecord, full_metadata: bool = True) -> bytes:
+    """Serialise ``record`` to the APP11 segment body (identifier included).
+
+    ``full_metadata``: include ``record.meta.full_metadata`` as record 9 (raises
+    :class:`ParameterSizeError` when it does not fit; then write it with
+    :func:`metadata_segments` instead).
+    """
     p = record.params
     name = record.model_name.encode("utf-8")[:200]
     recs = [
@@ -164,6 +183,10 @@ def encode_segment(record: AdapterRecord) -> bytes:
         recs.append(_record(_TAG_DCT, p.dct_scale.astype("<f2").tobytes()))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
+    if record.fingerprint is not None:
+        recs.append(_record(_TAG_FINGERPRINT, record.fingerprint))
+    if full_metadata and record.meta.full_metadata:
+        recs.append(_record(_TAG_FULL_METADATA, record.meta.full_metadata))
     records = b"".join(recs)
     if len(records) > MAX_RECORDS_BYTES:
         raise ParameterSizeError("The adapter parameters do not fit in one JPEG segment.")
@@ -307,4 +330,57 @@ def _parse(recs: dict[int, bytes]) -> AdapterRecord:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
     meta = RawMeta.from_dict(meta_dict)
-    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta)
+    meta.full_metadata = recs.get(_TAG_FULL_METADATA, b"")
+    fingerprint = recs.get(_TAG_FINGERPRINT)
+    return AdapterRecord(
+        params, width, height, quality, subs[sub], model_name, meta, fingerprint=fingerprint
+    )
+
+
+# ---------------------------------------------------------------- full metadata segments
+
+#: Identifier of the APP11 segments that carry the raw's complete metadata.
+METADATA_IDENTIFIER = b"RAWJMETA"
+_METADATA_HEADER = struct.Struct("<BBI")
+_METADATA_CHUNK = 65533 - len(METADATA_IDENTIFIER) - _METADATA_HEADER.size
+#: At most this many metadata segments (16 MB).
+MAX_METADATA_SEGMENTS = 255
+
+
+def metadata_segments(blob: bytes) -> list[bytes]:
+    """APP11 segment bodies that carry ``blob`` (none for an empty blob)."""
+    if not blob:
+        return []
+    parts = [blob[i : i + _METADATA_CHUNK] for i in range(0, len(blob), _METADATA_CHUNK)]
+    if len(parts) > MAX_METADATA_SEGMENTS:
+        raise ParameterSizeError("The raw's metadata is too large to carry.")
+    crc = zlib.crc32(blob)
+    return [
+        METADATA_IDENTIFIER + _METADATA_HEADER.pack(i, len(parts), crc) + part
+        for i, part in enumerate(parts)
+    ]
+
+
+def join_metadata_segments(bodies: list[bytes]) -> bytes:
+    """The blob carried by the segment ``bodies`` (in file order); b"" when there are none.
+
+    Raises:
+        CorruptParameters: a segment is missing, repeated, truncated or damaged.
+    """
+    if not bodies:
+        return b""
+    parts = []
+    crcs = set()
+    for i, body in enumerate(bodies):
+        head = body[len(METADATA_IDENTIFIER) :]
+        if len(head) < _METADATA_HEADER.size:
+            raise CorruptParameters("A metadata segment is truncated.")
+        index, count, crc = _METADATA_HEADER.unpack_from(head, 0)
+        if index != i or count != len(bodies):
+            raise CorruptParameters("The metadata segments are incomplete or out of order.")
+        crcs.add(crc)
+        parts.append(head[_METADATA_HEADER.size :])
+    blob = b"".join(parts)
+    if len(crcs) != 1 or zlib.crc32(blob) != crcs.pop():
+        raise CorruptParameters("The raw's stored metadata is damaged (checksum mismatch).")
+    return blob

@@ -2,9 +2,15 @@
 
 The adapter brings back demosaiced linear camera RGB, so the DNG stores exactly
 that: a three-sample ``LinearRaw`` image (PhotometricInterpretation 34892),
-16 bits per sample, ``BlackLevel`` 0 and ``WhiteLevel`` 65535, pixel value
-``round(linear * 65535)``. Re-mosaicing to a CFA would throw away two thirds of
+16-bit samples, ``BlackLevel`` 0. Re-mosaicing to a CFA would throw away two thirds of
 the reconstructed samples and force a second demosaic in the developer.
+
+Samples keep the precision the camera recorded: ``round(linear * L)`` with ``L`` the
+raw's own range (white level minus black level, :func:`sample_levels`; 65535 when the
+metadata has none) and ``WhiteLevel`` ``L``. The full-resolution image is stored in
+tiles of :data:`TILE` x :data:`TILE` pixels, each a lossless JPEG (DNG ``Compression`` 7, predictor 1), the
+compression Adobe's converter uses and every raw developer reads. Finer levels than
+the camera's would only store demosaic rounding noise, which costs bits and no detail.
 
 Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktable):
 
@@ -32,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fullmeta
 from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
@@ -44,6 +51,11 @@ FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
 D65_XYZ = np.array([0.95047, 1.0, 1.08883])
 #: WhiteLevel of the stored data; BlackLevel is 0.
 WHITE_LEVEL = 65535
+#: Fewest levels a DNG stores: demosaiced 8-bit data rounded to 255 levels would render
+#: 2 dB under the 60 dB the writer promises against LibRaw's render of the original.
+MIN_LEVELS = 1023
+#: Side of the LinearRaw image's tiles; each tile is one lossless JPEG (Compression 7).
+TILE = 256
 #: Long side of the IFD0 preview in pixels.
 PREVIEW_SIZE = 256
 #: EXIF LightSource / DNG CalibrationIlluminant code of D65.
@@ -201,11 +213,11 @@ def _camera_tags(meta: RawMeta, matrix: np.ndarray, neutral: np.ndarray) -> list
     return tags
 
 
-def _raw_tags(width: int, height: int) -> list[tuple[Any, ...]]:
+def _raw_tags(width: int, height: int, levels: int = WHITE_LEVEL) -> list[tuple[Any, ...]]:
     """SubIFD tags of the LinearRaw image."""
     return [
         (50714, _LONG, 3, (0, 0, 0), True),  # BlackLevel, one per sample
-        (50717, _LONG, 3, (WHITE_LEVEL,) * 3, True),  # WhiteLevel, one per sample
+        (50717, _LONG, 3, (levels,) * 3, True),  # WhiteLevel, one per sample
         (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
         (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
     ]
@@ -288,11 +300,22 @@ def _check_image(raw: RawImage) -> np.ndarray:
     return data
 
 
-def to_dng_samples(data: np.ndarray) -> np.ndarray:
-    """Linear [0, 1] float -> uint16 DNG samples ``round(linear * 65535)`` (NaN -> 0)."""
+def sample_levels(meta: RawMeta) -> int:
+    """The DNG's WhiteLevel: the raw's own range (white minus black level) in
+    [:data:`MIN_LEVELS`, 65535], or 65535 when the metadata gives none."""
+    white = _positive(meta.white_level)
+    black = _floats(meta.black_levels, (4,))
+    if white is None or white <= 1.0:
+        return WHITE_LEVEL
+    levels = round(white - (float(black.min()) if black is not None else 0.0))
+    return int(min(WHITE_LEVEL, max(MIN_LEVELS, levels)))
+
+
+def to_dng_samples(data: np.ndarray, levels: int = WHITE_LEVEL) -> np.ndarray:
+    """Linear [0, 1] float -> uint16 DNG samples ``round(linear * levels)`` (NaN -> 0)."""
     out = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
     np.clip(out, 0.0, 1.0, out=out)
-    out *= np.float32(WHITE_LEVEL)
+    out *= np.float32(levels)
     np.rint(out, out=out)
     return out.astype(np.uint16)
 
@@ -320,9 +343,13 @@ def write_dng(
     meta = raw.meta
     matrix = color_matrix(meta)
     neutral = camera_neutral(meta, matrix)
-    samples = to_dng_samples(data)
+    levels = sample_levels(meta)
+    samples = to_dng_samples(data, levels)
     preview = render_preview(data, matrix, neutral)
     height, width = samples.shape[:2]
+    # Tiles no wider or taller than the image (multiples of 16, as TIFF requires): LibRaw
+    # misreads a lossless-JPEG tile that is larger than the whole image.
+    tile = min(TILE, max(16, min(height, width) // 16 * 16))
 
     def writer(tmp: Path) -> None:
         with tifffile.TiffWriter(tmp, byteorder="<", bigtiff=False) as tif:
@@ -340,10 +367,14 @@ def write_dng(
                 samples,
                 photometric=_LINEAR_RAW,
                 planarconfig="contig",
+                tile=(tile, tile),
+                compression=7,
+                compressionargs={"lossless": True, "predictor": 1, "bitspersample": 16},
                 subfiletype=0,
                 metadata=None,
-                extratags=_raw_tags(width, height),
+                extratags=_raw_tags(width, height, levels),
             )
         _link_exif_ifd(tmp, meta)
+        fullmeta.embed_in_dng(tmp, meta.full_metadata)
 
     return write_atomic_with(dest, writer, inputs)

@@ -49,3 +49,11 @@ class OutputError(RawJpegError):
 
 class CancelledError(RawJpegError):
     """A long job was cancelled by the user."""
+
+
+class PixelsChanged(RawJpegError):
+    """The adapter-JPEG's pixels no longer match its fingerprint: re-encoded, edited or rotated."""
+
+
+class VerificationError(RawJpegError):
+    """A written adapter-JPEG reconstructs worse than the encoder measured (``--verify``)."""

@@ -142,6 +142,15 @@ def find_segment(data: bytes) -> bytes:
     raise NotAnAdapterJpeg("The JPEG carries no rawjpeg parameters (it is an ordinary JPEG).")
 
 
+def find_segments(data: bytes, identifier: bytes) -> list[bytes]:
+    """Bodies of every APP11 segment that starts with ``identifier``, in file order."""
+    return [
+        data[start : start + length]
+        for marker, start, length in _segments(data)
+        if marker == APP_MARKER and data[start : start + len(identifier)] == identifier
+    ]
+
+
 def decode_jpeg(data: bytes) -> np.ndarray:
     """Decode JPEG bytes to HxWx3 uint8 RGB (no EXIF rotation: pixels as stored)."""
     try:

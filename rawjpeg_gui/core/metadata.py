@@ -36,6 +36,9 @@ class RawMeta:
             (estimated as LibRaw's automatic balance: the camera recorded none usable), or ""
             (unknown: files written before this field existed).
         xyz_to_camera: 3x3 XYZ -> camera matrix (DNG ColorMatrix, D65), row-major.
+        full_metadata: every tag of the raw (EXIF with maker notes, GPS, XMP, IPTC) as
+            :func:`fullmeta.read_full` stores it, or b"". Not part of the JSON record: it
+            travels in the adapter-JPEG's metadata segments.
     """
 
     source_name: str = ""
@@ -57,6 +60,7 @@ class RawMeta:
     as_shot_wb: list[float] | None = None
     wb_source: str = ""
     xyz_to_camera: list[list[float]] | None = None
+    full_metadata: bytes = field(default=b"", repr=False)
 
     @property
     def wb_text(self) -> str:
@@ -75,7 +79,11 @@ class RawMeta:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (omits empty values to keep the file small)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v not in ("", None)}
+        return {
+            f.name: v
+            for f in dataclasses.fields(self)
+            if f.name != "full_metadata" and (v := getattr(self, f.name)) not in ("", None)
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RawMeta:
@@ -84,7 +92,7 @@ class RawMeta:
             raise CorruptParameters("The stored camera metadata is not a record.")
         meta = cls()
         for f in dataclasses.fields(cls):
-            if f.name not in d:
+            if f.name not in d or f.name == "full_metadata":
                 continue
             value = d[f.name]
             default = getattr(meta, f.name)
@@ -157,6 +165,9 @@ def read_exif_fields(path: Path, meta: RawMeta, libraw_other: Any = None) -> Non
         _fill_from_libraw(libraw_other, meta)
     if not meta.make or not meta.model:
         _fill_from_ciff(path, meta)
+    from .fullmeta import read_full
+
+    meta.full_metadata = read_full(path)
 
 
 def _fill_from_libraw(other: Any, meta: RawMeta) -> None:

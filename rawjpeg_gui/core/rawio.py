@@ -237,6 +237,12 @@ def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-
     if np.all(np.isfinite(rgb_cam)) and abs(np.linalg.det(rgb_cam)) > 1e-6:
         # rgb_cam maps camera RGB to linear sRGB, so XYZ -> camera = rgb_cam^-1 . XYZ -> sRGB.
         m = np.linalg.inv(rgb_cam) @ np.linalg.inv(SRGB_TO_XYZ)
+        # LibRaw normalised the rows (camera white = sRGB white) and kept the factors as its
+        # daylight multipliers: undo that, so the rows describe the camera's own channels
+        # (the DNG ColorMatrix's meaning; RawTherapee renders a blue cast otherwise).
+        pre = np.asarray(raw.daylight_whitebalance, dtype=np.float64)[:3]
+        if np.all(np.isfinite(pre)) and np.all(pre > 0):
+            m = m / pre[:, None]
         return cast(list[Any], m.tolist())
     return None
 

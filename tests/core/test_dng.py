@@ -23,6 +23,7 @@ from rawjpeg_gui.core.dng import (
     camera_to_srgb,
     color_matrix,
     render_preview,
+    sample_levels,
     to_dng_samples,
     write_dng,
 )
@@ -91,11 +92,23 @@ def test_layout_preview_ifd0_and_linear_raw_subifd(tmp_path: Path) -> None:
         (raw_ifd,) = ifd0.pages
         assert raw_ifd.subfiletype == 0 and raw_ifd.photometric == 34892
         assert raw_ifd.shape == (64, 96, 3) and raw_ifd.dtype == np.uint16
-        assert raw_ifd.compression == 1 and raw_ifd.planarconfig == 1
+        assert raw_ifd.compression == 7 and raw_ifd.planarconfig == 1  # lossless JPEG tiles
+        assert raw_ifd.is_tiled and raw_ifd.tilewidth == 64  # no larger than the image
         assert raw_ifd.tags["BlackLevel"].value == (0, 0, 0)
-        assert raw_ifd.tags["WhiteLevel"].value == (65535, 65535, 65535)
+        levels = sample_levels(_meta())
+        assert raw_ifd.tags["WhiteLevel"].value == (levels,) * 3
         assert raw_ifd.tags["DefaultCropSize"].value == (96, 64)
-        np.testing.assert_array_equal(raw_ifd.asarray(), to_dng_samples(_image()))
+        np.testing.assert_array_equal(raw_ifd.asarray(), to_dng_samples(_image(), levels))
+
+
+def test_samples_keep_the_cameras_precision() -> None:
+    meta = _meta()
+    meta.white_level, meta.black_levels = 4095.0, [128.0, 128.0, 130.0, 128.0]
+    assert sample_levels(meta) == 3967
+    meta.white_level = 255.0
+    assert sample_levels(meta) == 1023  # never fewer than MIN_LEVELS
+    meta.white_level = 1.0  # normalised metadata (no raw units): full 16 bits
+    assert sample_levels(meta) == 65535
 
 
 def test_exif_ifd_is_readable_by_tifffile_exifread_and_libraw(tmp_path: Path) -> None:

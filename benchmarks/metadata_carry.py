@@ -1,0 +1,156 @@
+"""Metadata carried from each real raw into its adapter-JPEG and the DNG decoded from it.
+
+For every raw, exiftool lists the raw's tags (``-a -G1 -n``; its own File, System,
+ExifTool and Composite groups left out); the raw is encoded (q75), the adapter-JPEG
+decoded to a DNG, and exiftool lists both outputs. A raw tag is *carried* by an output
+when a tag of the same name has the same value there (any group: a CRW's CIFF records
+become EXIF and Canon maker-note tags). Tags that describe the raw's own image data
+(sizes, strips, CFA layout, embedded previews: :data:`IMAGE_DATA_TAGS`) are counted
+apart: an adapter-JPEG has its own image data.
+
+Also: GPS is written into a copy of the DNG test raw with exiftool and must come back
+exactly in both outputs.
+
+Usage: ``python benchmarks/metadata_carry.py [RAW ...]`` (default: the shared raws and
+the fetched CR2/ARW). Needs exiftool (Debian: libimage-exiftool-perl).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from realdata import real_raw_files  # noqa: E402
+
+from rawjpeg_gui.core import codec  # noqa: E402
+from rawjpeg_gui.core.dng import write_dng  # noqa: E402
+
+#: exiftool's own groups (about the file on disk, or computed), not metadata the raw carries.
+SKIP_GROUPS = {"System", "File", "ExifTool", "Composite"}
+#: Tags that describe the raw's own image data or embedded previews.
+IMAGE_DATA_TAGS = frozenset(
+    """ImageWidth ImageHeight BitsPerSample Compression PhotometricInterpretation StripOffsets
+    StripByteCounts RowsPerStrip SamplesPerPixel PlanarConfiguration TileWidth TileLength
+    TileOffsets TileByteCounts SubfileType NewSubfileType SubIFD SubIFDs CFARepeatPatternDim
+    CFAPattern CFAPattern2 CFAPlaneColor CFALayout ThumbnailImage ThumbnailOffset
+    ThumbnailLength PreviewImage PreviewImageStart PreviewImageLength JpgFromRaw
+    JpgFromRawStart JpgFromRawLength RawData RawImageSegmentation ImageFileFormat SensorWidth
+    SensorHeight XResolution YResolution ResolutionUnit DefaultCropOrigin DefaultCropSize
+    BlackLevel WhiteLevel BlackLevelRepeatDim ActiveArea RawDataOffset RawDataLength
+    ImageSize ThumbnailImageValidArea SR2SubIFDOffset SR2SubIFDLength SR2SubIFDKey
+    StripOffsets2 ImageByteCount RawImageWidth RawImageHeight ThumbnailTIFF""".split()
+)
+GPS_TAGS = {
+    "GPSLatitude": "48.8583701",
+    "GPSLatitudeRef": "N",
+    "GPSLongitude": "2.2944813",
+    "GPSLongitudeRef": "E",
+    "GPSAltitude": "35.5",
+    "GPSAltitudeRef": "0",
+}
+
+
+def exiftool(path: Path) -> dict[str, object]:
+    """{"Group:Tag": value} of ``path`` (numeric values, duplicates kept per group)."""
+    out = subprocess.run(
+        ["exiftool", "-json", "-a", "-G1", "-n", "-b", "-api", "LargeFileSupport=1", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    tags = json.loads(out)[0]
+    return {k: v for k, v in tags.items() if ":" in k and k.split(":")[0] not in SKIP_GROUPS}
+
+
+def by_name(tags: dict[str, object]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in tags.items():
+        out.setdefault(key.split(":", 1)[1], []).append(str(value))
+    return out
+
+
+def carried(raw: dict[str, object], other: dict[str, object]) -> tuple[int, int, list[str]]:
+    """(photo tags carried, photo tags in the raw, names of the missing photo tags)."""
+    names = by_name(other)
+    total = done = 0
+    missing = []
+    for key, value in raw.items():
+        name = key.split(":", 1)[1]
+        if name in IMAGE_DATA_TAGS:
+            continue
+        total += 1
+        if str(value) in names.get(name, []):
+            done += 1
+        else:
+            missing.append(key)
+    return done, total, missing
+
+
+def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, int]:
+    encoded = codec.encode_file(path, 75)
+    jpg = work / f"{path.stem}.jpg"
+    jpg.write_bytes(encoded.jpeg)
+    dng = work / f"{path.stem}.dng"
+    write_dng(dng, codec.decode_file(jpg).raw)
+    raw_tags = exiftool(path)
+    image_data = sum(1 for k in raw_tags if k.split(":", 1)[1] in IMAGE_DATA_TAGS)
+    j_done, total, j_missing = carried(raw_tags, exiftool(jpg))
+    d_done, _, d_missing = carried(raw_tags, exiftool(dng))
+    print(
+        f"{path.name:30s} {len(raw_tags):5d} {image_data:5d} {total:6d} "
+        f"{j_done:5d} {100 * j_done / total:6.1f} % {d_done:5d} {100 * d_done / total:6.1f} %"
+    )
+    if verbose:
+        print("   missing in the JPEG:", ", ".join(j_missing))
+        print("   missing in the DNG: ", ", ".join(d_missing))
+    return total, j_done, d_done
+
+
+def gps_check(work: Path) -> bool:
+    src = next(p for p in real_raw_files() if p.suffix.lower() == ".dng")
+    copy = work / "gps.dng"
+    shutil.copyfile(src, copy)
+    args = [f"-{k}={v}" for k, v in GPS_TAGS.items()]
+    subprocess.run(["exiftool", "-q", "-overwrite_original", *args, str(copy)], check=True)
+    jpg = work / "gps.jpg"
+    jpg.write_bytes(codec.encode_file(copy, 75).jpeg)
+    dng = work / "gps_out.dng"
+    write_dng(dng, codec.decode_file(jpg).raw)
+    want = {k: v for k, v in by_name(exiftool(copy)).items() if k.startswith("GPS")}
+    ok = True
+    for out in (jpg, dng):
+        got = {k: v for k, v in by_name(exiftool(out)).items() if k.startswith("GPS")}
+        same = all(got.get(k, [None])[0] == v[0] for k, v in want.items())
+        ok &= same
+        print(f"GPS in {out.name}: {len(want)} tags written into the raw, "
+              f"{'all exact' if same else 'DIFFERENT'}: "
+              + ", ".join(f"{k}={got.get(k, ['-'])[0]}" for k in ("GPSLatitude", "GPSLongitude", "GPSAltitude")))  # fmt: skip
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    verbose = "-v" in argv
+    paths = [Path(a) for a in argv if a != "-v"] or real_raw_files()
+    if shutil.which("exiftool") is None:
+        print("exiftool is not installed (Debian: libimage-exiftool-perl)")
+        return 2
+    print(f"{'raw':30s} {'tags':>5s} {'image':>5s} {'photo':>6s} {'in JPEG':>13s} {'in DNG':>13s}")
+    totals = [0, 0, 0]
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            for i, v in enumerate(measure(path, Path(tmp), verbose)):
+                totals[i] += v
+        print(f"{'all':30s} {'':5s} {'':5s} {totals[0]:6d} {totals[1]:5d} "
+              f"{100 * totals[1] / totals[0]:6.1f} % {totals[2]:5d} {100 * totals[2] / totals[0]:6.1f} %")  # fmt: skip
+        ok = gps_check(Path(tmp))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

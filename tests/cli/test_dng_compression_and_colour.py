@@ -1,0 +1,132 @@
+"""DNG output at a sane size, read identically by LibRaw, RawTherapee and darktable.
+
+The LinearRaw image is stored in lossless-JPEG tiles at the camera's own precision
+(core/dng.py): LibRaw must read the samples back exactly, and the raw developers must
+render the DNG made from ``tinydng_colorchart.dng`` as they render the original. Before
+the ColorMatrix fix, RawTherapee rendered that DNG with a strong blue cast (mean blue
+1.7x the original's): its ColorMatrix1 rows were scaled by LibRaw's daylight multipliers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rawpy
+import tifffile
+from realdata import SHARED_RAW, require
+
+from rawjpeg_gui.cli import main
+from rawjpeg_gui.core.metrics import psnr
+
+
+def _ratios(values: tuple[int, ...]) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    return v[0::2] / v[1::2]
+
+
+@pytest.fixture(scope="module")
+def chart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(original tinydng colour chart, the DNG ``decode`` writes from it)."""
+    src = require(SHARED_RAW / "tinydng_colorchart.dng")
+    out = tmp_path_factory.mktemp("chart") / "chart.dng"
+    assert main(["decode", str(src), "-o", str(out)]) == 0
+    return src, out
+
+
+@pytest.mark.parametrize(
+    "name", ["dcc_canon_g2_0304.crw", "dcc_kodak_dc120_p003908.kdc", "tinydng_colorchart.dng"]
+)
+def test_the_linear_raw_is_lossless_jpeg_and_libraw_reads_it_exactly(
+    name: str, tmp_path: Path
+) -> None:
+    src = require(SHARED_RAW / name)
+    out = tmp_path / "x.dng"
+    assert main(["decode", str(src), "-o", str(out)]) == 0
+    with tifffile.TiffFile(out) as tif:
+        page = tif.pages[0].pages[0]
+        assert page.compression == 7 and page.is_tiled
+        stored = page.asarray()
+        levels = page.tags["WhiteLevel"].value[0]
+    with rawpy.imread(str(out)) as raw:
+        np.testing.assert_array_equal(raw.raw_image_visible[..., :3], stored)
+        assert raw.white_level == levels
+    uncompressed = stored.size * 2
+    # Lossless JPEG at the camera's precision: measured 0.30 (G2) to 0.43 (DC120) of the
+    # uncompressed 16-bit size; the DNG from the DNG stays under twice the original.
+    assert out.stat().st_size <= 0.5 * uncompressed
+    if name.endswith(".dng"):
+        assert out.stat().st_size <= 2 * src.stat().st_size
+
+
+def test_colour_matrix_is_the_originals(chart: tuple[Path, Path]) -> None:
+    src, out = chart
+    with tifffile.TiffFile(src) as tif:
+        original = _ratios(tif.pages[0].tags["ColorMatrix1"].value)
+    with tifffile.TiffFile(out) as tif:
+        ours = _ratios(tif.pages[0].tags["ColorMatrix1"].value)
+    np.testing.assert_allclose(ours, original, atol=2e-4)
+
+
+def _rawtherapee(src: Path, out: Path, home: Path) -> np.ndarray:
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / "config"))
+    cmd = ["rawtherapee-cli", "-q", "-Y", "-t", "-b16", "-o", str(out), "-c", str(src)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and out.is_file(), done.stdout + done.stderr
+    return tifffile.imread(out).astype(np.float64) / 65535.0
+
+
+def _darktable(src: Path, out: Path, home: Path) -> np.ndarray:
+    cmd = [
+        "darktable-cli", str(src), str(out), "--core", "--configdir", str(home / "dt"),
+        "--library", ":memory:", "--conf", "plugins/imageio/format/tiff/bpp=16",
+        "--conf", "plugins/darkroom/workflow=none",
+    ]  # fmt: skip
+    env = dict(os.environ, HOME=str(home))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and out.is_file(), done.stdout + done.stderr
+    return tifffile.imread(out).astype(np.float64) / 65535.0
+
+
+def _centre(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return img[y : y + h, x : x + w]
+
+
+def test_rawtherapee_renders_the_chart_dng_like_the_original(
+    chart: tuple[Path, Path], tmp_path: Path
+) -> None:
+    if shutil.which("rawtherapee-cli") is None:
+        pytest.skip("rawtherapee-cli is not installed (Debian package: rawtherapee)")
+    src, out = chart
+    theirs = _rawtherapee(out, tmp_path / "dng.tif", tmp_path)
+    original = _rawtherapee(src, tmp_path / "orig.tif", tmp_path)
+    # RawTherapee crops the CFA original's border a little more: compare the centres.
+    h, w = (min(a, b) for a, b in zip(theirs.shape[:2], original.shape[:2], strict=True))
+    theirs, original = _centre(theirs, h, w), _centre(original, h, w)
+    ratio = theirs.reshape(-1, 3).mean(0) / original.reshape(-1, 3).mean(0)
+    # measured: 1.00-1.01 per channel (the blue cast was 0.58, 0.93, 1.70)
+    np.testing.assert_allclose(ratio, 1.0, atol=0.03)
+    assert psnr(theirs, original) >= 30.0  # two demosaics of the same data
+
+
+@pytest.mark.parametrize("develop", [_rawtherapee, _darktable], ids=["rawtherapee", "darktable"])
+def test_developers_render_the_chart_dng_like_libraw(
+    chart: tuple[Path, Path], tmp_path: Path, develop
+) -> None:  # type: ignore[no-untyped-def]
+    tool = "rawtherapee-cli" if develop is _rawtherapee else "darktable-cli"
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    _, out = chart
+    theirs = develop(out, tmp_path / "x.tif", tmp_path)
+    with rawpy.imread(str(out)) as raw:
+        libraw = raw.postprocess(
+            use_camera_wb=True, output_color=rawpy.ColorSpace.sRGB, gamma=(2.4, 12.92),
+            no_auto_bright=True, output_bps=16, adjust_maximum_thr=0.0,
+        ).astype(np.float64) / 65535.0  # fmt: skip
+    assert theirs.shape == libraw.shape
+    assert psnr(theirs, libraw) >= 45.0

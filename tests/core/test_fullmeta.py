@@ -1,0 +1,172 @@
+"""The raw's complete metadata on real raws: into the adapter-JPEG's own EXIF/XMP/IPTC,
+kept compressed in its metadata segments, and restored into the decoded DNG."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import exiv2
+import numpy as np
+import pytest
+import rawpy
+import tifffile
+from realdata import FETCHED_RAW, ROOT, SHARED_RAW, require
+
+from rawjpeg_gui.core import codec, container, fullmeta, jpeg
+from rawjpeg_gui.core.dng import write_dng
+from rawjpeg_gui.core.errors import CorruptParameters
+from rawjpeg_gui.core.rawio import read_raw
+
+GPS = {
+    "Exif.GPSInfo.GPSLatitudeRef": "N",
+    "Exif.GPSInfo.GPSLatitude": "48/1 51/1 3013332/100000",
+    "Exif.GPSInfo.GPSLongitudeRef": "E",
+    "Exif.GPSInfo.GPSLongitude": "2/1 17/1 4009268/100000",
+    "Exif.GPSInfo.GPSAltitude": "71/2",
+}
+
+
+def _exif(source: Path | bytes) -> dict[str, str]:
+    image = exiv2.ImageFactory.open(source if isinstance(source, bytes) else str(source))
+    image.readMetadata()
+    return {d.key(): d.toString() for d in image.exifData()}
+
+
+def _xmp(source: Path | bytes) -> dict[str, str]:
+    image = exiv2.ImageFactory.open(source if isinstance(source, bytes) else str(source))
+    image.readMetadata()
+    return {d.key(): d.toString() for d in image.xmpData()}
+
+
+@pytest.fixture(scope="module")
+def gps_dng(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the real DNG with GPS, an XMP rating and an IPTC keyword written by exiv2."""
+    copy = tmp_path_factory.mktemp("gps") / "gps.dng"
+    shutil.copyfile(require(SHARED_RAW / "tinydng_colorchart.dng"), copy)
+    image = exiv2.ImageFactory.open(str(copy))
+    image.readMetadata()
+    exif = image.exifData()
+    for key, value in GPS.items():
+        exif[key] = value
+    xmp = image.xmpData()
+    xmp["Xmp.xmp.Rating"] = "4"
+    iptc = image.iptcData()
+    iptc["Iptc.Application2.Keywords"] = "colour chart"
+    image.writeMetadata()
+    return copy
+
+
+def test_gps_xmp_and_iptc_come_back_exactly(gps_dng: Path, tmp_path: Path) -> None:
+    encoded = codec.encode_file(gps_dng, 75)
+    in_jpeg = _exif(encoded.jpeg)
+    written = _exif(gps_dng)
+    for key in GPS:
+        assert in_jpeg[key] == written[key], key
+    assert _xmp(encoded.jpeg)["Xmp.xmp.Rating"] == "4"
+    back = codec.decode_bytes(encoded.jpeg)
+    assert back.raw.meta.full_metadata == encoded.raw.meta.full_metadata != b""
+    dng = write_dng(tmp_path / "x.dng", back.raw)
+    in_dng = _exif(dng)
+    for key in GPS:
+        assert in_dng[key] == written[key], key
+    assert _xmp(dng)["Xmp.xmp.Rating"] == "4"
+    image = exiv2.ImageFactory.open(str(dng))
+    image.readMetadata()
+    assert [d.toString() for d in image.iptcData()] == ["colour chart"]
+    # The merged metadata leaves the image as LibRaw and tifffile read it.
+    with rawpy.imread(str(dng)) as raw, tifffile.TiffFile(dng) as tif:
+        np.testing.assert_array_equal(
+            raw.raw_image_visible[..., :3], tif.pages[0].pages[0].asarray()
+        )
+
+
+def test_canon_maker_notes_lens_and_serial_travel(tmp_path: Path) -> None:
+    src = require(FETCHED_RAW / "IMG_5952.CR2")
+    raw_tags = _exif(src)
+    encoded = codec.encode_file(src, 75)
+    in_jpeg = _exif(encoded.jpeg)
+    wanted = ("Exif.Canon.SerialNumber", "Exif.Canon.OwnerName", "Exif.CanonCs.LensType",
+              "Exif.Canon.ModelID", "Exif.Photo.ExposureTime", "Exif.Image.Software")  # fmt: skip
+    present = [key for key in wanted if key in raw_tags]
+    assert len(present) >= 5
+    for key in present:
+        assert in_jpeg[key] == raw_tags[key], key
+    assert in_jpeg["Exif.Image.ProcessingSoftware"] == "rawjpeg"
+    dng = write_dng(tmp_path / "x.dng", codec.decode_bytes(encoded.jpeg).raw)
+    assert _exif(dng)["Exif.Canon.SerialNumber"] == raw_tags["Exif.Canon.SerialNumber"]
+
+
+def test_a_crw_s_ciff_records_become_exif(tmp_path: Path) -> None:
+    src = require(SHARED_RAW / "dcc_canon_g2_0304.crw")
+    raw_tags = _exif(src)
+    in_jpeg = _exif(codec.encode_file(src, 75).jpeg)
+    canon = [k for k in raw_tags if k.startswith("Exif.Canon")]
+    assert len(canon) > 50
+    assert all(in_jpeg.get(k) == raw_tags[k] for k in canon)
+
+
+def test_the_blob_stays_out_of_the_json_record() -> None:
+    meta = read_raw(require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")).meta
+    assert meta.full_metadata and "full_metadata" not in meta.to_dict()
+
+
+def test_metadata_segments_split_join_and_refuse_damage() -> None:
+    blob = np.random.default_rng(0).bytes(150_000)  # three segments
+    bodies = container.metadata_segments(blob)
+    assert len(bodies) == 3 and all(len(b) <= 65533 for b in bodies)
+    assert container.join_metadata_segments(bodies) == blob
+    data = jpeg.encode_jpeg(np.zeros((16, 16, 3), np.uint8), 90)
+    for body in bodies:
+        data = jpeg.insert_segment(data, body)
+    assert (
+        container.join_metadata_segments(jpeg.find_segments(data, container.METADATA_IDENTIFIER))
+        == blob
+    )
+    with pytest.raises(CorruptParameters):
+        container.join_metadata_segments(bodies[:2])
+    with pytest.raises(CorruptParameters):
+        container.join_metadata_segments([bodies[1], bodies[0], bodies[2]])
+    damaged = bodies[1][:-1] + bytes([bodies[1][-1] ^ 1])
+    with pytest.raises(CorruptParameters, match="damaged"):
+        container.join_metadata_segments([bodies[0], damaged, bodies[2]])
+    assert container.metadata_segments(b"") == []
+
+
+def test_unreadable_metadata_is_skipped_not_fatal(tmp_path: Path) -> None:
+    junk = tmp_path / "x.crw"
+    junk.write_bytes(b"not a raw")
+    assert fullmeta.read_full(junk) == b""
+    plain = jpeg.encode_jpeg(np.zeros((16, 16, 3), np.uint8), 90)
+    assert fullmeta.embed_in_jpeg(plain, b"garbage", 1) == plain
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+def test_benchmark_counts_tags_against_exiftool(tmp_path: Path) -> None:
+    """benchmarks/metadata_carry.py on the CR2: >= 95 % of its tags in JPEG and DNG."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import metadata_carry
+
+    total, in_jpeg, in_dng = metadata_carry.measure(require(FETCHED_RAW / "IMG_5952.CR2"), tmp_path)
+    assert in_jpeg >= 0.95 * total and in_dng >= 0.95 * total
+    assert metadata_carry.gps_check(tmp_path)
+    done = subprocess.run(["exiftool", "-GPSLatitude", "-n", str(tmp_path / "gps.jpg")],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert "48.85837" in done.stdout
+
+
+def test_metadata_too_large_for_the_segment_travels_in_its_own_segments(small_raw) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    blob = np.random.default_rng(1).bytes(100_000)  # incompressible: cannot fit in one segment
+    raw = dataclasses.replace(
+        small_raw, meta=dataclasses.replace(small_raw.meta, full_metadata=blob)
+    )
+    encoded = codec.encode_image(raw, 80, searched=False)
+    assert len(jpeg.find_segments(encoded.jpeg, container.METADATA_IDENTIFIER)) == 2
+    assert codec.decode_bytes(encoded.jpeg).raw.meta.full_metadata == blob
+    small = codec.encode_image(small_raw, 80, searched=False)  # the usual case: one segment
+    assert jpeg.find_segments(small.jpeg, container.METADATA_IDENTIFIER) == []
+    assert codec.read_record(small.jpeg).meta.full_metadata == small_raw.meta.full_metadata != b""
