@@ -42,6 +42,8 @@ class BatchJob:
         quality: JPEG quality 1-100.
         on_exists: policy when the destination exists by the time it is written.
         searched: let the encoder search the model's operating points (core/search.py).
+        verify: decode the written file again and measure it.
+        model_path: adapter model (.onnx), ``None`` for the bundled one.
     """
 
     index: int
@@ -50,6 +52,8 @@ class BatchJob:
     quality: int
     on_exists: OnExists = OnExists.RENAME
     searched: bool = True
+    verify: bool = False
+    model_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class FileResult:
         psnr: dB of the decoded output against the source's linear image (when verified).
         megapixels: image size when it was decoded, else 0.
         seconds: time the worker spent on it.
+        sha256: hex digest of the source as the worker read it ("" if not read).
+        mtime_ns: the source's modification time as the worker saw it (0 if unknown).
+        worker: which worker process made it ("host:pid", or the Dask worker's address).
     """
 
     index: int
@@ -79,6 +86,9 @@ class FileResult:
     psnr: float | None = None
     megapixels: float = 0.0
     seconds: float = 0.0
+    sha256: str = ""
+    mtime_ns: int = 0
+    worker: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -134,6 +144,14 @@ class BatchOptions:
         searched: the encoder searches the model's operating points per file
             (core/search.py: smaller files at equal quality, about 0.2 s of CPU per file);
             ``False`` uses the operators predicted for the quality.
+        cluster: ``None`` for the local process pool; ``"tcp://HOST:8786"`` for an
+            existing Dask scheduler; ``"local:N"`` for a Dask LocalCluster of N processes.
+        mirror: put each file found in a sub-folder into the same sub-folder of the
+            destination (``False``: every output directly in the destination).
+        journal: keep the JSON-lines journal in the destination (:mod:`.journal`) and
+            skip the files it proves done (unless ``on_exists`` is overwrite).
+        reserved: paths no output may take (e.g. the report the caller writes).
+        in_flight: files in flight per worker (the bounded window).
     """
 
     destination: Path
@@ -144,6 +162,11 @@ class BatchOptions:
     verify: bool = False
     model_path: Path | None = None
     searched: bool = True
+    cluster: str | None = None
+    mirror: bool = True
+    journal: bool = False
+    reserved: tuple[Path, ...] = ()
+    in_flight: int = 2
 
     def __post_init__(self) -> None:
         if isinstance(self.quality, bool) or not 1 <= int(self.quality) <= 100:
@@ -152,6 +175,9 @@ class BatchOptions:
         object.__setattr__(self, "on_exists", OnExists(self.on_exists))
         if int(self.workers) < 0:
             raise ValueError(f"The number of workers must be 0 or more, not {self.workers}.")
+        if int(self.in_flight) < 1:
+            raise ValueError(f"Files in flight per worker must be 1 or more, not {self.in_flight}.")
+        object.__setattr__(self, "reserved", tuple(Path(p) for p in self.reserved))
 
 
 @dataclass(frozen=True)
