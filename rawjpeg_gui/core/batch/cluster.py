@@ -92,23 +92,32 @@ def probe_access(destination: str, sample: list[str]) -> str:
 class DaskExecutor:
     """Runs a batch's jobs on a Dask cluster, a bounded window at a time.
 
+    Args:
+        options: the batch's options (``cluster``, ``in_flight``, model, verification).
+        cancel: the batch's cancel token.
+        client: an open ``distributed.Client`` to use (and leave open) instead of
+            connecting to ``options.cluster``.
+
     Attributes:
         workers: worker threads in the cluster when the batch started.
         label: the scheduler's address, or ``local:N``.
     """
 
-    def __init__(self, options: BatchOptions, cancel: CancelToken) -> None:
+    def __init__(self, options: BatchOptions, cancel: CancelToken, client: Any = None) -> None:
         try:
             from distributed import Client, Event, LocalCluster
         except ImportError:
             raise ClusterError(
                 'Running on a cluster needs Dask: pip install "rawjpeg[cluster]".'
             ) from None
-        assert options.cluster
-        address, count = parse_cluster(options.cluster)
         self._cancel = cancel
         self._cluster: Any = None
-        if address == "local":
+        self._own_client = client is None
+        address, count = parse_cluster(options.cluster or "local:1")
+        if client is not None:  # the caller's client (and cluster), left open at the end
+            self._client = client
+            address = str(client.scheduler.address)
+        elif address == "local":
             self._cluster = LocalCluster(
                 n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, silence_logs=logging.ERROR,
@@ -121,7 +130,7 @@ class DaskExecutor:
                 raise ClusterError(
                     f"The Dask scheduler at {address} could not be reached ({exc})."
                 ) from None
-        self.label = options.cluster
+        self.label = options.cluster or address
         info = self._client.scheduler_info()
         self.workers = sum(int(w.get("nthreads", 1)) for w in info["workers"].values())
         if self.workers == 0:
@@ -216,6 +225,7 @@ class DaskExecutor:
             if hasattr(self, "_event"):
                 self._event.clear()
         finally:
-            self._client.close()
+            if self._own_client:
+                self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
