@@ -80,7 +80,9 @@ def test_huge_template_widths_are_one_sentence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     start = time.monotonic()
-    code = main(["batch", str(tmp_path), "-d", str(tmp_path / "o"), "--name", "{index:2000000000d}"])
+    code = main(
+        ["batch", str(tmp_path), "-d", str(tmp_path / "o"), "--name", "{index:2000000000d}"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and time.monotonic() - start < 5
     assert err.strip().splitlines() == [

@@ -153,9 +153,7 @@ def test_rerun_from_the_journal_and_cancel(client, raws: list[Path], tmp_path: P
     assert leftovers(tmp_path) == []
 
 
-def test_workers_that_cannot_write_the_destination_are_refused(
-    client, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_workers_that_cannot_write_the_destination_are_refused(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     executor = DaskExecutor(BatchOptions(tmp_path), CancelToken(), client=client)
     try:
         with pytest.raises(ClusterError, match="cannot write into .*same paths"):
