@@ -27,7 +27,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,14 @@ CONNECT_SECONDS = 20
 
 class ClusterError(OutputError):
     """The cluster cannot run this batch (unreachable, no workers, cannot see the files)."""
+
+
+def worker_env(workers_here: int) -> dict[str, str]:
+    """Environment for ``workers_here`` worker processes on this machine: the cores shared
+    out as the local pool shares them (operator threads per process, LibRaw single-threaded).
+    """
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers_here))
+    return {"RAWJPEG_THREADS": str(threads), "OMP_NUM_THREADS": "1"}
 
 
 def parse_cluster(spec: str) -> tuple[str, int]:
@@ -61,12 +71,24 @@ def parse_cluster(spec: str) -> tuple[str, int]:
     raise ValueError(f"--cluster takes tcp://HOST:PORT or local:N, not {spec!r}.")
 
 
+#: Seconds a worker trusts its last look at the cancel event (each look asks the scheduler).
+CANCEL_CHECK_SECONDS = 0.5
+
+
 def run_on_cluster(job: BatchJob, cancel_event: str) -> FileResult:
     """The task a Dask worker runs: :func:`export_one` with this worker's model."""
     from distributed import Event, get_worker
 
     event = Event(cancel_event)
-    state = state_for(job.model_path, job.verify, event.is_set)
+    last = [-CANCEL_CHECK_SECONDS, False]
+
+    def is_cancelled() -> bool:
+        now = time.monotonic()
+        if not last[1] and now - float(last[0]) >= CANCEL_CHECK_SECONDS:
+            last[:] = [now, bool(event.is_set())]
+        return bool(last[1])
+
+    state = state_for(job.model_path, job.verify, is_cancelled)
     return export_one(job, state, worker=get_worker().address)
 
 
@@ -97,13 +119,21 @@ class DaskExecutor:
         cancel: the batch's cancel token.
         client: an open ``distributed.Client`` to use (and leave open) instead of
             connecting to ``options.cluster``.
+        task: what the workers run per job, ``task(job, cancel_event_name)``
+            (default :func:`run_on_cluster`; the benchmark's simulation passes its own).
 
     Attributes:
         workers: worker threads in the cluster when the batch started.
         label: the scheduler's address, or ``local:N``.
     """
 
-    def __init__(self, options: BatchOptions, cancel: CancelToken, client: Any = None) -> None:
+    def __init__(
+        self,
+        options: BatchOptions,
+        cancel: CancelToken,
+        client: Any = None,
+        task: Callable[[BatchJob, str], FileResult] | None = None,
+    ) -> None:
         try:
             from distributed import Client, Event, LocalCluster
         except ImportError:
@@ -111,6 +141,7 @@ class DaskExecutor:
                 'Running on a cluster needs Dask: pip install "rawjpeg[cluster]".'
             ) from None
         self._cancel = cancel
+        self._task = task or run_on_cluster
         self._cluster: Any = None
         self._own_client = client is None
         address, count = parse_cluster(options.cluster or "local:1")
@@ -120,7 +151,7 @@ class DaskExecutor:
         elif address == "local":
             self._cluster = LocalCluster(
                 n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address=None, silence_logs=logging.ERROR, env=worker_env(count),
             )  # fmt: skip
             self._client = Client(self._cluster)
         else:
@@ -176,7 +207,7 @@ class DaskExecutor:
     def submit(self, job: BatchJob) -> None:
         """Send ``job`` to the scheduler."""
         key = f"rawjpeg-{job.index}-{uuid.uuid4().hex[:12]}"
-        future = self._client.submit(run_on_cluster, job, self._event_name, key=key, pure=False)
+        future = self._client.submit(self._task, job, self._event_name, key=key, pure=False)
         self._futures[key] = (future, job)
         future.add_done_callback(self._done.put)
 
@@ -210,7 +241,7 @@ class DaskExecutor:
             reason = f"The worker stopped unexpectedly on {job.source.name}, on every try."
         except Exception as exc:  # export_one reports its errors: this is the cluster's
             if future.cancelled() or self._cancel.cancelled:
-                reason = "Cancelled before it was written."
+                reason = f"{job.source.name} was cancelled before it was written."
                 return FileResult.not_written(job.index, job.source, "cancelled", reason)
             reason = f"{job.source.name} could not be run on the cluster ({type(exc).__name__})."
         return FileResult.not_written(job.index, job.source, FileStatus.FAILED.value, reason)

@@ -74,6 +74,7 @@ class FileResult:
         sha256: hex digest of the source as the worker read it ("" if not read).
         mtime_ns: the source's modification time as the worker saw it (0 if unknown).
         worker: which worker process made it ("host:pid", or the Dask worker's address).
+        cpu_seconds: CPU time the worker process spent on it (all its threads).
     """
 
     index: int
@@ -89,6 +90,7 @@ class FileResult:
     sha256: str = ""
     mtime_ns: int = 0
     worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ratio(self) -> float | None:

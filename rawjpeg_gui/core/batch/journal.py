@@ -7,7 +7,7 @@ happens, so it survives the batch being killed at any moment:
 - ``{"event": "started", "source", "output", "index"}`` when a file goes to a worker;
 - ``{"event": "done", "source", "size", "mtime_ns", "sha256", "output", "bytes",
   "psnr", "worker", "status", "reason", "quality", "searched", "model", "seconds",
-  "megapixels"}`` when it is finished (written, skipped, failed or cancelled).
+  "cpu_seconds", "megapixels"}`` when it is finished (written, skipped, failed or cancelled).
 
 A rerun reads it back (:func:`read_journal`) and skips a source whose last record
 proves it done (:func:`proven_done`: written with the same settings, the source's
@@ -170,6 +170,7 @@ class Journal:
             "bytes": result.output_bytes, "psnr": _finite(result.psnr), "worker": result.worker,
             "status": result.status.value, "reason": result.reason, "quality": o.quality,
             "searched": o.searched, "model": model_label(o), "seconds": round(result.seconds, 3),
+            "cpu_seconds": round(result.cpu_seconds, 3),
             "megapixels": round(result.megapixels, 3), "index": result.index,
         })  # fmt: skip
 
@@ -215,6 +216,7 @@ def results_from_journal(destination: Path) -> list[FileResult]:
             str(r.get("reason") or ""), int(r.get("size") or 0), int(r.get("bytes") or 0),
             r.get("psnr"), float(r.get("megapixels") or 0), float(r.get("seconds") or 0),
             str(r.get("sha256") or ""), int(r.get("mtime_ns") or 0), str(r.get("worker") or ""),
+            float(r.get("cpu_seconds") or 0),
         ))  # fmt: skip
     return out
 

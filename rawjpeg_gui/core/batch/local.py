@@ -164,12 +164,12 @@ class LocalPool:
                     self._retried.add(job.index)
                     self._suspects.append(job)
             except Exception as exc:  # export_one reports its errors; this is a pool error
-                reason = f"{job.source.name} could not be handed to a worker ({exc!r})."
+                reason = f"{job.source.name} could not be handed to a worker ({type(exc).__name__})."
                 out.append(FileResult.not_written(job.index, job.source, "failed", reason))
         while self._suspects and not self._futures:
             job = self._suspects.popleft()
             if self._cancel.cancelled:
-                reason = "Cancelled before it was written."
+                reason = f"{job.source.name} was cancelled before it was written."
                 out.append(FileResult.not_written(job.index, job.source, "cancelled", reason))
             else:
                 self.submit(job)  # alone: nothing else is submitted while it runs

@@ -4,7 +4,9 @@ A worker writes the bytes to a hidden temporary file beside the destination
 (``.NAME.jpg.rawjpeg-HOST-PID-INDEX.part``), flushes it to disk, then gives it its
 name: with a hard link, which fails instead of replacing when the name was taken
 meanwhile (``skip`` and ``rename`` never clobber a file even in a race), or with a
-rename under ``overwrite``. A worker killed half-way (SIGKILL, a lost node) can
+rename under ``overwrite``. A name already holding exactly the same bytes is this
+very output (the encoder is deterministic: a worker of a killed run published it),
+so it is kept instead of being written again under a numbered name. A worker killed half-way (SIGKILL, a lost node) can
 leave its temporary file behind; :func:`remove_stale_temps` removes such files from
 a folder while the batch holds that destination's journal lock, so no other batch
 can be writing them.
@@ -71,6 +73,8 @@ def publish(
                 _link_new(part, target)
                 return target
             except FileExistsError:
+                if _holds(target, data):  # this very output, e.g. from a run that was killed
+                    return target
                 if on_exists is OnExists.SKIP:
                     return None
         raise OutputError(f"No free name was found for {dest.name}.")
@@ -83,6 +87,17 @@ def publish(
     finally:
         part.unlink(missing_ok=True)
         CURRENT_TEMP.clear()
+
+
+def _holds(target: Path, data: bytes) -> bool:
+    """True when ``target`` is a regular file with exactly ``data`` in it."""
+    try:
+        if not os.path.isfile(target) or os.path.getsize(target) != len(data):
+            return False
+        with open(target, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _write_synced(part: Path, data: bytes) -> None:

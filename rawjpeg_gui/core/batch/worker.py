@@ -186,17 +186,17 @@ def export_one(job: BatchJob, state: WorkerState, worker: str = "") -> FileResul
     """
     from ..codec import encode_file
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     size = mtime_ns = 0
     sha256 = ""
     worker = worker or worker_name()
 
     def result(status: FileStatus, reason: str = "", **kw: Any) -> FileResult:
         kw.setdefault("destination", None)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         return FileResult(job.index, job.source, status=status, reason=reason, input_bytes=size,
                           seconds=elapsed, sha256=sha256, mtime_ns=mtime_ns, worker=worker,
-                          **kw)  # fmt: skip
+                          cpu_seconds=cpu, **kw)  # fmt: skip
 
     try:
         if state.is_cancelled():
@@ -219,13 +219,15 @@ def export_one(job: BatchJob, state: WorkerState, worker: str = "") -> FileResul
             except VerifyFailed as exc:  # the file stays, listed, so it can be looked at
                 return result(FileStatus.FAILED, str(exc), destination=dest)
     except Cancelled:
-        return result(FileStatus.CANCELLED, "Cancelled before it was written.")
+        reason = f"{job.source.name} was cancelled before it was written."
+        return result(FileStatus.CANCELLED, reason)
     except RawJpegError as exc:
         return result(FileStatus.FAILED, str(exc))
     except MemoryError:
         return result(FileStatus.FAILED, f"{job.source.name} is too large for the memory left.")
     except Exception as exc:  # one bad file never stops the batch
-        return result(FileStatus.FAILED, f"{job.source.name} failed unexpectedly ({exc!r}).")
+        reason = f"{job.source.name} failed unexpectedly ({type(exc).__name__}: {exc})."
+        return result(FileStatus.FAILED, reason)
     return result(
         FileStatus.WRITTEN,
         destination=dest,
