@@ -176,3 +176,27 @@ def test_killing_the_parent_ends_the_workers_and_a_rerun_finishes_the_set(
     jpgs = sorted(p.name for p in dest.glob("*.jpg"))
     assert jpgs == sorted(n.replace(".crw", ".jpg") for n in CRWS)  # all there, no "(1)"
     assert [p for p in tmp_path.rglob("*") if p.name.endswith(".part")] == []
+
+
+def test_journal_command_and_cluster_argument(
+    kdc: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "out"
+    assert main(["batch", str(kdc), "-d", str(dest), "--cluster", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "rawjpeg: error: --cluster takes tcp://HOST:PORT or local:N, not 'nowhere'."
+    ]
+    assert main(["journal", str(dest)]) == 1
+    assert "There is no batch journal in" in capsys.readouterr().err
+    assert main(["batch", str(kdc), "-d", str(dest), "--verify"]) == 0
+    capsys.readouterr()
+    report = dest / "report.csv"
+    assert main(["journal", str(dest), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "1 files: 1 written" in out and f"Report: {report}" in out
+    rows = report.read_text().splitlines()
+    assert rows[0].startswith("source,destination,status") and len(rows) == 2
+    assert str(kdc) in rows[1] and ",written," in rows[1]
+    assert main(["journal", str(dest), "--report", str(kdc)]) == 1  # never over a source
+    assert "must be a .csv file" in capsys.readouterr().err

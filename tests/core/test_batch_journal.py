@@ -194,3 +194,25 @@ def test_a_second_batch_into_the_same_destination_is_refused(
         next(run_batch([kdcs[1]], options))
     list(first)
     assert finish([kdcs[1]], options).count(FileStatus.WRITTEN) == 1
+
+
+def test_verify_fails_an_output_whose_disk_bytes_reconstruct_worse(
+    kdcs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from rawjpeg_gui.core import codec
+    from rawjpeg_gui.core.batch.verify import VerifyFailed, check_psnr, verify_output
+
+    encoded = codec.encode_file(kdcs[1], 80, searched=False)
+    good = tmp_path / "good.jpg"
+    good.write_bytes(encoded.jpeg)
+    assert verify_output(good, encoded) > 30
+    damaged = bytearray(encoded.jpeg)
+    middle = len(damaged) // 2
+    damaged[middle : middle + 64] = bytes(64)  # a run of zeros inside the entropy-coded data
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(bytes(damaged))
+    with pytest.raises(VerifyFailed, match="bad.jpg"):
+        verify_output(bad, encoded)
+    check_psnr("x.jpg", 40.0, 40.9)
+    with pytest.raises(VerifyFailed, match=r"x.jpg was written but reconstructs at 39.0 dB"):
+        check_psnr("x.jpg", 39.0, 40.5)

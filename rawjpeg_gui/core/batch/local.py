@@ -164,7 +164,9 @@ class LocalPool:
                     self._retried.add(job.index)
                     self._suspects.append(job)
             except Exception as exc:  # export_one reports its errors; this is a pool error
-                reason = f"{job.source.name} could not be handed to a worker ({type(exc).__name__})."
+                reason = (
+                    f"{job.source.name} could not be handed to a worker ({type(exc).__name__})."
+                )
                 out.append(FileResult.not_written(job.index, job.source, "failed", reason))
         while self._suspects and not self._futures:
             job = self._suspects.popleft()
