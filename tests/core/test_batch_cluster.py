@@ -79,9 +79,14 @@ def test_cluster_output_is_byte_identical_to_the_local_pool(
     client, raws: list[Path], tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     local = list(run_batch(raws, BatchOptions(tmp_path / "local", quality=80, workers=2)))[-1]
-    options = BatchOptions(tmp_path / "dask", quality=80, journal=True, verify=True)
+    options = BatchOptions(tmp_path / "dask", quality=80, journal=True, verify=True, in_flight=1)
     events = list(run_batch(raws, options, None, on_cluster(client)))
     finished = events[-1]
+    in_flight = most = 0
+    for event in events:
+        in_flight += isinstance(event, FileStarted) - isinstance(event, FileDone)
+        most = max(most, in_flight)
+    assert most == 2  # the window: 2 workers x 1 file in flight, never all 3 at once
     assert events[0].workers == 2 and finished.count(FileStatus.WRITTEN) == 3
     assert finished.count(FileStatus.WRITTEN) == local.count(FileStatus.WRITTEN)
     for r in finished.results:
