@@ -2,7 +2,9 @@
 
 A thin layer over :func:`rawjpeg_gui.core.batch.run_batch`: it draws the events as a
 text progress bar on stderr, prints a summary, writes an optional CSV report and
-exits non-zero (listing them) when any file failed.
+exits non-zero (listing them) when any file failed. ``--dry-run`` prints the plan
+instead; ``--cluster`` runs the files on a Dask cluster. ``rawjpeg journal DEST``
+summarises a destination's journal and writes its CSV report at any time.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.batch import (
+    JOURNAL_NAME,
     BatchFinished,
+    BatchJob,
     BatchOptions,
     FileDone,
+    FileResult,
     FileStarted,
+    FileStatus,
     OnExists,
-    collect_sources,
+    check_report_path,
     default_workers,
+    plan_batch,
+    results_from_journal,
     run_batch,
+    walk_sources,
     write_report,
 )
+from ..core.errors import RawJpegError
 from ..core.naming import DEFAULT_TEMPLATE, check_template
 from .common import add_model_arg, add_search_arg, human_bytes, quality_arg
 
@@ -42,13 +52,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "-j", "--jobs", type=_workers_arg, default=default_workers(),
         help=f"worker processes (default: one per CPU core, {default_workers()} here)",
     )  # fmt: skip
-    p.add_argument("-r", "--recursive", action="store_true", help="also search sub-folders")
+    p.add_argument(
+        "-r", "--recursive", action="store_true",
+        help="also search sub-folders (their structure is kept under DEST unless --flat)",
+    )  # fmt: skip
+    p.add_argument(
+        "--flat", action="store_true", help="put every output directly in DEST, not in sub-folders"
+    )
     p.add_argument(
         "--ext", default=None, metavar="EXT,EXT",
         help="suffixes to take from folders, e.g. nef,cr2 (default: every raw format)",
     )  # fmt: skip
     p.add_argument(
-        "--name", type=_template_arg, default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
+        "--name", default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
         help="output name from {stem} {camera} {date} {quality} {index}; default {stem}",
     )  # fmt: skip
     p.add_argument(
@@ -58,9 +74,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )  # fmt: skip
     p.add_argument("--verify", action="store_true", help="decode each output, report its PSNR")
     p.add_argument("--report", type=Path, metavar="FILE.csv", help="write a per-file CSV report")
+    p.add_argument(
+        "--dry-run", action="store_true", help="list what would be written; write nothing"
+    )
+    p.add_argument(
+        "--cluster", metavar="tcp://HOST:8786|local:N",
+        help="run on a Dask scheduler, or on a local Dask cluster of N processes "
+        "(needs rawjpeg[cluster]; workers must see SRC and DEST at the same paths)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-journal", action="store_true",
+        help=f"keep no {JOURNAL_NAME} in DEST (a rerun then cannot skip finished files)",
+    )  # fmt: skip
     add_model_arg(p)
     add_search_arg(p)
     p.set_defaults(run=run)
+    j = sub.add_parser(
+        "journal",
+        help="summarise a batch destination's journal; write its CSV report",
+        description=f"Read DEST/{JOURNAL_NAME} (written by rawjpeg batch) at any time.",
+    )
+    j.add_argument("dest", type=Path, metavar="DEST", help="a batch's output folder")
+    j.add_argument("--report", type=Path, metavar="FILE.csv", help="write the per-file CSV report")
+    j.set_defaults(run=run_journal)
 
 
 def _workers_arg(text: str) -> int:
@@ -73,25 +109,37 @@ def _workers_arg(text: str) -> int:
     return n
 
 
-def _template_arg(text: str) -> str:
-    try:
-        return check_template(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _error(message: str) -> None:
+    print(f"rawjpeg: error: {message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch; 0 when every file was written or skipped, 1 when any failed."""
+    try:
+        check_template(args.name)
+        if args.cluster:
+            from ..core.batch.cluster import parse_cluster
+
+            parse_cluster(args.cluster)
+    except ValueError as exc:
+        _error(str(exc))
+        return 2
     missing = [s for s in args.sources if not os.path.lexists(s)]
     for s in missing:
-        print(f"rawjpeg: error: {s} does not exist.", file=sys.stderr)
+        _error(f"{s} does not exist.")
     extensions = None if args.ext is None else [e.strip() for e in args.ext.split(",") if e.strip()]
-    sources = collect_sources(
+    sources = walk_sources(
         [s for s in args.sources if s not in missing], args.recursive, extensions
     )
     if not sources:
-        print("rawjpeg: error: no raw files were found in the sources.", file=sys.stderr)
+        _error("no raw files were found in the sources.")
         return 2
+    if args.report is not None:
+        try:
+            check_report_path(args.report, [s.path for s in sources])
+        except RawJpegError as exc:
+            _error(str(exc))
+            return 2
     options = BatchOptions(
         destination=args.dest,
         quality=args.quality,
@@ -101,7 +149,13 @@ def run(args: argparse.Namespace) -> int:
         verify=args.verify,
         model_path=args.model,
         searched=not args.no_search,
+        cluster=args.cluster,
+        mirror=not args.flat,
+        journal=not args.no_journal,
+        reserved=(args.report,) if args.report is not None else (),
     )
+    if args.dry_run:
+        return _dry_run(sources, options)
     bar = ProgressBar(sys.stderr)
     finished: BatchFinished | None = None
     events = run_batch(sources, options)
@@ -122,13 +176,60 @@ def run(args: argparse.Namespace) -> int:
         raise
     bar.clear()
     assert finished is not None
+    _print_summary(finished)
+    status = 1 if finished.failures or missing else 0
     if args.report is not None:
-        write_report(args.report, finished.results)
-    _print_summary(finished, args.report)
-    return 1 if finished.failures or missing else 0
+        status = max(status, _write_report(args.report, finished.results))
+    return status
 
 
-def _print_summary(finished: BatchFinished, report: Path | None) -> None:
+def _write_report(path: Path, results: tuple[FileResult, ...] | list[FileResult]) -> int:
+    """Write the CSV report after the summary: a failure is one more error line, exit 1."""
+    try:
+        write_report(path, results)
+    except RawJpegError as exc:
+        _error(f"the report {path} was not written: {exc}")
+        return 1
+    print(f"Report: {path}")
+    return 0
+
+
+def _dry_run(sources: list, options: BatchOptions) -> int:  # type: ignore[type-arg]
+    """Print where each file would go; write nothing."""
+    counts = {"write": 0, "skip": 0, "refuse": 0}
+    for planned in plan_batch(sources, options):
+        if isinstance(planned, BatchJob):
+            counts["write"] += 1
+            print(f"{planned.source} -> {planned.destination}")
+        elif planned.status is FileStatus.SKIPPED:
+            counts["skip"] += 1
+            print(f"{planned.source}: skip: {planned.reason}")
+        else:
+            counts["refuse"] += 1
+            print(f"{planned.source}: refuse: {planned.reason}")
+    print(
+        f"Dry run: {counts['write']} would be written, {counts['skip']} skipped, "
+        f"{counts['refuse']} refused; nothing was written."
+    )
+    return 0
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    """Summarise DEST's journal (one line per status) and optionally write its CSV report."""
+    results = results_from_journal(args.dest)
+    if args.report is not None:
+        check_report_path(args.report, [r.source for r in results])
+    finished = BatchFinished(tuple(results), len(results), False, 0.0)
+    line = finished.summary().rsplit(" in ", 1)[0]
+    print(f"{args.dest / JOURNAL_NAME}: {len(results)} files: {line}")
+    for r in finished.failures:
+        print(f"failed: {r.source}: {r.reason}", file=sys.stderr)
+    if args.report is not None:
+        return _write_report(args.report, results)
+    return 0
+
+
+def _print_summary(finished: BatchFinished) -> None:
     written = [r for r in finished.results if r.status.value == "written"]
     size_in = sum(r.input_bytes for r in written)
     size_out = sum(r.output_bytes for r in written)
@@ -139,8 +240,6 @@ def _print_summary(finished: BatchFinished, report: Path | None) -> None:
     if psnrs:
         line += f"; PSNR {min(psnrs):.1f}-{max(psnrs):.1f} dB"
     print(line)
-    if report is not None:
-        print(f"Report: {report}")
     for r in finished.results:
         if r.status.value == "skipped":
             print(f"skipped: {r.source}: {r.reason}", file=sys.stderr)

@@ -28,6 +28,8 @@ TEMPLATE_FIELDS = ("stem", "camera", "date", "quality", "index")
 DEFAULT_TEMPLATE = "{stem}"
 #: Names longer than this (UTF-8 bytes, before ``.jpg``) are shortened; 255 is the usual limit.
 MAX_NAME_BYTES = 200
+#: The widest field a template may ask for (``{index:08d}``); names are cut to 200 bytes anyway.
+MAX_FIELD_WIDTH = 64
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
@@ -74,12 +76,19 @@ def template_fields(template: str) -> set[str]:
         raise ValueError(
             "The naming template has an unmatched brace; write {{ or }} for a literal brace."
         ) from None
-    for _, field, _, conversion in parsed:
+    for _, field, spec, conversion in parsed:
         if field is None:
             continue
         if field not in TEMPLATE_FIELDS or conversion:
             names = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
             raise ValueError(f"The naming template uses {{{field}}}; the fields are {names}.")
+        # Checked before formatting: "{index:2000000000d}" would build a 2 GB string.
+        widest = max((int(n) for n in re.findall(r"\d+", spec or "")), default=0)
+        if widest > MAX_FIELD_WIDTH:
+            raise ValueError(
+                f"The naming template asks for {{{field}}} {widest} characters wide; "
+                f"at most {MAX_FIELD_WIDTH} are allowed."
+            )
         used.add(field)
     return used
 
@@ -189,8 +198,8 @@ class DestinationPlanner:
     """Turns output names into destination paths under an :class:`OnExists` policy.
 
     Names given out earlier in the same batch are always avoided (numbered as in
-    ``rename``), whatever the policy, so one source never replaces another's output.
-    A source file is never a destination.
+    ``rename``), whatever the policy, so two sources never share one output. A source
+    file is never a destination, and neither is a reserved path (the batch's report).
 
     Attributes:
         folder: the destination folder.
@@ -198,24 +207,42 @@ class DestinationPlanner:
     """
 
     def __init__(
-        self, folder: Path, on_exists: OnExists | str, sources: Sequence[Path] = ()
+        self,
+        folder: Path,
+        on_exists: OnExists | str,
+        sources: Sequence[Path] = (),
+        reserved: Sequence[Path] = (),
     ) -> None:
         self.folder = Path(folder)
         self.on_exists = OnExists(on_exists)
         self._claimed: set[str] = set()
         self._sources = {_identity(p) for p in sources}
+        self._reserved = {_identity(p) for p in reserved}
 
-    def plan(self, name: str) -> Planned:
-        """Choose the destination for output file ``name`` and claim it."""
+    def claim(self, path: Path) -> None:
+        """Mark ``path`` as taken by this batch (an output planned by an earlier run)."""
+        self._claimed.add(_identity(path))
+
+    def take(self, path: Path) -> bool:
+        """Claim exactly ``path`` (to be replaced); False if it is a source, reserved or taken."""
+        key = _identity(path)
+        if key in self._claimed or key in self._reserved or key in self._sources:
+            return False
+        self._claimed.add(key)
+        return True
+
+    def plan(self, name: str, subfolder: str | os.PathLike[str] = "") -> Planned:
+        """Choose the destination for output file ``name`` (in ``subfolder``) and claim it."""
+        folder = self.folder / subfolder
         candidate = name
         n = 0
         while True:
-            dest = self.folder / candidate
-            key = os.path.normcase(candidate)
+            dest = folder / candidate
+            key = _identity(dest)
             exists = os.path.lexists(dest)
-            if key in self._claimed:
-                pass  # another source of this batch has it: always number
-            elif _identity(dest) in self._sources:
+            if key in self._claimed or key in self._reserved:
+                pass  # another source of this batch, or the report, has it: always number
+            elif key in self._sources:
                 if self.on_exists is OnExists.SKIP:
                     return Planned(None, "skipped", f"{candidate} is one of the source files.")
                 if self.on_exists is OnExists.OVERWRITE:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rawjpeg_gui.core import codec, display, evaluate, metrics, rawio
+from rawjpeg_gui.core.batch.sources import ANY_SUFFIX, walk_sources
 from rawjpeg_gui.core.errors import UnsupportedFileError
 from rawjpeg_gui.core.metadata import RawMeta
 from rawjpeg_gui.core.params import AdapterParams
@@ -148,21 +149,16 @@ def collect_paths(
 ) -> tuple[list[Path], list[Path]]:
     """Expand files and folders (recursively) into (supported files, unsupported files).
 
-    Plain JPEGs (without adapter parameters) count as unsupported.
+    Folders are walked by the batch's walker (hidden entries, symlink loops and
+    non-regular files handled the same way); plain JPEGs (without adapter parameters)
+    count as unsupported.
     """
     found: list[Path] = []
     rejected: list[Path] = []
-    for item in paths:
-        p = Path(item)
-        if p.is_dir():
-            for child in sorted(p.rglob("*") if recursive else p.iterdir()):
-                if child.is_file() and not child.name.startswith("."):
-                    (found if is_supported(child) else rejected).append(child)
-        elif p.is_file() and is_supported(p):
-            found.append(p)
-        else:
-            rejected.append(p)
-    return list(dict.fromkeys(found)), rejected
+    for source in walk_sources(paths, recursive, [ANY_SUFFIX]):
+        p = source.path
+        (found if p.is_file() and is_supported(p) else rejected).append(p)
+    return found, rejected
 
 
 def sibling_raw(path: Path) -> Path | None:

@@ -55,9 +55,11 @@ def test_batch_mixed_folder_reports_failures_and_exits_1(
     for bad in ("cut.kdc", "readme.nef", "lost.nef"):
         assert f"error: {sources / bad}: " in err
     assert "5/5" in err  # the progress bar reached the end
-    names = sorted(p.name for p in dest.iterdir())
+    outputs = sorted(dest.rglob("*.jpg"))
+    names = sorted(p.name for p in outputs)
     assert len(names) == 2 and all(n.startswith("Eastman Kodak Company") for n in names)
-    for p in dest.iterdir():
+    assert sorted(str(p.parent.relative_to(dest)) for p in outputs) == [".", "deeper"]
+    for p in outputs:
         assert codec.decode_bytes(p.read_bytes()).quality == 75
     rows = list(csv.DictReader(report.open()))
     assert {r["status"] for r in rows} == {"written", "failed"} and len(rows) == 5
@@ -73,16 +75,21 @@ def test_batch_all_good_exits_0_and_skips_existing(
     dest = tmp_path / "out"
     good = [str(sources / GOOD[0])]
     assert main(["batch", *good, "-d", str(dest), "-j", "1"]) == 0
-    assert main(["batch", *good, "-d", str(dest), "--on-exists", "skip"]) == 0
+    assert main(["batch", *good, "-d", str(dest)]) == 0  # the journal proves it done
+    out, err = capsys.readouterr()
+    assert "1 skipped" in out and "written by an earlier run (journal)" in err
+    assert main(["batch", *good, "-d", str(dest), "--on-exists", "skip", "--no-journal"]) == 0
     out, err = capsys.readouterr()
     assert "1 skipped" in out and "already exists" in err
-    assert [p.name for p in dest.iterdir()] == ["dcc_kodak_dc120_p003908.jpg"]
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "dcc_kodak_dc120_p003908.jpg", "rawjpeg-journal.jsonl"
+    ]  # fmt: skip
 
 
 def test_batch_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["batch", str(tmp_path), "-d", str(tmp_path / "o"), "--name", "{lens}"])
-    assert exc.value.code == 2 and "{stem}" in capsys.readouterr().err
+    assert main(["batch", str(tmp_path), "-d", str(tmp_path / "o"), "--name", "{lens}"]) == 2
+    err = capsys.readouterr().err
+    assert "{stem}" in err and "usage" not in err and len(err.strip().splitlines()) == 1
     assert main(["batch", str(tmp_path), "-d", str(tmp_path / "o")]) == 2
     assert "no raw files" in capsys.readouterr().err
 

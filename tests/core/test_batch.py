@@ -11,7 +11,7 @@ import errno
 import hashlib
 import os
 import shutil
-import tempfile
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from rawjpeg_gui.core.batch import (
     FileDone,
     FileStarted,
     FileStatus,
+    LocalPool,
     collect_sources,
     report_rows,
     run_batch,
@@ -265,7 +266,9 @@ def test_unwritable_destination_fails_each_file_and_continues(
         raise PermissionError(errno.EACCES, "Permission denied")
 
     # as root chmod cannot make a folder read-only: refuse the temporary file instead
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    from rawjpeg_gui.core.batch import publish
+
+    monkeypatch.setattr(publish, "_write_synced", refuse)
     sources = [tmp_path / "src" / n for n in GOOD[:2]]
     _, finished = run_all(sources, BatchOptions(tmp_path / "out", workers=0))
     assert [r.status for r in finished.results] == [FileStatus.FAILED] * 2
@@ -324,25 +327,22 @@ def test_two_processes_then_cancel_mid_batch(tmp_path: Path) -> None:
 
 def crash_on_poison(job):  # type: ignore[no-untyped-def]
     """Runs in the worker process (pickled by reference): dies on files named poison*."""
-    from rawjpeg_gui.core import batch
+    from rawjpeg_gui.core.batch.worker import run_in_worker
 
     if job.source.name.startswith("poison"):
         os._exit(3)  # what a fault inside LibRaw looks like to the pool
-    return batch.export_one(job, batch._STATE)
+    return run_in_worker(job)
 
 
 @pytest.mark.slow
-def test_a_crashing_worker_fails_only_its_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rawjpeg_gui.core import batch
-
+def test_a_crashing_worker_fails_only_its_file(tmp_path: Path) -> None:
     files = make_mixed_folder(tmp_path / "src", good=GOOD[:2])
     poison = tmp_path / "src" / "poison.kdc"
     shutil.copy(files[GOOD[0]], poison)
-    monkeypatch.setattr(batch, "run_in_worker", crash_on_poison)
     sources = [files[GOOD[0]], poison, files[GOOD[1]]]
-    _, finished = run_all(sources, BatchOptions(tmp_path / "out", workers=2))
+    options = BatchOptions(tmp_path / "out", workers=2)
+    events = list(run_batch(sources, options, None, partial(LocalPool, task=crash_on_poison)))
+    finished = events[-1]
     results = by_name(finished)
     assert results["poison.kdc"].status is FileStatus.FAILED
     assert "worker stopped unexpectedly" in results["poison.kdc"].reason

@@ -43,6 +43,8 @@ class BatchJob:
         quality: JPEG quality 1-100.
         on_exists: policy when the destination exists by the time it is written.
         searched: let the encoder search the model's operating points (core/search.py).
+        verify: decode the written file again and measure it.
+        model_path: adapter model (.onnx), ``None`` for the bundled one.
     """
 
     index: int
@@ -51,6 +53,8 @@ class BatchJob:
     quality: int
     on_exists: OnExists = OnExists.RENAME
     searched: bool = True
+    verify: bool = False
+    model_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,10 @@ class FileResult:
         psnr: dB of the decoded output against the source's linear image (when verified).
         megapixels: image size when it was decoded, else 0.
         seconds: time the worker spent on it.
+        sha256: hex digest of the source as the worker read it ("" if not read).
+        mtime_ns: the source's modification time as the worker saw it (0 if unknown).
+        worker: which worker process made it ("host:pid", or the Dask worker's address).
+        cpu_seconds: CPU time the worker process spent on it (all its threads).
     """
 
     index: int
@@ -80,6 +88,10 @@ class FileResult:
     psnr: float | None = None
     megapixels: float = 0.0
     seconds: float = 0.0
+    sha256: str = ""
+    mtime_ns: int = 0
+    worker: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def ratio(self) -> float | None:
@@ -135,6 +147,14 @@ class BatchOptions:
         searched: the encoder searches the model's operating points per file
             (core/search.py: smaller files at equal quality, about 0.2 s of CPU per file);
             ``False`` uses the operators predicted for the quality.
+        cluster: ``None`` for the local process pool; ``"tcp://HOST:8786"`` for an
+            existing Dask scheduler; ``"local:N"`` for a Dask LocalCluster of N processes.
+        mirror: put each file found in a sub-folder into the same sub-folder of the
+            destination (``False``: every output directly in the destination).
+        journal: keep the JSON-lines journal in the destination (:mod:`.journal`) and
+            skip the files it proves done (unless ``on_exists`` is overwrite).
+        reserved: paths no output may take (e.g. the report the caller writes).
+        in_flight: files in flight per worker (the bounded window).
     """
 
     destination: Path
@@ -145,6 +165,11 @@ class BatchOptions:
     verify: bool = False
     model_path: Path | None = None
     searched: bool = True
+    cluster: str | None = None
+    mirror: bool = True
+    journal: bool = False
+    reserved: tuple[Path, ...] = ()
+    in_flight: int = 2
 
     def __post_init__(self) -> None:
         check_quality(self.quality)
@@ -152,6 +177,9 @@ class BatchOptions:
         object.__setattr__(self, "on_exists", OnExists(self.on_exists))
         if int(self.workers) < 0:
             raise ValueError(f"The number of workers must be 0 or more, not {self.workers}.")
+        if int(self.in_flight) < 1:
+            raise ValueError(f"Files in flight per worker must be 1 or more, not {self.in_flight}.")
+        object.__setattr__(self, "reserved", tuple(Path(p) for p in self.reserved))
 
 
 @dataclass(frozen=True)

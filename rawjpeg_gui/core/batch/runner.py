@@ -1,27 +1,23 @@
-"""The batch generator (:func:`run_batch`) and the process pool it drives.
+"""The batch generator (:func:`run_batch`): one engine, whichever executor runs the files.
 
-:func:`run_batch` plans each source (output name, overwrite policy), hands the
-planned jobs to :class:`_Runner` N at a time and turns the results into progress
-events; :class:`_Clock` keeps the counts and a remaining-time estimate.
+:func:`run_batch` plans each source (:mod:`.plan`), hands the planned jobs to an
+executor (:class:`~.local.LocalPool`, or :class:`~.cluster.DaskExecutor` for
+``options.cluster``) never faster than it has room for, records every step in the
+journal (:mod:`.journal`) and turns the results into progress events; :class:`_Clock`
+keeps the counts and a remaining-time estimate.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import OutputError
-from ..naming import DestinationPlanner, needs_metadata, read_name_fields, render_name
 from .events import (
     BatchEvent,
     BatchFinished,
-    BatchJob,
     BatchOptions,
     BatchProgress,
     BatchStarted,
@@ -32,10 +28,10 @@ from .events import (
     FileStatus,
     file_size,
 )
-from .worker import WorkerState, export_one, init_worker
-
-#: How often (seconds) the generator looks at the cancel token while workers run.
-POLL_SECONDS = 0.05
+from .journal import Journal, read_journal
+from .local import BatchExecutor, ExecutorFactory, LocalPool
+from .plan import BatchPlanner, as_source_files
+from .sources import SourceFile
 
 
 class _Clock:
@@ -62,191 +58,102 @@ class _Clock:
         return BatchProgress(self.done, self.total, elapsed, eta)
 
 
-def run_batch(
-    sources: Sequence[str | os.PathLike[str]],
-    options: BatchOptions,
-    cancel: CancelToken | None = None,
-) -> Generator[BatchEvent, None, None]:
-    """Export ``sources`` as adapter-JPEGs, yielding progress events.
+def default_executor(options: BatchOptions, cancel: CancelToken) -> BatchExecutor:
+    """The local process pool, or a Dask cluster when ``options.cluster`` names one."""
+    if options.cluster:
+        from .cluster import DaskExecutor
 
-    Args:
-        sources: source files (see :func:`collect_sources`), in output-index order.
-        options: destination, quality, naming, policy, workers, verification, model.
-        cancel: set it to stop; the last event is then ``BatchFinished(cancelled=True)``.
+        return DaskExecutor(options, cancel)
+    return LocalPool(options, cancel)
 
-    Raises:
-        OutputError: the destination cannot be a folder (before any event).
-        ModelError: the adapter model cannot be loaded.
-    """
-    cancel = cancel or CancelToken()
-    paths = [Path(s) for s in sources]
-    dest = Path(options.destination)
+
+def prepare_destination(destination: Path) -> Path:
+    """Create the destination folder; raise OutputError (one sentence) if it cannot be one."""
+    dest = Path(destination)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise OutputError(f"The destination {dest} is not a folder that can be written.") from None
     if not dest.is_dir():
         raise OutputError(f"The destination {dest} is not a folder.")
-    planner = DestinationPlanner(dest, options.on_exists, paths)
-    want_meta = needs_metadata(options.template)
-    clock = _Clock([file_size(p) for p in paths])
-    results: list[FileResult] = []
-    runner = _Runner(options, cancel)
-    yield BatchStarted(len(paths), runner.workers, dest)
+    return dest
+
+
+def run_batch(
+    sources: Sequence[str | os.PathLike[str] | SourceFile],
+    options: BatchOptions,
+    cancel: CancelToken | None = None,
+    executor: ExecutorFactory | None = None,
+) -> Generator[BatchEvent, None, None]:
+    """Export ``sources`` as adapter-JPEGs, yielding progress events.
+
+    Args:
+        sources: source files (see :func:`~.sources.walk_sources`), in output-index
+            order; a :class:`~.sources.SourceFile` keeps its sub-folder under the
+            destination (``options.mirror``).
+        options: destination, quality, naming, policy, workers or cluster, verification.
+        cancel: set it to stop; the last event is then ``BatchFinished(cancelled=True)``.
+        executor: makes the executor from the options and the cancel token (default:
+            :func:`default_executor`; tests pass their own).
+
+    Raises:
+        OutputError: the destination cannot be a folder, another batch is writing
+            into it, or a cluster's workers cannot see the files (before any event).
+        ModelError: the adapter model cannot be loaded.
+    """
+    cancel = cancel or CancelToken()
+    items = as_source_files(sources)
+    dest = prepare_destination(options.destination)
+    journal = Journal(dest, options, options.cluster or "") if options.journal else None
     try:
-        for index, source in enumerate(paths, 1):
+        prior = read_journal(dest) if journal else {}
+        runner = (executor or default_executor)(options, cancel)
+    except BaseException:
+        if journal:
+            journal.close()
+        raise
+    try:
+        if items:
+            runner.check_access(dest, [items[0].path])
+    except BaseException:
+        runner.close()
+        if journal:
+            journal.close()
+        raise
+    planner = BatchPlanner(items, options, dest, prior, clean_temps=journal is not None)
+    clock = _Clock([file_size(s.path) for s in items])
+    results: list[FileResult] = []
+    yield BatchStarted(len(items), runner.workers, dest)
+    try:
+        for index, item in enumerate(items, 1):
             while runner.busy() and not cancel.cancelled:
-                yield from _finished(runner.collect(), clock, results)
+                yield from _finished(runner.collect(), clock, results, journal)
             if cancel.cancelled:
                 break
-            name = render_name(
-                options.template,
-                read_name_fields(source, options.quality, index, len(paths), want_meta),
-            )
-            plan = planner.plan(name)
-            if plan.destination is None:
-                result = FileResult.not_written(index, source, plan.status, plan.reason)
-                yield from _finished([result], clock, results)
+            planned, new = planner.plan(index, item)
+            if isinstance(planned, FileResult):
+                yield from _finished([planned], clock, results, journal if new else None)
                 continue
-            job = BatchJob(
-                index, source, plan.destination, options.quality, options.on_exists, options.searched
-            )
-            yield FileStarted(index, source, clock.progress())
-            runner.submit(job)
+            if journal:
+                journal.started(index, item.path, planned.destination)
+            yield FileStarted(index, item.path, clock.progress())
+            runner.submit(planned)
         while runner.pending():
-            yield from _finished(runner.collect(), clock, results)
+            yield from _finished(runner.collect(), clock, results, journal)
     finally:
         runner.close()
-    yield BatchFinished(tuple(results), len(paths), cancel.cancelled, clock.progress().elapsed)
+        planner.cleanup()
+        if journal:
+            journal.close()
+    yield BatchFinished(tuple(results), len(items), cancel.cancelled, clock.progress().elapsed)
 
 
 def _finished(
-    done: Iterable[FileResult], clock: _Clock, results: list[FileResult]
+    done: Iterable[FileResult], clock: _Clock, results: list[FileResult], journal: Journal | None
 ) -> Iterator[FileDone]:
     for result in done:
+        if journal:
+            journal.done(result)
         clock.finish(result)
         results.append(result)
         yield FileDone(result, clock.progress())
-
-
-class _Runner:
-    """Runs jobs in worker processes (or inline when ``workers == 0``), N at a time.
-
-    A worker that dies (a crash inside LibRaw, the out-of-memory killer) breaks the
-    whole pool and every job in flight with it. Those jobs become suspects: each is
-    tried once more, alone on a new pool, so a second crash is its own and an
-    innocent file that was merely beside it is written after all.
-    """
-
-    def __init__(self, options: BatchOptions, cancel: CancelToken) -> None:
-        self._options = options
-        self._cancel = cancel
-        self._futures: dict[Future[FileResult], BatchJob] = {}
-        self._inline: list[FileResult] = []
-        self._retried: set[int] = set()
-        self._suspects: deque[BatchJob] = deque()
-        self.workers = int(options.workers)
-        self._pool: ProcessPoolExecutor | None = None
-        if self.workers == 0:
-            self._state = WorkerState.load(
-                options.model_path, options.verify, lambda: cancel.cancelled
-            )
-        else:
-            self._context = multiprocessing.get_context("spawn")
-            self._stop = self._context.Event()
-            if options.model_path is not None:  # a bad model fails here, once, clearly
-                WorkerState.load(options.model_path, False, lambda: False)
-            self._start_pool()
-
-    def _start_pool(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=self._context,  # "spawn": no forked Qt or OpenMP state
-            initializer=init_worker,
-            initargs=(
-                self._options.model_path,
-                self._options.verify,
-                self._stop,
-                # The cores are shared out between the processes: operator threads per worker.
-                max(1, (os.cpu_count() or 1) // max(1, self.workers)),
-            ),
-        )
-
-    def busy(self) -> bool:
-        """True when N jobs are in flight (the next must wait)."""
-        isolating = any(job.index in self._retried for job in self._futures.values())
-        full = len(self._futures) >= max(1, self.workers)
-        return full or isolating or bool(self._inline or self._suspects)
-
-    def pending(self) -> bool:
-        """True while results are outstanding."""
-        return bool(self._futures or self._inline or self._suspects)
-
-    def submit(self, job: BatchJob) -> None:
-        """Start ``job`` (inline: run it now; its result comes from :meth:`collect`)."""
-        if self._pool is None:
-            self._inline.append(export_one(job, self._state))
-            return
-        task = _pool_task()
-        try:
-            future = self._pool.submit(task, job)
-        except BrokenProcessPool:
-            self._restart()
-            future = self._pool.submit(task, job)
-        self._futures[future] = job
-
-    def _restart(self) -> None:
-        assert self._pool is not None
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._start_pool()
-
-    def collect(self) -> list[FileResult]:
-        """Wait briefly for finished jobs; pass a cancel on to the workers."""
-        if self._inline:
-            done, self._inline = self._inline, []
-            return done
-        finished, _ = wait(self._futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        if self._cancel.cancelled:
-            self._stop.set()
-        out = []
-        for future in finished:
-            job = self._futures.pop(future)
-            try:
-                out.append(future.result())
-            except BrokenProcessPool:
-                if job.index in self._retried or self._cancel.cancelled:
-                    reason = f"The worker stopped unexpectedly on {job.source.name}."
-                    out.append(FileResult.not_written(job.index, job.source, "failed", reason))
-                else:
-                    self._retried.add(job.index)
-                    self._suspects.append(job)
-            except Exception as exc:  # export_one reports its errors; this is a pool error
-                reason = f"{job.source.name} could not be handed to a worker ({exc!r})."
-                out.append(FileResult.not_written(job.index, job.source, "failed", reason))
-        while self._suspects and not self._futures:
-            job = self._suspects.popleft()
-            if self._cancel.cancelled:
-                reason = "Cancelled before it was written."
-                out.append(FileResult.not_written(job.index, job.source, "cancelled", reason))
-            else:
-                self.submit(job)  # alone: nothing else is submitted while it runs
-        return out
-
-    def close(self) -> None:
-        """Stop the workers (after a cancel or an error, without waiting for more files)."""
-        if self._pool is not None:
-            if self._futures:
-                self._stop.set()
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _pool_task() -> Callable[[BatchJob], FileResult]:
-    """The function the pool runs for each job: ``rawjpeg_gui.core.batch.run_in_worker``.
-
-    It is read from the package at submit time, not bound at import, so that replacing
-    the package's ``run_in_worker`` (as the crash test does) still reaches the pool,
-    as it did when the batch was a single module.
-    """
-    from . import run_in_worker
-
-    return run_in_worker

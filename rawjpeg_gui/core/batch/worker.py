@@ -1,28 +1,34 @@
 """The code that runs inside the worker processes (or inline when ``workers == 0``).
 
 Everything here is a module-level function or a picklable value, so that a
-"spawn" child can import it by name: the pool's initializer (:func:`init_worker`)
-loads the model once per process into :class:`WorkerState`, and the task
-(:func:`run_in_worker`) exports one :class:`~.events.BatchJob` with
-:func:`export_one`, which writes the output atomically and never raises.
+"spawn" child or a Dask worker can import it by name. A local pool's initializer
+(:func:`init_worker`) loads the model once per process and ties the process's life
+to its parent; a Dask worker loads it on its first file (:func:`state_for`). Both
+run :func:`export_one` per :class:`~.events.BatchJob`: it reads and hashes the
+source, encodes it, publishes the output atomically (:mod:`.publish`), optionally
+verifies it (:mod:`.verify`), and returns a :class:`~.events.FileResult`; it never raises.
 """
 
 from __future__ import annotations
 
 import ctypes
-import errno
+import hashlib
 import os
 import signal
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OutputError, RawJpegError
-from ..naming import OnExists, numbered
-from .events import BatchJob, FileResult, FileStatus, file_size
+from ..errors import RawJpegError
+from .events import BatchJob, FileResult, FileStatus
+from .publish import CURRENT_TEMP, Cancelled, publish
+from .sources import is_regular_file
+from .verify import VerifyFailed, verify_output
 
 if TYPE_CHECKING:
     from ..model import AdapterModel
@@ -54,24 +60,75 @@ class WorkerState:
         return cls(model, verify, is_cancelled)
 
 
-_STATE: WorkerState | None = None
+_STATES: dict[tuple[Path | None, bool], WorkerState] = {}
 
 
 def init_worker(model_path: Path | None, verify: bool, stop: object, threads: int = 1) -> None:
-    """ProcessPoolExecutor initializer: share out the cores, then load the model.
+    """ProcessPoolExecutor initializer: die with the parent, share out the cores, load the model.
 
     Parallelism comes from the processes: LibRaw's OpenMP threads in every worker
     would only fight over the same cores (measured slower on a loaded machine), and
     the image operators get ``threads`` threads (the cores divided by the workers).
     """
-    global _STATE
+    watch_parent(os.getppid())
     _keep_freed_heap()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("RAWJPEG_THREADS", str(max(1, int(threads))))
     # Ctrl-C reaches the whole process group: only the parent decides, through ``stop``,
     # so a worker never dies half-way through writing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE = WorkerState.load(model_path, verify, stop.is_set)  # type: ignore[attr-defined]
+    _STATES[(model_path, verify)] = WorkerState.load(model_path, verify, stop.is_set)  # type: ignore[attr-defined]
+
+
+def run_in_worker(job: BatchJob) -> FileResult:
+    """The function the local pool runs: :func:`export_one` with this process's state."""
+    return export_one(job, state_for(job.model_path, job.verify))
+
+
+def state_for(
+    model_path: Path | None, verify: bool, is_cancelled: Callable[[], bool] | None = None
+) -> WorkerState:
+    """This process's :class:`WorkerState` for these settings, loaded on first use."""
+    key = (model_path, verify)
+    if key not in _STATES:
+        _keep_freed_heap()
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        os.environ.setdefault("RAWJPEG_THREADS", "1")
+        _STATES[key] = WorkerState.load(model_path, verify, is_cancelled or (lambda: False))
+    state = _STATES[key]
+    if is_cancelled is not None:
+        state.is_cancelled = is_cancelled
+    return state
+
+
+#: Seconds between the watchdog's looks at the parent process.
+WATCHDOG_SECONDS = 0.5
+
+
+def watch_parent(parent: int) -> None:
+    """End this worker process soon after ``parent`` dies (even by SIGKILL).
+
+    On Linux the kernel sends SIGKILL at once (``PR_SET_PDEATHSIG``); everywhere a
+    daemon thread checks the parent every half second, removes the output being
+    written and exits, which covers the kernel's rule that the signal follows the
+    parent *thread* that started the process.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCHDOG_SECONDS)
+        for part in list(CURRENT_TEMP):
+            part.unlink(missing_ok=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rawjpeg-parent-watchdog", daemon=True).start()
 
 
 #: Freed heap memory a worker keeps for the next raw (glibc ``M_TOP_PAD``).
@@ -84,9 +141,8 @@ def _keep_freed_heap() -> bool:
     Every raw allocates and frees the same tens of megabytes of temporaries (LibRaw,
     the thumbnail, JPEG encoding); by default glibc trims them back to the system and
     the next raw page-faults them in again. ``M_TOP_PAD`` of 256 MB per worker removes
-    most of that churn (measured in docs/BATCH.md: about +16 % raws/min with one worker
-    and with two). Elsewhere (other C libraries, other systems) it does nothing.
-    Returns whether the setting took.
+    most of that churn (docs/BATCH.md). Elsewhere (other C libraries, other systems)
+    it does nothing. Returns whether the setting took.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -97,61 +153,81 @@ def _keep_freed_heap() -> bool:
         return False
 
 
-def run_in_worker(job: BatchJob) -> FileResult:
-    """The function the pool runs: :func:`export_one` with this process's state."""
-    if _STATE is None:  # pragma: no cover - the initializer always ran
-        raise RuntimeError("The batch worker was not initialised.")
-    return export_one(job, _STATE)
+def worker_name() -> str:
+    """``host:pid`` of this process (a Dask worker reports its address instead)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class _Cancelled(Exception):
-    """Raised inside a worker to abandon the current file."""
+def _read_and_hash(source: Path) -> tuple[int, int, str]:
+    """Size, mtime (ns) and sha256 of ``source``; refuse anything but a regular file."""
+    from ..errors import RawDecodeError
+
+    if not os.path.exists(source):
+        raise RawDecodeError(f"{source.name} does not exist.")
+    if not is_regular_file(source):
+        raise RawDecodeError(f"{source.name} is not a regular file (a folder, FIFO or device).")
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise RawDecodeError(f"{source.name} could not be read ({exc.strerror or exc}).") from None
+    return info.st_size, info.st_mtime_ns, digest.hexdigest()
 
 
-def export_one(job: BatchJob, state: WorkerState) -> FileResult:
+def export_one(job: BatchJob, state: WorkerState, worker: str = "") -> FileResult:
     """Encode one raw, write it atomically, optionally verify it; never raises.
 
     The cancel flag is checked before reading, after encoding and just before the
-    output is moved into place, so a cancel stops within the current file and leaves
+    output is given its name, so a cancel stops within the current file and leaves
     no partial file.
     """
-    from ..codec import decode_bytes, encode_file, read_file_bytes
-    from ..metrics import psnr
+    from ..codec import encode_file
 
-    start = time.perf_counter()
-    size = file_size(job.source)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    size = mtime_ns = 0
+    sha256 = ""
+    worker = worker or worker_name()
 
     def result(status: FileStatus, reason: str = "", **kw: Any) -> FileResult:
         kw.setdefault("destination", None)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         return FileResult(job.index, job.source, status=status, reason=reason, input_bytes=size,
-                          seconds=elapsed, **kw)  # fmt: skip
+                          seconds=elapsed, sha256=sha256, mtime_ns=mtime_ns, worker=worker,
+                          cpu_seconds=cpu, **kw)  # fmt: skip
 
     try:
         if state.is_cancelled():
-            raise _Cancelled
+            raise Cancelled
+        size, mtime_ns, sha256 = _read_and_hash(job.source)
         encoded = encode_file(job.source, job.quality, state.model, job.searched)
         megapixels = encoded.raw.width * encoded.raw.height / 1e6
         if state.is_cancelled():
-            raise _Cancelled
-        dest = _write_output(job, encoded.jpeg, state.is_cancelled)
+            raise Cancelled
+        dest = publish(
+            job.source, job.destination, job.index, encoded.jpeg, job.on_exists,
+            state.is_cancelled,
+        )  # fmt: skip
         if dest is None:
             return result(FileStatus.SKIPPED, f"{job.destination.name} appeared meanwhile.")
         quality_db = None
         if state.verify:
             try:
-                quality_db = psnr(encoded.raw.data, decode_bytes(read_file_bytes(dest)).raw.data)
-            except RawJpegError as exc:  # the file stays, listed, so it can be looked at
-                reason = f"{dest.name} was written but does not decode: {exc}"
-                return result(FileStatus.FAILED, reason, destination=dest)
-    except _Cancelled:
-        return result(FileStatus.CANCELLED, "Cancelled before it was written.")
+                quality_db = verify_output(dest, encoded)
+            except VerifyFailed as exc:  # the file stays, listed, so it can be looked at
+                return result(FileStatus.FAILED, str(exc), destination=dest)
+    except Cancelled:
+        reason = f"{job.source.name} was cancelled before it was written."
+        return result(FileStatus.CANCELLED, reason)
     except RawJpegError as exc:
         return result(FileStatus.FAILED, str(exc))
     except MemoryError:
         return result(FileStatus.FAILED, f"{job.source.name} is too large for the memory left.")
     except Exception as exc:  # one bad file never stops the batch
-        return result(FileStatus.FAILED, f"{job.source.name} failed unexpectedly ({exc!r}).")
+        reason = f"{job.source.name} failed unexpectedly ({type(exc).__name__}: {exc})."
+        return result(FileStatus.FAILED, reason)
     return result(
         FileStatus.WRITTEN,
         destination=dest,
@@ -159,51 +235,3 @@ def export_one(job: BatchJob, state: WorkerState) -> FileResult:
         psnr=quality_db,
         megapixels=megapixels,
     )
-
-
-def _write_output(job: BatchJob, data: bytes, is_cancelled: Callable[[], bool]) -> Path | None:
-    """Write ``data`` for ``job`` atomically; return where it went, ``None`` if skipped.
-
-    The bytes go to a ``.part`` file beside the destination (through the atomic
-    writer) and are then hard-linked into place, which fails instead of replacing
-    when another program took the name meanwhile; ``overwrite`` renames over it.
-    """
-    from ..fileio import check_not_input, write_atomic
-
-    dest = job.destination
-    part = dest.with_name(f".{dest.name}.{os.getpid()}.{job.index}.part")
-    try:
-        write_atomic(part, data)
-        if is_cancelled():
-            raise _Cancelled
-        if job.on_exists is OnExists.OVERWRITE:
-            check_not_input(dest, [job.source])  # the planner kept off every other source
-            os.replace(part, dest)
-            return dest
-        for n in range(1000):
-            target = dest.with_name(numbered(dest.name, n)) if n else dest
-            try:
-                _link_new(part, target)
-                return target
-            except FileExistsError:
-                if job.on_exists is OnExists.SKIP:
-                    return None
-        raise OutputError(f"No free name was found for {dest.name}.")
-    except OSError as exc:
-        raise OutputError(f"{dest.name} could not be written ({exc.strerror or exc}).") from None
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def _link_new(part: Path, target: Path) -> None:
-    """Give ``part`` the name ``target`` only if that name is free (FileExistsError if not)."""
-    try:
-        os.link(part, target)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        # File systems without hard links (FAT, some network shares): reserve, then rename.
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            raise
-        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-        os.replace(part, target)
