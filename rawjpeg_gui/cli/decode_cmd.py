@@ -1,7 +1,9 @@
-"""``rawjpeg decode INPUT -o OUTPUT.{tiff,png,dng}``.
+"""``rawjpeg decode INPUT -o OUTPUT.{tiff,png,dng} [--overwrite]``.
 
 INPUT is an adapter-JPEG (the raw is reconstructed) or a raw file (the reference
-linear image that ``encode`` compresses is written).
+linear image that ``encode`` compresses is written); ``-`` reads an adapter-JPEG from
+standard input. The output is never the input (compared by inode) and an existing
+file is replaced only with ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -9,49 +11,67 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.codec import decode_file
-from ..core.errors import OutputError, RawJpegError
-from ..core.fileio import write_image16
-from ..core.rawio import RawImage, read_raw
+from ..core.codec import decode_bytes, decode_file
+from ..core.errors import OutputError, RawJpegError, UnsupportedFileError
+from ..core.fileio import MAX_INPUT_BYTES, check_input_file, check_output, write_image16
+from ..core.rawio import LINEAR_EXTENSIONS, RAW_EXTENSIONS, RawImage, read_raw
+from .common import STDIO, add_verbosity_args, read_stdin, say
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
+JPEG_SUFFIXES = (".jpg", ".jpeg", ".jpe")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register the sub-command."""
     p = sub.add_parser("decode", help="adapter-JPEG (or raw) -> 16-bit linear TIFF/PNG or DNG")
-    p.add_argument("input", type=Path, metavar="INPUT")
+    p.add_argument("input", type=Path, metavar="INPUT", help="adapter-JPEG or raw file; - reads standard input")
     p.add_argument("-o", "--output", type=Path, required=True, help=".tiff, .png or .dng")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file (never the input)")
+    add_verbosity_args(p)
     p.set_defaults(run=run)
+
+
+def _starts_like_jpeg(path: Path) -> bool:
+    check_input_file(path)
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\xff\xd8"
 
 
 def load_linear(path: Path) -> RawImage:
     """The linear image of an adapter-JPEG (reconstructed) or of a raw file (reference)."""
-    if path.suffix.lower() in (".jpg", ".jpeg", ".jpe"):
+    if str(path) == STDIO:
+        return decode_bytes(read_stdin(MAX_INPUT_BYTES)).raw
+    suffix = path.suffix.lower()
+    if suffix in JPEG_SUFFIXES:
         return decode_file(path).raw
-    try:
+    if suffix in RAW_EXTENSIONS or suffix in LINEAR_EXTENSIONS:
         return read_raw(path)
-    except Exception:
-        if path.is_file() and path.read_bytes()[:2] == b"\xff\xd8":
-            return decode_file(path).raw
-        raise
+    if _starts_like_jpeg(path):  # an adapter-JPEG renamed without its suffix
+        return decode_file(path).raw
+    raise UnsupportedFileError(f"{path.name} is neither an adapter-JPEG nor a camera raw file rawjpeg can read.")
 
 
 def run(args: argparse.Namespace) -> int:
     """Decode and write atomically."""
     out: Path = args.output
     suffix = out.suffix.lower()
+    if str(out) == STDIO:
+        raise OutputError("decode writes a file: give an output ending in .tiff, .png or .dng.")
     if suffix not in IMAGE_SUFFIXES + (".dng",):
         raise OutputError(f"{out.name}: the output must end in .tiff, .tif, .png or .dng.")
+    inputs = [] if str(args.input) == STDIO else [args.input]
+    name = "standard input" if not inputs else str(args.input)
     try:
+        check_output(out, inputs, args.overwrite)
         image = load_linear(args.input)
-    except RawJpegError as exc:
-        raise type(exc)(f"{args.input}: {exc}") from None
-    if suffix == ".dng":
-        from ..core.dng import write_dng
+        if suffix == ".dng":
+            from ..core.dng import write_dng
 
-        write_dng(out, image, inputs=[args.input])
-    else:
-        write_image16(out, image.data, inputs=[args.input])
-    print(f"{args.input} -> {out}  {image.width}x{image.height} linear camera RGB")
+            check_output(out, inputs, args.overwrite)
+            write_dng(out, image, inputs=inputs)
+        else:
+            write_image16(out, image.data, inputs=inputs, overwrite=args.overwrite)
+    except RawJpegError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+    say(args, f"{name} -> {out}  {image.width}x{image.height} linear camera RGB")
     return 0

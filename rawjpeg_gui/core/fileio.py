@@ -116,7 +116,7 @@ def check_not_input(dest: str | os.PathLike[str], inputs: Iterable[str | os.Path
         except OSError:
             continue
         if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
-            raise OutputError(f"Refusing to write {dest.name}: it is the input file {Path(src).name}.")
+            raise OutputError(f"Refusing to overwrite the input file {dest.name}.")
 
 
 def check_output(
