@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from . import container, fastops, jpeg, search
-from .errors import NotAJpeg, RawDecodeError
+from .errors import NotAJpeg
+from .fileio import check_input_file, read_input
 from .model import AdapterModel
 from .params import AdapterParams
 from .rawio import RawImage, read_raw
@@ -197,12 +198,7 @@ def decode_bytes(data: bytes) -> Reconstruction:
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     """Read a file for decoding, with the size cap and one clear error."""
     p = Path(path)
-    try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise NotAJpeg(f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
-        return p.read_bytes()
-    except OSError as exc:
-        raise RawDecodeError(f"{p.name} could not be read ({exc.strerror or exc}).") from None
+    return read_input(p, MAX_FILE_BYTES, f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
 
 
 def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
@@ -213,6 +209,7 @@ def decode_file(path: str | os.PathLike[str]) -> Reconstruction:
 def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a JPEG carrying a rawjpeg parameter segment (cheap check)."""
     try:
+        check_input_file(path)  # never open a FIFO or a device
         with open(path, "rb") as fh:
             head = fh.read(1 << 17)
         jpeg.find_segment(head)
