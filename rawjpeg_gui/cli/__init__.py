@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = verbosity(args)
     if level:
         logging.basicConfig(level=logging.INFO if level == 1 else logging.DEBUG, format="rawjpeg: %(message)s")
+    elif not logging.getLogger().handlers:
+        # Libraries' log records (tifffile's complaints about a damaged file) would reach
+        # stderr through logging's last-resort handler beside our one sentence.
+        logging.getLogger().addHandler(logging.NullHandler())
     try:
         with warnings.catch_warnings(), np.errstate(**({} if level >= 2 else {"all": "ignore"})):
             if level < 2:

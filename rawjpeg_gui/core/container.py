@@ -436,7 +436,9 @@ def _json_depth(text: str) -> int:
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _numbers(value: object, count: tuple[int, int], lo: float, hi: float) -> bool:

@@ -28,7 +28,7 @@ from PIL.TiffImagePlugin import IFDRational
 from .container import APP_MARKER, IDENTIFIER
 from .errors import CorruptParameters, NotAJpeg, NotAnAdapterJpeg
 from .metadata import RawMeta
-from .rawio import MAX_PIXELS
+from .rawcheck import MAX_PIXELS
 
 #: Pillow's names for chroma subsampling.
 SUBSAMPLING = {"4:4:4": 0, "4:2:0": 2}

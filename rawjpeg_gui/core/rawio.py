@@ -13,13 +13,13 @@ Bounded work on any input: only regular files are opened (never a FIFO or a
 device), the sizes LibRaw reads from the header are checked against a pixel cap and
 against the file's size before any pixel is unpacked, and what LibRaw prints about
 damaged data ("Unexpected end of file", libjpeg's "Premature end of JPEG file") is
-captured: such a file is refused as truncated or damaged instead of being decoded
-with invented pixels.
+captured, and a TIFF-based raw whose strips or tiles reach past the end of the file
+(:mod:`tiffcheck`) is refused: such a file is truncated or damaged and is not
+decoded with invented pixels.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +30,13 @@ from .capture import captured_stderr
 from .errors import RawDecodeError, UnsupportedFileError
 from .fileio import check_input_file, read_input
 from .metadata import RawMeta, read_exif_fields
-
-_log = logging.getLogger(__name__)
+from .rawcheck import (
+    MAX_PIXELS,
+    check_header_sizes,
+    judge_libraw_output,
+    libraw_error,
+    tiff_data_end,
+)
 
 #: Camera raw formats handed to LibRaw (lower-case suffixes).
 RAW_EXTENSIONS = frozenset(
@@ -42,15 +47,6 @@ RAW_EXTENSIONS = frozenset(
 LINEAR_EXTENSIONS = frozenset({".tif", ".tiff", ".png"})
 #: LibRaw flip code -> EXIF orientation.
 _FLIP_TO_EXIF = {0: 1, 3: 3, 5: 8, 6: 6}
-#: Largest image (pixels, sensor or output) rawjpeg decodes: above the largest camera
-#: sensors (150 MP), and it keeps one decode's memory bounded.
-MAX_PIXELS = 160_000_000
-#: A real raw never stores fewer bits per sensor pixel than this, even losslessly
-#: compressed black frames; a header claiming more pixels than the file could hold is
-#: refused before unpacking.
-MIN_BITS_PER_RAW_PIXEL = 0.125
-#: What LibRaw and its libjpeg print (lower case) when the data ends early or is damaged.
-_DAMAGE_WORDS = ("unexpected end of file", "premature end", "corrupt", "data error", "bogus", "not enough")
 
 
 @dataclass
@@ -98,56 +94,18 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
     return _read_camera_raw(p)
 
 
-def _libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
-    """One sentence for an exception rawpy raised (no LibRaw internals)."""
-    kind = type(exc).__name__
-    if isinstance(exc, MemoryError) or "TooBig" in kind or "Memory" in kind:
-        return RawDecodeError(f"{p.name} declares an image too large to decode.")
-    if "Unsupported" in kind:
-        return RawDecodeError(f"{p.name} is not a camera raw file rawjpeg can read (unknown or unsupported format).")
-    if "IO" in kind or "Data" in kind or "EOF" in kind:
-        return RawDecodeError(f"{p.name} is truncated or damaged: its raw data could not be read.")
-    return RawDecodeError(f"{p.name} could not be decoded as a camera raw file.")
-
-
-def _check_sizes(raw, p: Path, file_size: int) -> None:  # type: ignore[no-untyped-def]
-    """Refuse a header whose sizes are beyond the cap or beyond what the file can hold."""
-    s = raw.sizes
-    sensor = int(s.raw_width) * int(s.raw_height)
-    aspect = float(s.pixel_aspect) if np.isfinite(s.pixel_aspect) and s.pixel_aspect > 0 else 1.0
-    out = int(s.width) * int(s.height) * max(aspect, 1.0 / aspect)
-    if sensor <= 0 or int(s.width) <= 0 or int(s.height) <= 0:
-        raise RawDecodeError(f"{p.name} declares an empty image.")
-    if max(sensor, out) > MAX_PIXELS:
-        raise RawDecodeError(
-            f"{p.name} declares a {s.raw_width}x{s.raw_height} image, beyond the "
-            f"{MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes."
-        )
-    if file_size * 8 < sensor * MIN_BITS_PER_RAW_PIXEL:
-        raise RawDecodeError(
-            f"{p.name} declares a {s.raw_width}x{s.raw_height} image, more than the file "
-            "can hold: it is truncated or damaged."
-        )
-
-
-def _judge_libraw_output(p: Path, text: str) -> None:
-    """Refuse a file LibRaw reported as truncated or damaged; keep the rest for the log."""
-    text = text.strip()
-    if not text:
-        return
-    _log.info("LibRaw on %s: %s", p.name, " | ".join(text.splitlines()))
-    if any(word in text.lower() for word in _DAMAGE_WORDS):
-        raise RawDecodeError(f"{p.name} is truncated or damaged: its raw data ends early or is corrupt.")
-
-
 def _open_raw(p: Path):  # type: ignore[no-untyped-def]
     """A rawpy object with the header checked (:func:`_check_sizes`) and then unpacked."""
     import rawpy
 
+    size = os.stat(p).st_size
+    end = tiff_data_end(p)
+    if end is not None and end > size:
+        raise RawDecodeError(f"{p.name} is truncated: the file ends before its image data does.")
     raw = rawpy.RawPy()
     try:
         raw.open_file(str(p))
-        _check_sizes(raw, p, os.stat(p).st_size)
+        check_header_sizes(raw, p, size)
         raw.unpack()
     except BaseException:
         raw.close()
@@ -166,9 +124,9 @@ def _read_camera_raw(p: Path) -> RawImage:
     except RawDecodeError:
         raise
     except Exception as exc:  # rawpy raises many LibRaw error types
-        _judge_libraw_output(p, log.text)
-        raise _libraw_error(p, exc) from None
-    _judge_libraw_output(p, log.text)
+        judge_libraw_output(p, log.text)
+        raise libraw_error(p, exc) from None
+    judge_libraw_output(p, log.text)
     # One pass to scale (uint16 * float32 -> float32, no intermediate copy), one to clip.
     data = np.empty(rgb.shape, np.float32)
     np.multiply(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32), out=data)
