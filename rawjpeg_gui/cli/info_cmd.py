@@ -15,7 +15,7 @@ from typing import Any
 from ..core import jpeg
 from ..core.codec import read_record
 from ..core.container import AdapterRecord, parameter_payload_size
-from ..core.errors import NotAnAdapterJpeg, RawJpegError
+from ..core.errors import CorruptParameters, NotAnAdapterJpeg, RawJpegError
 from ..core.fileio import MAX_INPUT_BYTES, read_input
 from ..core.metadata import RawMeta
 from ..core.rawio import RAW_EXTENSIONS, read_raw
@@ -114,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = _read(path)
         record = read_record(data)
-        jpeg.check_decodable(data)
+        frame = jpeg.check_decodable(data)
+        if (frame.width, frame.height) != (record.width, record.height):
+            raise CorruptParameters(
+                f"The JPEG is {frame.width}x{frame.height} but its parameters were made for "
+                f"{record.width}x{record.height}: the image was replaced or resized."
+            )
     except NotAnAdapterJpeg:
         w, h = jpeg.jpeg_info(data)
         raise NotAnAdapterJpeg(

@@ -45,7 +45,7 @@ def libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
     if isinstance(exc, MemoryError) or "TooBig" in kind or "Memory" in kind:
         return RawDecodeError(f"{p.name} declares an image too large to decode.")
     if "Unsupported" in kind:
-        return RawDecodeError(f"{p.name} is not a camera raw file rawjpeg can read (unknown or unsupported format).")
+        return RawDecodeError(f"{p.name} is not a camera raw file rawjpeg can read: an unknown or unsupported format, or a damaged file.")
     if "IO" in kind or "Data" in kind or "EOF" in kind:
         return RawDecodeError(f"{p.name} is truncated or damaged: its raw data could not be read.")
     return RawDecodeError(f"{p.name} could not be decoded as a camera raw file.")
