@@ -39,7 +39,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_bad_inputs  # noqa: E402
 
 #: Words that betray internals in a message meant for a person.
-_LEAKS = re.compile(r"Errno|errno|OSError|\(\d+, '|\.part\b|b'|requested and|Traceback|object at 0x")
+_LEAKS = re.compile(
+    r"Errno|errno|OSError|\(\d+, '|\.part\b|b'|requested and|Traceback|object at 0x"
+)
 MEMORY_TARGET_MB = 1536
 
 
@@ -69,14 +71,19 @@ def _fingerprint(path: Path) -> str:
     return "dir" if path.is_dir() else "other"
 
 
-def run_cli(args: list[str], timeout: float, stdin: bytes | None = None) -> tuple[int | None, str, float]:
+def run_cli(
+    args: list[str], timeout: float, stdin: bytes | None = None
+) -> tuple[int | None, str, float]:
     """(exit status or None on timeout, stderr, peak RSS in MB) of one ``rawjpeg`` run."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "rawjpeg_gui.cli", *args],
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=out, stderr=err, env=env, start_new_session=True,
+            stdout=out,
+            stderr=err,
+            env=env,
+            start_new_session=True,
         )
         if stdin is not None:
             try:
@@ -103,8 +110,15 @@ def run_cli(args: list[str], timeout: float, stdin: bytes | None = None) -> tupl
 
 
 def judge(
-    t: Tally, label: str, argv: list[str], names: list[str], out_dir: Path, inputs: list[Path],
-    timeout: float, expect_ok: bool = False, stdin: bytes | None = None,
+    t: Tally,
+    label: str,
+    argv: list[str],
+    names: list[str],
+    out_dir: Path,
+    inputs: list[Path],
+    timeout: float,
+    expect_ok: bool = False,
+    stdin: bytes | None = None,
 ) -> None:
     """Run one command and add its outcome to ``t``."""
     before = {p: _fingerprint(p) for p in inputs}
@@ -128,8 +142,10 @@ def judge(
             t.notes.append(f"{label}: accepted (exit 0)")
     else:
         clean = (
-            len(lines) == 1 and lines[0].startswith("rawjpeg: error: ")
-            and any(n in lines[0] for n in names) and not _LEAKS.search(lines[0])
+            len(lines) == 1
+            and lines[0].startswith("rawjpeg: error: ")
+            and any(n in lines[0] for n in names)
+            and not _LEAKS.search(lines[0])
         )
         if clean:
             t.refused += 1
@@ -147,7 +163,9 @@ def judge(
             t.notes.append(f"{label}: modified input {p.name}")
 
 
-def run_corpus(corpus: Path, classes: set[str] | None, timeout: float, tallies: dict[str, Tally]) -> None:
+def run_corpus(
+    corpus: Path, classes: set[str] | None, timeout: float, tallies: dict[str, Tally]
+) -> None:
     """Every case of the manifest, two commands each."""
     cases = json.loads((corpus / "manifest.json").read_text())["cases"]
     for case in cases:
@@ -161,19 +179,38 @@ def run_corpus(corpus: Path, classes: set[str] | None, timeout: float, tallies: 
             out = Path(tmp) / "out"
             out.mkdir()
             if kind == "raw":
-                cmds = [["encode", str(path), "-q", "50", "-o", str(out / "x.jpg")], ["info", str(path)]]
+                cmds = [
+                    ["encode", str(path), "-q", "50", "-o", str(out / "x.jpg")],
+                    ["info", str(path)],
+                ]
             else:
                 cmds = [["decode", str(path), "-o", str(out / "x.tiff")], ["info", str(path)]]
             for argv in cmds:
-                judge(t, f"{argv[0]} {case['path']}", argv, [path.name], out, [path], timeout,
-                      expect_ok=kind == "jpeg-good")
+                judge(
+                    t,
+                    f"{argv[0]} {case['path']}",
+                    argv,
+                    [path.name],
+                    out,
+                    [path],
+                    timeout,
+                    expect_ok=kind == "jpeg-good",
+                )
                 if kind == "jpeg-good":
                     for p in out.iterdir():
                         p.unlink()
             if kind != "raw" and path.is_file() and path.stat().st_size < 64 << 20:
-                judge(t, f"decode - < {case['path']}", ["decode", "-", "-o", str(out / "y.tiff")],
-                      ["standard input"], out, [path], timeout, expect_ok=kind == "jpeg-good",
-                      stdin=path.read_bytes())
+                judge(
+                    t,
+                    f"decode - < {case['path']}",
+                    ["decode", "-", "-o", str(out / "y.tiff")],
+                    ["standard input"],
+                    out,
+                    [path],
+                    timeout,
+                    expect_ok=kind == "jpeg-good",
+                    stdin=path.read_bytes(),
+                )
 
 
 def run_outputs(sources: dict[str, Path], timeout: float, tallies: dict[str, Tally]) -> None:
@@ -205,18 +242,48 @@ def run_outputs(sources: dict[str, Path], timeout: float, tallies: dict[str, Tal
         tiff = base / "in.tiff"
         run_cli(["decode", str(a), "-o", str(tiff)], timeout)
         scenarios = [
-            ("two inputs, one output", ["encode", str(a), str(b), "-q", "50", "-d", str(base / "same")],
-             [a.name], base / "same"),
-            ("one input twice", ["encode", str(a), str(a), "-q", "50", "-d", str(base / "same")],
-             [a.name], base / "same"),
-            ("existing output", ["encode", str(a), "-q", "50", "-o", str(existing)], [existing.name], None),
-            ("existing decode output", ["decode", str(good), "-o", str(existing_tiff)], [existing_tiff.name], None),
-            ("output symlinked to the input", ["encode", str(a), "-q", "50", "-o", str(link), "--overwrite"],
-             [link.name], None),
-            ("output hard-linked to the input", ["encode", str(a), "-q", "50", "-o", str(hard), "--overwrite"],
-             [hard.name], None),
-            ("linear input as its own output", ["decode", str(tiff), "-o", str(tiff), "--overwrite"],
-             [tiff.name], None),
+            (
+                "two inputs, one output",
+                ["encode", str(a), str(b), "-q", "50", "-d", str(base / "same")],
+                [a.name],
+                base / "same",
+            ),
+            (
+                "one input twice",
+                ["encode", str(a), str(a), "-q", "50", "-d", str(base / "same")],
+                [a.name],
+                base / "same",
+            ),
+            (
+                "existing output",
+                ["encode", str(a), "-q", "50", "-o", str(existing)],
+                [existing.name],
+                None,
+            ),
+            (
+                "existing decode output",
+                ["decode", str(good), "-o", str(existing_tiff)],
+                [existing_tiff.name],
+                None,
+            ),
+            (
+                "output symlinked to the input",
+                ["encode", str(a), "-q", "50", "-o", str(link), "--overwrite"],
+                [link.name],
+                None,
+            ),
+            (
+                "output hard-linked to the input",
+                ["encode", str(a), "-q", "50", "-o", str(hard), "--overwrite"],
+                [hard.name],
+                None,
+            ),
+            (
+                "linear input as its own output",
+                ["decode", str(tiff), "-o", str(tiff), "--overwrite"],
+                [tiff.name],
+                None,
+            ),
         ]
         inputs = [a, b, good, existing, existing_tiff, tiff]
         for label, argv, names, out_dir in scenarios:
@@ -225,36 +292,67 @@ def run_outputs(sources: dict[str, Path], timeout: float, tallies: dict[str, Tal
 
 def print_table(tallies: dict[str, Tally], verbose: bool) -> bool:
     """The per-class table; True when every target holds."""
-    head = (f"{'attack class':<16}{'runs':>6}{'refused':>9}{'accepted':>10}{'unclear':>9}{'tracebacks':>12}"
-            f"{'hangs':>7}{'peak MB':>9}{'>1.5GB':>8}{'leftover':>10}{'modified':>10}")
+    head = (
+        f"{'attack class':<16}{'runs':>6}{'refused':>9}{'accepted':>10}{'unclear':>9}{'tracebacks':>12}"
+        f"{'hangs':>7}{'peak MB':>9}{'>1.5GB':>8}{'leftover':>10}{'modified':>10}"
+    )
     print(head)
     print("-" * len(head))
     total = Tally()
     for cls, t in tallies.items():
-        print(f"{cls:<16}{t.runs:>6}{t.refused:>9}{t.accepted:>10}{t.unclear:>9}{t.tracebacks:>12}"
-              f"{t.hangs:>7}{t.peak_mb:>9.0f}{t.over_memory:>8}{t.leftovers:>10}{t.modified:>10}")
-        for name in ("runs", "refused", "accepted", "unclear", "tracebacks", "hangs", "over_memory", "leftovers",
-                     "modified"):
+        print(
+            f"{cls:<16}{t.runs:>6}{t.refused:>9}{t.accepted:>10}{t.unclear:>9}{t.tracebacks:>12}"
+            f"{t.hangs:>7}{t.peak_mb:>9.0f}{t.over_memory:>8}{t.leftovers:>10}{t.modified:>10}"
+        )
+        for name in (
+            "runs",
+            "refused",
+            "accepted",
+            "unclear",
+            "tracebacks",
+            "hangs",
+            "over_memory",
+            "leftovers",
+            "modified",
+        ):
             setattr(total, name, getattr(total, name) + getattr(t, name))
         total.peak_mb = max(total.peak_mb, t.peak_mb)
     print("-" * len(head))
-    print(f"{'all':<16}{total.runs:>6}{total.refused:>9}{total.accepted:>10}{total.unclear:>9}{total.tracebacks:>12}"
-          f"{total.hangs:>7}{total.peak_mb:>9.0f}{total.over_memory:>8}{total.leftovers:>10}{total.modified:>10}")
+    print(
+        f"{'all':<16}{total.runs:>6}{total.refused:>9}{total.accepted:>10}{total.unclear:>9}{total.tracebacks:>12}"
+        f"{total.hangs:>7}{total.peak_mb:>9.0f}{total.over_memory:>8}{total.leftovers:>10}{total.modified:>10}"
+    )
     notes = [(cls, n) for cls, t in tallies.items() for n in t.notes]
     shown = notes if verbose else [x for x in notes if "accepted" not in x[1]]
     if shown:
         print("\nnotes:")
         for cls, n in shown:
             print(f"  [{cls}] {n}")
-    return total.tracebacks == total.hangs == total.leftovers == total.modified == total.over_memory == 0
+    return (
+        total.tracebacks
+        == total.hangs
+        == total.leftovers
+        == total.modified
+        == total.over_memory
+        == 0
+    )
 
 
 def main() -> int:
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: build one in a temp folder)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a run counts as a hang")
-    ap.add_argument("--class", dest="classes", action="append", help="only this attack class (repeatable)")
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="corpus folder (default: build one in a temp folder)",
+    )
+    ap.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds before a run counts as a hang"
+    )
+    ap.add_argument(
+        "--class", dest="classes", action="append", help="only this attack class (repeatable)"
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="list every accepted case too")
     args = ap.parse_args()
     tmp = None
@@ -269,13 +367,19 @@ def main() -> int:
     try:
         run_corpus(corpus, set(args.classes or ()), args.timeout, tallies)
         if not args.classes or "outputs" in args.classes:
-            run_outputs(make_bad_inputs.find_sources(make_bad_inputs.DEFAULT_RAW_DIRS), args.timeout, tallies)
+            run_outputs(
+                make_bad_inputs.find_sources(make_bad_inputs.DEFAULT_RAW_DIRS),
+                args.timeout,
+                tallies,
+            )
     finally:
         if tmp is not None:
             tmp.cleanup()
     ok = print_table(tallies, args.verbose)
-    print(f"\n{sum(t.runs for t in tallies.values())} runs in {time.monotonic() - t0:.0f} s; "
-          + ("every target holds." if ok else "TARGETS MISSED (see notes)."))
+    print(
+        f"\n{sum(t.runs for t in tallies.values())} runs in {time.monotonic() - t0:.0f} s; "
+        + ("every target holds." if ok else "TARGETS MISSED (see notes).")
+    )
     return 0 if ok else 1
 
 

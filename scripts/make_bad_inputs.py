@@ -68,7 +68,9 @@ class Corpus:
         path = folder / name
         if data is not None:
             path.write_bytes(data)
-        self.cases.append({"class": cls, "path": str(path.relative_to(self.root)), "poses_as": poses_as})
+        self.cases.append(
+            {"class": cls, "path": str(path.relative_to(self.root)), "poses_as": poses_as}
+        )
         return path
 
     def save(self) -> Path:
@@ -106,13 +108,17 @@ def build_segment(version: int, flags: int, recs: Iterable[tuple[int, bytes]]) -
     return b"\xff\xeb" + struct.pack(">H", len(body) + 2) + body
 
 
-def resign(jpeg: bytes, edit: Callable[[list[tuple[int, bytes]]], list[tuple[int, bytes]]]) -> bytes:
+def resign(
+    jpeg: bytes, edit: Callable[[list[tuple[int, bytes]]], list[tuple[int, bytes]]]
+) -> bytes:
     """``jpeg`` with its records replaced by ``edit(records)``, CRC re-signed."""
     start, end, version, flags, recs = split_segment(jpeg)
     return jpeg[:start] + build_segment(version, flags, edit(list(recs))) + jpeg[end:]
 
 
-def with_meta(jpeg: bytes, change: Callable[[dict], object] | None = None, raw_json: bytes | None = None) -> bytes:
+def with_meta(
+    jpeg: bytes, change: Callable[[dict], object] | None = None, raw_json: bytes | None = None
+) -> bytes:
     """Re-signed ``jpeg`` whose metadata JSON is ``change(meta)`` (or the bytes ``raw_json``)."""
 
     def edit(recs: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
@@ -163,7 +169,12 @@ def raw_attacks(c: Corpus, sources: dict[str, Path], rng: random.Random) -> None
         data = path.read_bytes()
         stem, suffix = os.path.splitext(name)
         for frac in TRUNCATIONS:
-            c.add("raw-truncated", f"{stem}_cut{int(frac * 100)}{suffix}", "raw", data[: int(len(data) * frac)])
+            c.add(
+                "raw-truncated",
+                f"{stem}_cut{int(frac * 100)}{suffix}",
+                "raw",
+                data[: int(len(data) * frac)],
+            )
         for k in range(3):
             b = bytearray(data)
             if k == 0:  # the header: the first 4 KB
@@ -237,7 +248,12 @@ def crafted_raws(c: Corpus, sources: dict[str, Path]) -> None:
     if "tinydng_colorchart.dng" in sources:
         dng = sources["tinydng_colorchart.dng"].read_bytes()
         c.add("raw-crafted", "dng_12000x12000.dng", "raw", _patch_tiff_dims(dng, 12000, 12000))
-        c.add("raw-crafted", "dng_12000x12000_683k.dng", "raw", _patch_tiff_dims(dng, 12000, 12000)[: 683 * 1024])
+        c.add(
+            "raw-crafted",
+            "dng_12000x12000_683k.dng",
+            "raw",
+            _patch_tiff_dims(dng, 12000, 12000)[: 683 * 1024],
+        )
         c.add("raw-crafted", "dng_65535x1.dng", "raw", _patch_tiff_dims(dng, 65535, 1))
     c.add("raw-crafted", "float_dng_12000x12000.dng", "raw", _float_dng(12000, 12000))
     c.add("raw-crafted", "empty.cr2", "raw", b"")
@@ -247,7 +263,12 @@ def crafted_raws(c: Corpus, sources: dict[str, Path]) -> None:
     # Linear 16-bit inputs whose headers claim huge sizes.
     buf = io.BytesIO()
     tifffile.imwrite(buf, np.zeros((64, 64, 3), np.uint16), photometric="rgb", compression="zlib")
-    c.add("raw-crafted", "tiff_60000x60000.tiff", "raw", _patch_tiff_dims(buf.getvalue(), 60000, 60000))
+    c.add(
+        "raw-crafted",
+        "tiff_60000x60000.tiff",
+        "raw",
+        _patch_tiff_dims(buf.getvalue(), 60000, 60000),
+    )
     import imagecodecs
 
     png = bytearray(imagecodecs.png_encode(np.zeros((64, 64, 3), np.uint16)))
@@ -260,9 +281,9 @@ def _plain_jpeg(mode: str = "RGB", size: tuple[int, int] = (64, 48)) -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
-    Image.new(mode, size, (120, 80, 40) if mode == "RGB" else 100 if mode == "L" else (10, 20, 30, 40)).save(
-        out, "JPEG", quality=80
-    )
+    Image.new(
+        mode, size, (120, 80, 40) if mode == "RGB" else 100 if mode == "L" else (10, 20, 30, 40)
+    ).save(out, "JPEG", quality=80)
     return out.getvalue()
 
 
@@ -308,7 +329,9 @@ def jpeg_attacks(c: Corpus, jpegs: dict[str, bytes], rng: random.Random) -> None
         for frac in TRUNCATIONS:
             cut = data[: int(len(data) * frac)]
             c.add("jpeg-truncated", f"{stem}_cut{int(frac * 100)}.jpg", "jpeg", cut)
-            c.add("jpeg-truncated", f"{stem}_cut{int(frac * 100)}_eoi.jpg", "jpeg", cut + b"\xff\xd9")
+            c.add(
+                "jpeg-truncated", f"{stem}_cut{int(frac * 100)}_eoi.jpg", "jpeg", cut + b"\xff\xd9"
+            )
         start, end, *_ = split_segment(data)
         for k in range(4):  # flips in the entropy-coded data
             b = bytearray(data)
@@ -370,7 +393,9 @@ def segment_attacks(c: Corpus, jpegs: dict[str, bytes]) -> None:
         "orientation_float": lambda m: m.update(orientation=1.5),
         "width_negative": lambda m: m.update(width=-1),
         "control_chars": lambda m: m.update(
-            model="Evil\x1b]0;pwned\x07\x1b[2J camera", lens="\x1b[31mred\x1b[0m", source_name="a\rb\x08c.dng"
+            model="Evil\x1b]0;pwned\x07\x1b[2J camera",
+            lens="\x1b[31mred\x1b[0m",
+            source_name="a\rb\x08c.dng",
         ),
         "long_strings": lambda m: m.update(model="M" * 100000),
         "not_a_dict": lambda m: [1, 2, 3],
@@ -380,14 +405,19 @@ def segment_attacks(c: Corpus, jpegs: dict[str, bytes]) -> None:
         add(f"meta_{name}.jpg", with_meta(data, change))
     add("meta_nested_1000.jpg", with_meta(data, raw_json=_nested(1000)))
     add("meta_nested_100000.jpg", with_meta(data, raw_json=_nested(100000)))
-    add("meta_nan_literal.jpg", with_meta(data, raw_json=b'{"iso": NaN, "exposure_time": Infinity}'))
+    add(
+        "meta_nan_literal.jpg", with_meta(data, raw_json=b'{"iso": NaN, "exposure_time": Infinity}')
+    )
     add("meta_not_json.jpg", with_meta(data, raw_json=b"\xff\xfe not json"))
     add("meta_zip_bomb.jpg", with_meta(data, raw_json=b'{"model":"' + b" " * (8 << 20) + b'"}'))
 
-    def image_record(width: int, height: int, quality: int = 50) -> Callable[[list[tuple[int, bytes]]], list]:
+    def image_record(
+        width: int, height: int, quality: int = 50
+    ) -> Callable[[list[tuple[int, bytes]]], list]:
         def edit(recs: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
             return [
-                (t, struct.pack("<IIB", width, height, quality) + b[9:]) if t == 1 else (t, b) for t, b in recs
+                (t, struct.pack("<IIB", width, height, quality) + b[9:]) if t == 1 else (t, b)
+                for t, b in recs
             ]
 
         return edit
@@ -397,12 +427,34 @@ def segment_attacks(c: Corpus, jpegs: dict[str, bytes]) -> None:
     add("record_missing_lut.jpg", resign(data, lambda r: [x for x in r if x[0] != 3]))
     add("record_duplicate.jpg", resign(data, lambda r: r + r[:1]))
     add("record_unknown_tag.jpg", resign(data, lambda r: r + [(99, b"\x00" * 10)]))
-    add("record_gamma_nan.jpg", resign(data, lambda r: [
-        (t, b[:4] + struct.pack("<ff", float("nan"), 1.0) + b[12:]) if t == 2 else (t, b) for t, b in r]))
-    add("record_gamma_huge.jpg", resign(data, lambda r: [
-        (t, struct.pack("<HH", 60000, 60000) + b[4:]) if t == 2 else (t, b) for t, b in r]))
-    add("record_lut_bins_huge.jpg", resign(data, lambda r: [
-        (t, b[:1] + struct.pack("<H", 65535) + b[3:]) if t == 3 else (t, b) for t, b in r]))
+    add(
+        "record_gamma_nan.jpg",
+        resign(
+            data,
+            lambda r: [
+                (t, b[:4] + struct.pack("<ff", float("nan"), 1.0) + b[12:]) if t == 2 else (t, b)
+                for t, b in r
+            ],
+        ),
+    )
+    add(
+        "record_gamma_huge.jpg",
+        resign(
+            data,
+            lambda r: [
+                (t, struct.pack("<HH", 60000, 60000) + b[4:]) if t == 2 else (t, b) for t, b in r
+            ],
+        ),
+    )
+    add(
+        "record_lut_bins_huge.jpg",
+        resign(
+            data,
+            lambda r: [
+                (t, b[:1] + struct.pack("<H", 65535) + b[3:]) if t == 3 else (t, b) for t, b in r
+            ],
+        ),
+    )
     start, end, version, flags, recs = split_segment(data)
     add("version_99.jpg", data[:start] + build_segment(99, flags, recs) + data[end:])
     segment = data[start:end]
@@ -455,7 +507,9 @@ def main() -> None:
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--raw-dir", type=Path, action="append", help="folder with the source raws (repeatable)")
+    ap.add_argument(
+        "--raw-dir", type=Path, action="append", help="folder with the source raws (repeatable)"
+    )
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     manifest = build(args.out, args.raw_dir or DEFAULT_RAW_DIRS, args.seed)

@@ -36,7 +36,14 @@ MAX_PIXELS = 160_000_000
 #: refused before unpacking.
 MIN_BITS_PER_RAW_PIXEL = 0.125
 #: What LibRaw and its libjpeg print (lower case) when the data ends early or is damaged.
-_DAMAGE_WORDS = ("unexpected end of file", "premature end", "corrupt", "data error", "bogus", "not enough")
+_DAMAGE_WORDS = (
+    "unexpected end of file",
+    "premature end",
+    "corrupt",
+    "data error",
+    "bogus",
+    "not enough",
+)
 
 
 def libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
@@ -45,7 +52,9 @@ def libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
     if isinstance(exc, MemoryError) or "TooBig" in kind or "Memory" in kind:
         return RawDecodeError(f"{p.name} declares an image too large to decode.")
     if "Unsupported" in kind:
-        return RawDecodeError(f"{p.name} is not a camera raw file rawjpeg can read: an unknown or unsupported format, or a damaged file.")
+        return RawDecodeError(
+            f"{p.name} is not a camera raw file rawjpeg can read: an unknown or unsupported format, or a damaged file."
+        )
     if "IO" in kind or "Data" in kind or "EOF" in kind:
         return RawDecodeError(f"{p.name} is truncated or damaged: its raw data could not be read.")
     return RawDecodeError(f"{p.name} could not be decoded as a camera raw file.")
@@ -78,8 +87,9 @@ def judge_libraw_output(p: Path, text: str) -> None:
         return
     _log.info("LibRaw on %s: %s", p.name, " | ".join(text.splitlines()))
     if any(word in text.lower() for word in _DAMAGE_WORDS):
-        raise RawDecodeError(f"{p.name} is truncated or damaged: its raw data ends early or is corrupt.")
-
+        raise RawDecodeError(
+            f"{p.name} is truncated or damaged: its raw data ends early or is corrupt."
+        )
 
 
 #: TIFF magic numbers of raw formats built on TIFF (42; Olympus "RO"/"SR"; Panasonic 0x55).

@@ -22,8 +22,14 @@ KDC_SMALL = SHARED_RAW / "dcc_kodak_dc120_p003911.kdc"
 
 def _cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "rawjpeg_gui.cli", *args], input=stdin, capture_output=True,
-                          env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rawjpeg_gui.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_two_inputs_never_write_one_output(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +41,9 @@ def test_two_inputs_never_write_one_output(tmp_path: Path, capsys) -> None:  # t
     shutil.copy(require(KDC_SMALL), b)
     assert main(["encode", str(a), str(b), "-q", "50", "-d", str(tmp_path / "same")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(a) in err[0] and str(b) in err[0] and "nothing was written" in err[0]
+    assert (
+        len(err) == 1 and str(a) in err[0] and str(b) in err[0] and "nothing was written" in err[0]
+    )
     assert list((tmp_path / "same").iterdir()) == []
     assert main(["encode", str(a), str(a), "-q", "50", "-d", str(tmp_path / "same")]) == 2
     assert list((tmp_path / "same").iterdir()) == []
@@ -64,7 +72,9 @@ def test_existing_outputs_need_overwrite(tmp_path: Path, capsys) -> None:  # typ
 
 
 @pytest.mark.parametrize("how", ["symlink", "hardlink"])
-def test_an_output_linked_to_the_input_is_refused_even_with_overwrite(how: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_output_linked_to_the_input_is_refused_even_with_overwrite(
+    how: str, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     src = tmp_path / "in.kdc"
     shutil.copy(require(KDC), src)
     before = src.read_bytes()
@@ -100,7 +110,9 @@ def test_quiet_and_verbose(tmp_path: Path, capsys) -> None:  # type: ignore[no-u
     assert main(["encode", src, "-q", "50", "-o", str(tmp_path / "b.jpg"), "-v"]) == 0
     out, err = capsys.readouterr()
     assert "-> " in out and "timings:" in err
-    assert main(["--quiet", "encode", src, "-q", "50", "-o", str(tmp_path / "b.jpg")]) == 1  # errors still show
+    assert (
+        main(["--quiet", "encode", src, "-q", "50", "-o", str(tmp_path / "b.jpg")]) == 1
+    )  # errors still show
     assert "already exists" in capsys.readouterr().err
 
 
@@ -116,7 +128,11 @@ def test_encode_to_stdout_and_decode_from_stdin(tmp_path: Path) -> None:
     doc = json.loads(info.stdout)
     assert doc["kind"] == "adapter-JPEG" and doc["quality"] == 75 and doc["width"] == 1301
     bad = _cli("decode", "-", "-o", str(tmp_path / "bad.tiff"), stdin=b"not a jpeg")
-    assert bad.returncode == 1 and b"standard input" in bad.stderr and not (tmp_path / "bad.tiff").exists()
+    assert (
+        bad.returncode == 1
+        and b"standard input" in bad.stderr
+        and not (tmp_path / "bad.tiff").exists()
+    )
 
 
 def test_info_json_of_a_raw(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -133,7 +149,9 @@ def test_eval_json_to_stdout_is_strict_with_progress_on_stderr(tmp_path: Path) -
     doc = json.loads(done.stdout)
     assert doc["files"][0]["points"][0]["ssim"] is None
     assert b"eval: file 1/1" in done.stderr and b"BD-rate" in done.stderr
-    quiet = _cli("eval", str(require(KDC_SMALL)), "-q", "20,40,60,80", "--no-ssim", "--json", "-", "--quiet")
+    quiet = _cli(
+        "eval", str(require(KDC_SMALL)), "-q", "20,40,60,80", "--no-ssim", "--json", "-", "--quiet"
+    )
     assert quiet.stderr == b"" and json.loads(quiet.stdout)["mean_bd_rate"]
 
 

@@ -25,17 +25,40 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_bad_inputs as mbi  # noqa: E402
 
 FIELDS = (
-    "source_name", "source_size", "width", "height", "make", "model", "lens", "iso", "exposure_time",
-    "f_number", "focal_length", "datetime", "orientation", "cfa_pattern", "black_levels", "white_level",
-    "as_shot_wb", "wb_source", "xyz_to_camera",
+    "source_name",
+    "source_size",
+    "width",
+    "height",
+    "make",
+    "model",
+    "lens",
+    "iso",
+    "exposure_time",
+    "f_number",
+    "focal_length",
+    "datetime",
+    "orientation",
+    "cfa_pattern",
+    "black_levels",
+    "white_level",
+    "as_shot_wb",
+    "wb_source",
+    "xyz_to_camera",
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=12,
 )
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +72,10 @@ def good_jpeg() -> bytes:
 def check_case(path: Path, kind: str, out_dir: Path, capfd) -> int:  # type: ignore[no-untyped-def]
     """Run the commands for one input; assert the safety properties; the last exit status."""
     if kind == "raw":
-        cmds = [["encode", str(path), "-q", "50", "-o", str(out_dir / "x.jpg")], ["info", str(path)]]
+        cmds = [
+            ["encode", str(path), "-q", "50", "-o", str(out_dir / "x.jpg")],
+            ["info", str(path)],
+        ]
     else:
         cmds = [["decode", str(path), "-o", str(out_dir / "x.tiff")], ["info", str(path)]]
     rc = 0
@@ -61,7 +87,11 @@ def check_case(path: Path, kind: str, out_dir: Path, capfd) -> int:  # type: ign
         assert "Traceback" not in err
         if rc:
             lines = err.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("rawjpeg: error: ") and path.name in lines[0], err
+            assert (
+                len(lines) == 1
+                and lines[0].startswith("rawjpeg: error: ")
+                and path.name in lines[0]
+            ), err
             assert list(out_dir.iterdir()) == [], argv
         for p in out_dir.iterdir():
             p.unlink()
@@ -83,7 +113,9 @@ def test_fuzzed_metadata_json(changes: dict, good_jpeg: bytes, tmp_path_factory,
 @pytest.mark.timeout(600)
 @FUZZ
 @given(doc=json_values, depth=st.integers(min_value=0, max_value=3000))
-def test_fuzzed_metadata_documents(doc: object, depth: int, good_jpeg: bytes, tmp_path_factory, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_fuzzed_metadata_documents(
+    doc: object, depth: int, good_jpeg: bytes, tmp_path_factory, capfd
+) -> None:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("doc")
     path = tmp / "d.jpg"
     text = "[" * depth + json.dumps(doc) + "]" * depth
@@ -96,7 +128,9 @@ def test_fuzzed_metadata_documents(doc: object, depth: int, good_jpeg: bytes, tm
 @pytest.mark.timeout(600)
 @FUZZ
 @given(data=st.data())
-def test_fuzzed_records_resigned(data: st.DataObject, good_jpeg: bytes, tmp_path_factory, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_fuzzed_records_resigned(
+    data: st.DataObject, good_jpeg: bytes, tmp_path_factory, capfd
+) -> None:  # type: ignore[no-untyped-def]
     """Bytes of the binary records flipped, cut or extended; the CRC re-signed."""
     _s, _e, _v, _f, recs = mbi.split_segment(good_jpeg)
     index = data.draw(st.integers(0, len(recs) - 1), label="record")
@@ -120,7 +154,9 @@ def test_fuzzed_records_resigned(data: st.DataObject, good_jpeg: bytes, tmp_path
 
 
 @pytest.mark.timeout(600)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_fuzzed_raw_bytes(data: st.DataObject, tmp_path_factory, capfd) -> None:  # type: ignore[no-untyped-def]
     """A compressed Kodak raw with bytes changed and its end cut: refused or decoded, cleanly."""
@@ -149,7 +185,12 @@ def test_the_whole_bad_input_corpus(tmp_path: Path, capfd) -> None:  # type: ign
         path = tmp_path / "corpus" / case["path"]
         before = path.read_bytes() if path.is_file() and not path.is_symlink() else None
         rc = check_case(path, "raw" if case["poses_as"] == "raw" else "jpeg", out, capfd)
-        must_refuse = case["class"] in ("raw-truncated", "raw-crafted", "special-file", "segment-crafted")
+        must_refuse = case["class"] in (
+            "raw-truncated",
+            "raw-crafted",
+            "special-file",
+            "segment-crafted",
+        )
         # Control characters are valid text (info escapes them); unknown records are a newer
         # writer's, ignored by design.
         if must_refuse and path.name not in ("meta_control_chars.jpg", "record_unknown_tag.jpg"):

@@ -70,8 +70,11 @@ def test_a_symlink_to_dev_zero_is_refused(name: str, tmp_path: Path, capfd) -> N
     assert "not a regular file" in refuse(["info", str(link)], capfd, name)
     out = tmp_path / "out"
     out.mkdir()
-    cmd = ["decode", str(link), "-o", str(out / "a.tiff")] if name.endswith(".jpg") else [
-        "encode", str(link), "-q", "50", "-o", str(out / "a.jpg")]
+    cmd = (
+        ["decode", str(link), "-o", str(out / "a.tiff")]
+        if name.endswith(".jpg")
+        else ["encode", str(link), "-q", "50", "-o", str(out / "a.jpg")]
+    )
     refuse(cmd, capfd, name, out)
 
 
@@ -98,7 +101,9 @@ def test_truncated_kodak_kdc_never_encodes(frac: float, tmp_path: Path, capfd) -
     for src in (require(KDC), require(KDC_COMPRESSED)):
         cut = tmp_path / f"cut_{src.name}"
         cut.write_bytes(src.read_bytes()[: int(src.stat().st_size * frac)])
-        line = refuse(["encode", str(cut), "-q", "50", "-o", str(out / "a.jpg")], capfd, cut.name, out)
+        line = refuse(
+            ["encode", str(cut), "-q", "50", "-o", str(out / "a.jpg")], capfd, cut.name, out
+        )
         assert "truncated" in line
 
 
@@ -148,10 +153,14 @@ def test_crafted_segments_are_refused(good_jpeg: bytes, tmp_path: Path, capfd) -
         path = _write(tmp_path, name, data)
         refuse(["info", str(path)], capfd, name)
         refuse(["decode", str(path), "-o", str(out / "a.dng")], capfd, name, out)
-    assert "two rawjpeg parameter segments" in refuse(["info", str(tmp_path / "two_segments.jpg")], capfd, "two")
+    assert "two rawjpeg parameter segments" in refuse(
+        ["info", str(tmp_path / "two_segments.jpg")], capfd, "two"
+    )
 
 
-def test_frames_that_cannot_be_adapter_jpegs_are_refused_before_decoding(good_jpeg: bytes, tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_frames_that_cannot_be_adapter_jpegs_are_refused_before_decoding(
+    good_jpeg: bytes, tmp_path: Path, capfd
+) -> None:  # type: ignore[no-untyped-def]
     from rawjpeg_gui.core import jpeg
 
     body = good_jpeg[mbi.split_segment(good_jpeg)[0] + 4 : mbi.split_segment(good_jpeg)[1]]
@@ -162,8 +171,15 @@ def test_frames_that_cannot_be_adapter_jpegs_are_refused_before_decoding(good_jp
         "gray.jpg": (jpeg.insert_segment(mbi._plain_jpeg("L", (w, h)), body), "grayscale"),
         "cmyk.jpg": (jpeg.insert_segment(mbi._plain_jpeg("CMYK", (w, h)), body), "CMYK"),
         "frame9000.jpg": (bytes(big), "9000x9000"),
-        "both9000.jpg": (mbi.resign(bytes(big), lambda r: [
-            (t, struct.pack("<II", 9000, 9000) + b[8:]) if t == 1 else (t, b) for t, b in r]), "9000x9000"),
+        "both9000.jpg": (
+            mbi.resign(
+                bytes(big),
+                lambda r: [
+                    (t, struct.pack("<II", 9000, 9000) + b[8:]) if t == 1 else (t, b) for t, b in r
+                ],
+            ),
+            "9000x9000",
+        ),
         "cut.jpg": (good_jpeg[: len(good_jpeg) // 2], "truncated"),
     }
     out = tmp_path / "out"
@@ -175,7 +191,9 @@ def test_frames_that_cannot_be_adapter_jpegs_are_refused_before_decoding(good_jp
 
 
 def test_info_escapes_control_characters(good_jpeg: bytes, tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
-    evil = mbi.with_meta(good_jpeg, lambda m: m.update(model="Evil\x1b]0;pwned\x07\x1b[2J", lens="a\rb"))
+    evil = mbi.with_meta(
+        good_jpeg, lambda m: m.update(model="Evil\x1b]0;pwned\x07\x1b[2J", lens="a\rb")
+    )
     path = _write(tmp_path, "evil.jpg", evil)
     capfd.readouterr()
     assert main(["info", str(path)]) == 0
@@ -197,7 +215,10 @@ def test_libraw_output_is_captured_and_judged(tmp_path: Path, capfd) -> None:  #
         os.write(2, b"one\n")
         with captured_stderr() as inner:
             os.write(2, b"Premature end of JPEG file\n")
-    assert outer.text == "one\nPremature end of JPEG file\n" and inner.text == "Premature end of JPEG file\n"
+    assert (
+        outer.text == "one\nPremature end of JPEG file\n"
+        and inner.text == "Premature end of JPEG file\n"
+    )
     assert capfd.readouterr().err == ""
     os.write(2, b"after\n")
     assert capfd.readouterr().err == "after\n"  # descriptor 2 is restored
