@@ -78,6 +78,8 @@ def check_case(path: Path, kind: str, out_dir: Path, capfd) -> int:  # type: ign
         ]
     else:
         cmds = [["decode", str(path), "-o", str(out_dir / "x.tiff")], ["info", str(path)]]
+    if kind == "jpeg+dng":  # the metadata reaches the DNG writer too
+        cmds.append(["decode", str(path), "-o", str(out_dir / "x.dng")])
     rc = 0
     for argv in cmds:
         capfd.readouterr()
@@ -107,7 +109,7 @@ def test_fuzzed_metadata_json(changes: dict, good_jpeg: bytes, tmp_path_factory,
     path.write_bytes(mbi.with_meta(good_jpeg, lambda m: m.update(changes)))
     out = tmp / "out"
     out.mkdir()
-    check_case(path, "jpeg", out, capfd)
+    check_case(path, "jpeg+dng", out, capfd)
 
 
 @pytest.mark.timeout(600)
