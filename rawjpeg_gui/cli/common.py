@@ -165,7 +165,8 @@ def output_clashes(pairs: Sequence[tuple[Path, Path]]) -> list[str]:
     for src, dest in pairs:
         by_dest.setdefault(os.path.normcase(os.path.abspath(dest)), (dest, []))[1].append(src)
     return [
-        f"{' and '.join(str(s) for s in srcs)} would all be written to {dest}; nothing was written "
+        f"{' and '.join(str(s) for s in srcs)} would {'both' if len(srcs) == 2 else 'all'} be written to "
+        f"{dest}; nothing was written "
         "(encode them into different folders, or one at a time with -o)."
         for dest, srcs in by_dest.values()
         if len(srcs) > 1
