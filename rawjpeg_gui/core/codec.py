@@ -25,9 +25,9 @@ from .errors import (
     NotAnAdapterJpeg,
     ParameterSizeError,
     PixelsChanged,
-    RawDecodeError,
     VerificationError,
 )
+from .fileio import check_input_file, read_input
 from .model import AdapterModel
 from .params import AdapterParams
 from .quality import check_quality
@@ -309,12 +309,7 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     it holds, byte for byte.
     """
     p = Path(path)
-    try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise NotAJpeg(f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise RawDecodeError(f"{p.name} could not be read ({exc.strerror or exc}).") from None
+    data = read_input(p, MAX_FILE_BYTES, f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
     from . import pack
 
     return pack.unpack(data) if pack.is_jxl(data) else data
@@ -402,6 +397,7 @@ def verify_written(
 def is_adapter_jpeg(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a JPEG carrying a rawjpeg parameter segment (cheap check)."""
     try:
+        check_input_file(path)  # never open a FIFO or a device
         with open(path, "rb") as fh:
             head = fh.read(1 << 17)
         jpeg.find_segment(head)

@@ -38,9 +38,11 @@ exactly the operators that were applied: quantisation costs no invertibility.
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -325,11 +327,7 @@ def _parse(recs: dict[int, bytes]) -> AdapterRecord:
         dct = np.frombuffer(recs[_TAG_DCT], "<f2").astype(np.float32).reshape(3, 8, 8)
 
     params = AdapterParams(lut, gamma, dct)  # validates ranges, finiteness, monotonicity
-    try:
-        meta_dict = json.loads(_inflate(recs[_TAG_META], -1, "metadata").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
-    meta = RawMeta.from_dict(meta_dict)
+    meta = RawMeta.from_dict(load_meta_json(_inflate(recs[_TAG_META], -1, "metadata")))
     meta.full_metadata = recs.get(_TAG_FULL_METADATA, b"")
     fingerprint = recs.get(_TAG_FINGERPRINT)
     return AdapterRecord(
@@ -384,3 +382,114 @@ def join_metadata_segments(bodies: list[bytes]) -> bytes:
     if len(crcs) != 1 or zlib.crc32(blob) != crcs.pop():
         raise CorruptParameters("The raw's stored metadata is damaged (checksum mismatch).")
     return blob
+
+
+# ---------------------------------------------------------------- metadata JSON validation
+
+#: Deepest nesting a stored metadata JSON may have (the metadata itself nests two deep).
+MAX_JSON_DEPTH = 8
+#: Longest text a stored metadata string may have.
+MAX_META_TEXT = 4096
+#: Plausible ranges of the numeric metadata fields (inclusive); values outside are corrupt.
+_META_RANGES: dict[str, tuple[float, float]] = {
+    "source_size": (0, 1 << 40),
+    "width": (0, MAX_IMAGE_SIDE),
+    "height": (0, MAX_IMAGE_SIDE),
+    "iso": (1e-3, 1e7),
+    "exposure_time": (1e-9, 1e6),
+    "f_number": (1e-2, 1e4),
+    "focal_length": (1e-2, 1e5),
+    "orientation": (1, 8),
+    "white_level": (1e-6, 1 << 32),
+}
+
+
+def _json_depth(text: str) -> int:
+    """Deepest bracket nesting of JSON ``text`` (brackets inside strings ignored), without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _numbers(value: object, count: tuple[int, int], lo: float, hi: float) -> bool:
+    return (
+        isinstance(value, list)
+        and count[0] <= len(value) <= count[1]
+        and all(_number(v) and lo <= v <= hi for v in value)
+    )
+
+
+def _check_meta_fields(d: dict[str, Any]) -> None:
+    """Types and ranges of the known metadata fields (unknown keys are left to newer readers)."""
+
+    def bad(name: str) -> CorruptParameters:
+        return CorruptParameters(f"The stored camera metadata field {name} is malformed.")
+
+    for name, value in d.items():
+        if isinstance(value, str) and len(value) > MAX_META_TEXT:
+            raise bad(name)
+    for name, (lo, hi) in _META_RANGES.items():
+        value = d.get(name)
+        if value is None:
+            continue
+        if not _number(value) or not lo <= value <= hi:
+            raise bad(name)
+        if name in ("source_size", "width", "height", "orientation") and int(value) != value:
+            raise bad(name)
+    if "black_levels" in d and not _numbers(d["black_levels"], (1, 4), 0.0, 1 << 32):
+        raise bad("black_levels")
+    if d.get("as_shot_wb") is not None and not _numbers(d["as_shot_wb"], (3, 3), 1e-4, 1e4):
+        raise bad("as_shot_wb")
+    xyz = d.get("xyz_to_camera")
+    if xyz is not None and not (
+        isinstance(xyz, list) and len(xyz) == 3 and all(_numbers(row, (3, 3), -1e4, 1e4) for row in xyz)
+    ):
+        raise bad("xyz_to_camera")
+
+
+def load_meta_json(data: bytes) -> dict[str, Any]:
+    """Parse and validate the stored metadata JSON (nesting depth, types, ranges).
+
+    Raises:
+        CorruptParameters: not UTF-8 JSON, not an object, nested too deep, or a known
+            field of the wrong type or out of its plausible range.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise CorruptParameters("The stored camera metadata is nested too deeply.")
+    try:
+        d = json.loads(text, parse_constant=_no_constant)
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
+    if not isinstance(d, dict):
+        raise CorruptParameters("The stored camera metadata is not a record.")
+    _check_meta_fields(d)
+    return d
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")

@@ -15,6 +15,10 @@ class RawDecodeError(RawJpegError):
     """A raw (or 16-bit TIFF/PNG) file could not be read: corrupt, truncated or unsupported."""
 
 
+class InputFileError(RawDecodeError):
+    """An input path is missing, a folder, not a regular file (a pipe, device or socket) or unreadable."""
+
+
 class UnsupportedFileError(RawJpegError):
     """The file is of a kind rawjpeg does not handle at all."""
 
@@ -45,6 +49,10 @@ class ModelError(RawJpegError):
 
 class OutputError(RawJpegError):
     """An output could not be written (unwritable folder, full disk, would overwrite an input)."""
+
+
+class OutputExistsError(OutputError):
+    """The output file already exists and replacing it was not asked for."""
 
 
 class CancelledError(RawJpegError):

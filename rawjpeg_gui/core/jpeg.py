@@ -4,13 +4,21 @@ Pillow writes the JPEG (quality, chroma subsampling, optional custom quantisatio
 tables, EXIF); this module then inserts the rawjpeg APP11 segment right after the
 APP0/APP1 headers, and finds it again when reading. Anything that is not a JPEG,
 or a JPEG without our segment, is refused with a precise error.
+
+Before any pixel is decoded, :func:`check_decodable` reads the frame header: a
+JPEG that is not three-colour (grayscale, CMYK), that declares more pixels than the
+cap, more 8x8 blocks than its entropy-coded data could code (every block costs at
+least one bit per scan), or that has no end-of-image marker is refused, so a crafted
+header cannot make the decoder allocate gigabytes of invented pixels.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 import tempfile
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -18,8 +26,9 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
 from .container import APP_MARKER, IDENTIFIER
-from .errors import NotAJpeg, NotAnAdapterJpeg
+from .errors import CorruptParameters, NotAJpeg, NotAnAdapterJpeg
 from .metadata import RawMeta
+from .rawcheck import MAX_PIXELS
 
 #: Pillow's names for chroma subsampling.
 SUBSAMPLING = {"4:4:4": 0, "4:2:0": 2}
@@ -135,11 +144,96 @@ def insert_segment(data: bytes, body: bytes) -> bytes:
 
 
 def find_segment(data: bytes) -> bytes:
-    """The body of the rawjpeg APP11 segment; raises if absent or not a JPEG."""
+    """The body of the rawjpeg APP11 segment; raises if absent, doubled or not a JPEG."""
+    found = [
+        data[start : start + length]
+        for marker, start, length in _segments(data)
+        if marker == APP_MARKER and data[start : start + len(IDENTIFIER)] == IDENTIFIER
+    ]
+    if len(found) > 1:
+        raise CorruptParameters(
+            "The JPEG carries two rawjpeg parameter segments; which one belongs to the image cannot be told."
+        )
+    if not found:
+        raise NotAnAdapterJpeg("The JPEG carries no rawjpeg parameters (it is an ordinary JPEG).")
+    return found[0]
+
+
+#: Start-of-frame markers (SOF0-SOF15 without DHT, JPG and DAC).
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """What a JPEG's frame header declares.
+
+    Attributes:
+        width, height: image size in pixels.
+        components: colour components (1 grayscale, 3 colour, 4 CMYK).
+        blocks: 8x8 blocks over all components, the least the scans must code.
+        progressive: coded in several scans (SOF2 and kin).
+    """
+
+    width: int
+    height: int
+    components: int
+    blocks: int
+    progressive: bool
+
+
+def frame_info(data: bytes) -> FrameInfo:
+    """Parse the frame header (no pixel decoding)."""
     for marker, start, length in _segments(data):
-        if marker == APP_MARKER and data[start : start + len(IDENTIFIER)] == IDENTIFIER:
-            return data[start : start + length]
-    raise NotAnAdapterJpeg("The JPEG carries no rawjpeg parameters (it is an ordinary JPEG).")
+        if marker not in _SOF_MARKERS:
+            continue
+        if length < 6:
+            break
+        _bits, height, width, count = struct.unpack_from(">BHHB", data, start)
+        if count < 1 or length < 6 + 3 * count:
+            break
+        factors = [(data[start + 7 + 3 * i] >> 4, data[start + 7 + 3 * i] & 15) for i in range(count)]
+        hmax = max(max(h for h, _ in factors), 1)
+        vmax = max(max(v for _, v in factors), 1)
+        blocks = sum(
+            math.ceil(math.ceil(width * h / hmax) / 8) * math.ceil(math.ceil(height * v / vmax) / 8)
+            for h, v in factors
+        )
+        progressive = marker in (0xC2, 0xC6, 0xCA, 0xCE)
+        return FrameInfo(width, height, count, blocks, progressive)
+    raise NotAJpeg("The JPEG file has no valid frame header.")
+
+
+def check_decodable(data: bytes) -> FrameInfo:
+    """Refuse, before decoding, a JPEG that cannot be a complete adapter-JPEG image.
+
+    Raises:
+        NotAJpeg: not a JPEG, not three-colour, beyond the pixel cap, declaring more
+            blocks than its coded data can hold, or without an end-of-image marker.
+    """
+    info = frame_info(data)
+    if info.components != 3:
+        kind = {1: "grayscale", 4: "CMYK"}.get(info.components, f"{info.components}-component")
+        raise NotAJpeg(f"The JPEG is a {kind} image; an adapter-JPEG is always a three-colour image.")
+    if info.width < 1 or info.height < 1:
+        raise NotAJpeg("The JPEG declares an empty image.")
+    if info.width * info.height > MAX_PIXELS:
+        raise NotAJpeg(
+            f"The JPEG declares {info.width}x{info.height} pixels, beyond the "
+            f"{MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes."
+        )
+    scan_start = _segments(data)[-1][1]
+    end = data.rfind(b"\xff\xd9")
+    if end < scan_start:
+        raise NotAJpeg("The JPEG file is truncated: it has no end-of-image marker.")
+    # Baseline: at least one bit for the DC and one for the AC codes of every block;
+    # progressive: at least the DC scan's bit per block.
+    min_bits = info.blocks * (1 if info.progressive else 2)
+    if (end - scan_start) * 8 < min_bits:
+        raise NotAJpeg(
+            f"The JPEG declares {info.width}x{info.height} pixels, more than its image data "
+            "could hold: it is truncated or damaged."
+        )
+    return info
 
 
 def find_segments(data: bytes, identifier: bytes) -> list[bytes]:
@@ -152,7 +246,11 @@ def find_segments(data: bytes, identifier: bytes) -> list[bytes]:
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:
-    """Decode JPEG bytes to HxWx3 uint8 RGB (no EXIF rotation: pixels as stored)."""
+    """Decode JPEG bytes to HxWx3 uint8 RGB (no EXIF rotation: pixels as stored).
+
+    The frame is checked first (:func:`check_decodable`).
+    """
+    check_decodable(data)
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.format != "JPEG":

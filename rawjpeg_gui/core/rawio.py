@@ -8,6 +8,14 @@ and the balance is divided out again, so the output carries no white balance, no
 colour matrix, no gamma, no auto-brightness and no rotation: orientation stays
 metadata. Non-square sensor pixels (some old Kodaks) are resampled square by LibRaw.
 Our own LinearRaw DNGs (already demosaiced) are read back as they are.
+
+Bounded work on any input: only regular files are opened (never a FIFO or a
+device), the sizes LibRaw reads from the header are checked against a pixel cap and
+against the file's size before any pixel is unpacked, and what LibRaw prints about
+damaged data ("Unexpected end of file", libjpeg's "Premature end of JPEG file") is
+captured, and a TIFF-based raw whose strips or tiles reach past the end of the file
+(:mod:`tiffcheck`) is refused: such a file is truncated or damaged and is not
+decoded with invented pixels.
 """
 
 from __future__ import annotations
@@ -19,9 +27,18 @@ from typing import Any, cast
 
 import numpy as np
 
+from .capture import captured_stderr
 from .display import SRGB_TO_XYZ
 from .errors import RawDecodeError, UnsupportedFileError
+from .fileio import check_input_file, read_input
 from .metadata import RawMeta, read_exif_fields
+from .rawcheck import (
+    MAX_PIXELS,
+    check_header_sizes,
+    judge_libraw_output,
+    libraw_error,
+    tiff_data_end,
+)
 
 #: Camera raw formats handed to LibRaw (lower-case suffixes).
 RAW_EXTENSIONS = frozenset(
@@ -71,8 +88,7 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    if not p.is_file():
-        raise RawDecodeError(f"{p.name} does not exist or is not a file.")
+    check_input_file(p)
     if suffix in LINEAR_EXTENSIONS:
         return _read_linear(p)
     if suffix not in RAW_EXTENSIONS:
@@ -80,58 +96,86 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
     return _read_camera_raw(p)
 
 
-def _read_camera_raw(p: Path) -> RawImage:
+def _open_raw(p: Path):  # type: ignore[no-untyped-def]
+    """A rawpy object with the header checked (:func:`_check_sizes`) and then unpacked."""
     import rawpy
 
+    size = os.stat(p).st_size
+    end = tiff_data_end(p)
+    if end is not None and end > size:
+        raise RawDecodeError(f"{p.name} is truncated: the file ends before its image data does.")
+    raw = rawpy.RawPy()
     try:
-        with rawpy.imread(str(p)) as raw:
-            flat = raw.raw_type == rawpy.RawType.Flat
-            if raw.num_colors != 3 or not (flat or raw.raw_type == rawpy.RawType.Stack):
-                raise RawDecodeError(f"{p.name} uses a sensor layout rawjpeg does not support.")
-            flip = int(raw.sizes.flip)  # postprocess(user_flip=0) resets it
-            wb = _camera_wb(raw)
-            gains = np.ones(3) if wb is None else np.asarray(wb) / max(wb)
-            demosaic_wb = [float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])]
-            wb_source = "" if wb is None else "camera"
-            if wb is None:
-                # No usable as-shot balance: LibRaw's camera-WB rendering falls back to its
-                # automatic balance, so ours is the same estimate (and the DNG renders alike).
-                auto = _libraw_auto_wb(raw)
-                if auto is not None:
-                    wb, per_colour = auto
-                    wb_source = "auto"
-                    top = max(max(wb), max(per_colour))
-                    gains = np.asarray(wb) / top
-                    demosaic_wb = [float(v) / top for v in per_colour]
-            rgb = raw.postprocess(
-                demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD,
-                output_color=rawpy.ColorSpace.raw,
-                output_bps=16,
-                gamma=(1.0, 1.0),
-                no_auto_bright=True,
-                use_camera_wb=False,
-                use_auto_wb=False,
-                user_wb=demosaic_wb,
-                user_flip=0,
-                adjust_maximum_thr=0.0,
-                highlight_mode=rawpy.HighlightMode.Ignore,
-            )
-            meta = _camera_meta(raw, p, rgb.shape, wb, flip)
-            meta.wb_source = wb_source
-            if meta.xyz_to_camera is None:
-                meta.xyz_to_camera = _fitted_xyz_to_camera(raw)
+        raw.open_file(str(p))
+        check_header_sizes(raw, p, size)
+        raw.unpack()
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
+def _read_camera_raw(p: Path) -> RawImage:
+    try:
+        with captured_stderr() as log, np.errstate(all="ignore"):
+            raw = _open_raw(p)
+            try:
+                rgb, meta, gains = _develop(raw, p)
+            finally:
+                raw.close()
     except RawDecodeError:
         raise
     except Exception as exc:  # rawpy raises many LibRaw error types
-        reason = str(exc).strip() or type(exc).__name__
-        raise RawDecodeError(
-            f"{p.name} could not be decoded as a camera raw file ({reason})."
-        ) from None
+        judge_libraw_output(p, log.text)
+        raise libraw_error(p, exc) from None
+    judge_libraw_output(p, log.text)
     # One pass to scale (uint16 * float32 -> float32, no intermediate copy), one to clip.
     data = np.empty(rgb.shape, np.float32)
     np.multiply(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32), out=data)
     np.minimum(data, np.float32(1.0), out=data)
     return RawImage(data, meta)
+
+
+def _develop(raw, p: Path) -> tuple[np.ndarray, RawMeta, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Demosaic an unpacked raw to 16-bit camera RGB; its metadata and the WB gains used."""
+    import rawpy
+
+    flat = raw.raw_type == rawpy.RawType.Flat
+    if raw.num_colors != 3 or not (flat or raw.raw_type == rawpy.RawType.Stack):
+        raise RawDecodeError(f"{p.name} uses a sensor layout rawjpeg does not support.")
+    flip = int(raw.sizes.flip)  # postprocess(user_flip=0) resets it
+    wb = _camera_wb(raw)
+    gains = np.ones(3) if wb is None else np.asarray(wb) / max(wb)
+    demosaic_wb = [float(gains[0]), float(gains[1]), float(gains[2]), float(gains[1])]
+    wb_source = "" if wb is None else "camera"
+    if wb is None:
+        # No usable as-shot balance: LibRaw's camera-WB rendering falls back to its
+        # automatic balance, so ours is the same estimate (and the DNG renders alike).
+        auto = _libraw_auto_wb(raw)
+        if auto is not None:
+            wb, per_colour = auto
+            wb_source = "auto"
+            top = max(max(wb), max(per_colour))
+            gains = np.asarray(wb) / top
+            demosaic_wb = [float(v) / top for v in per_colour]
+    rgb = raw.postprocess(
+        demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD,
+        output_color=rawpy.ColorSpace.raw,
+        output_bps=16,
+        gamma=(1.0, 1.0),
+        no_auto_bright=True,
+        use_camera_wb=False,
+        use_auto_wb=False,
+        user_wb=demosaic_wb,
+        user_flip=0,
+        adjust_maximum_thr=0.0,
+        highlight_mode=rawpy.HighlightMode.Ignore,
+    )
+    meta = _camera_meta(raw, p, rgb.shape, wb, flip)
+    meta.wb_source = wb_source
+    if meta.xyz_to_camera is None:
+        meta.xyz_to_camera = _fitted_xyz_to_camera(raw)
+    return rgb, meta, gains
 
 
 def _camera_wb(raw) -> list[float] | None:  # type: ignore[no-untyped-def]
@@ -267,18 +311,38 @@ def _camera_meta(raw, p: Path, shape: tuple[int, ...], wb: list[float] | None, f
     return meta
 
 
+def _check_linear_shape(p: Path, shape: tuple[int, ...], file_size: int) -> None:
+    """Refuse a declared linear image beyond the cap or beyond what zlib could pack in the file."""
+    if len(shape) < 2 or any(int(v) <= 0 for v in shape):
+        raise RawDecodeError(f"{p.name} declares an empty image.")
+    pixels = int(shape[0]) * int(shape[1])
+    if pixels > MAX_PIXELS:
+        raise RawDecodeError(f"{p.name} declares an image beyond the {MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes.")
+    if file_size * 1100 < pixels * 6:  # deflate packs at most about 1030:1
+        raise RawDecodeError(f"{p.name} declares an image larger than the file can hold: it is truncated or damaged.")
+
+
 def _read_linear(p: Path) -> RawImage:
     try:
         if p.suffix.lower() == ".png":
             import imagecodecs  # Pillow reduces 16-bit RGB PNG to 8 bits
 
-            arr = np.asarray(imagecodecs.png_decode(p.read_bytes()))
+            blob = read_input(p)
+            if blob[:8] == b"\x89PNG\r\n\x1a\n" and len(blob) >= 24:
+                _check_linear_shape(p, (int.from_bytes(blob[20:24], "big"), int.from_bytes(blob[16:20], "big")), len(blob))
+            with np.errstate(all="ignore"):
+                arr = np.asarray(imagecodecs.png_decode(blob))
         else:
             import tifffile
 
-            arr = tifffile.imread(p)
-    except Exception as exc:
-        raise RawDecodeError(f"{p.name} could not be read as an image ({exc}).") from None
+            with tifffile.TiffFile(p) as tif:
+                page = tif.pages.first
+                _check_linear_shape(p, tuple(page.shape), os.stat(p).st_size)
+                arr = page.asarray()
+    except RawDecodeError:
+        raise
+    except Exception:
+        raise RawDecodeError(f"{p.name} could not be read as a 16-bit image: it is damaged or of an unknown kind.") from None
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = arr[..., :3]
     if arr.ndim != 3 or arr.shape[2] != 3:
@@ -308,7 +372,8 @@ def read_embedded_preview(path: str | os.PathLike[str]) -> np.ndarray | None:
     from PIL import Image
 
     try:
-        with rawpy.imread(str(path)) as raw:
+        check_input_file(path)
+        with captured_stderr(), rawpy.imread(str(path)) as raw:
             thumb = raw.extract_thumb()
     except Exception:
         return None

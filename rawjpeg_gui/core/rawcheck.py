@@ -1,0 +1,174 @@
+"""Checks on a raw file before and after LibRaw decodes it: bounded work, honest refusals.
+
+- :func:`check_header_sizes`: the sizes LibRaw read from the header against a pixel
+  cap and against what the file's size could hold.
+- :func:`judge_libraw_output`: what LibRaw printed while decoding (captured by
+  :mod:`capture`); damaged data is refused.
+- :func:`libraw_error`: one sentence for a LibRaw exception.
+- :func:`tiff_data_end`: where a TIFF-based raw's image data ends.
+
+Most raw formats (DNG, CR2, ARW, NEF, PEF, ORF, RW2, ...) are TIFF files: every image
+they hold (the raw, previews, thumbnails) is stored as strips or tiles at offsets the
+IFDs list. A file cut short loses the end of some of them, yet several LibRaw
+decoders (Sony's, for one) then decode whatever the buffer holds without a word.
+:func:`tiff_data_end` walks the IFD tree (IFD chain, SubIFDs, EXIF IFD) with bounded
+reads and returns the furthest byte any strip or tile claims.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RawDecodeError
+
+_log = logging.getLogger(__name__)
+
+#: Largest image (pixels, sensor or output) rawjpeg decodes: above the largest camera
+#: sensors (150 MP), and it keeps one decode's memory bounded.
+MAX_PIXELS = 160_000_000
+#: A real raw never stores fewer bits per sensor pixel than this, even losslessly
+#: compressed black frames; a header claiming more pixels than the file could hold is
+#: refused before unpacking.
+MIN_BITS_PER_RAW_PIXEL = 0.125
+#: What LibRaw and its libjpeg print (lower case) when the data ends early or is damaged.
+_DAMAGE_WORDS = (
+    "unexpected end of file",
+    "premature end",
+    "corrupt",
+    "data error",
+    "bogus",
+    "not enough",
+)
+
+
+def libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
+    """One sentence for an exception rawpy raised (no LibRaw internals)."""
+    kind = type(exc).__name__
+    if isinstance(exc, MemoryError) or "TooBig" in kind or "Memory" in kind:
+        return RawDecodeError(f"{p.name} declares an image too large to decode.")
+    if "Unsupported" in kind:
+        return RawDecodeError(
+            f"{p.name} is not a camera raw file rawjpeg can read: an unknown or unsupported format, or a damaged file."
+        )
+    if "IO" in kind or "Data" in kind or "EOF" in kind:
+        return RawDecodeError(f"{p.name} is truncated or damaged: its raw data could not be read.")
+    return RawDecodeError(f"{p.name} could not be decoded as a camera raw file.")
+
+
+def check_header_sizes(raw, p: Path, file_size: int) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a header whose sizes are beyond the cap or beyond what the file can hold."""
+    s = raw.sizes
+    sensor = int(s.raw_width) * int(s.raw_height)
+    aspect = float(s.pixel_aspect) if np.isfinite(s.pixel_aspect) and s.pixel_aspect > 0 else 1.0
+    out = int(s.width) * int(s.height) * max(aspect, 1.0 / aspect)
+    if sensor <= 0 or int(s.width) <= 0 or int(s.height) <= 0:
+        raise RawDecodeError(f"{p.name} declares an empty image.")
+    if max(sensor, out) > MAX_PIXELS:
+        raise RawDecodeError(
+            f"{p.name} declares a {s.raw_width}x{s.raw_height} image, beyond the "
+            f"{MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes."
+        )
+    if file_size * 8 < sensor * MIN_BITS_PER_RAW_PIXEL:
+        raise RawDecodeError(
+            f"{p.name} declares a {s.raw_width}x{s.raw_height} image, more than the file "
+            "can hold: it is truncated or damaged."
+        )
+
+
+def judge_libraw_output(p: Path, text: str) -> None:
+    """Refuse a file LibRaw reported as truncated or damaged; keep the rest for the log."""
+    text = text.strip()
+    if not text:
+        return
+    _log.info("LibRaw on %s: %s", p.name, " | ".join(text.splitlines()))
+    if any(word in text.lower() for word in _DAMAGE_WORDS):
+        raise RawDecodeError(
+            f"{p.name} is truncated or damaged: its raw data ends early or is corrupt."
+        )
+
+
+#: TIFF magic numbers of raw formats built on TIFF (42; Olympus "RO"/"SR"; Panasonic 0x55).
+_MAGICS = (42, 0x4F52, 0x5352, 0x55)
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+#: Offset/length tag pairs: strips, tiles, the JPEG thumbnail.
+_PAIRS = ((273, 279), (324, 325), (513, 514))
+_SUB_IFD_TAGS = (330, 34665)  # SubIFDs, EXIF IFD
+_MAX_IFDS = 64
+_MAX_ENTRIES = 1024
+_MAX_VALUES = 1 << 16
+
+
+def _values(fh, endian: str, typ: int, count: int, inline: bytes) -> list[int]:  # type: ignore[no-untyped-def]
+    """The integer values of one IFD entry (SHORT, LONG or IFD types; others give [])."""
+    if typ not in (3, 4, 13) or not 0 < count <= _MAX_VALUES:
+        return []
+    fmt = "H" if typ == 3 else "I"
+    size = struct.calcsize(fmt) * count
+    if size <= 4:
+        raw = inline[:size]
+    else:
+        (offset,) = struct.unpack(endian + "I", inline)
+        fh.seek(offset)
+        raw = fh.read(size)
+        if len(raw) != size:
+            return []
+    return list(struct.unpack(f"{endian}{count}{fmt}", raw))
+
+
+def tiff_data_end(path: str | os.PathLike[str]) -> int | None:
+    """The furthest byte the file's strips and tiles claim, or ``None`` for a non-TIFF file.
+
+    Never raises for damaged structure: what cannot be read is skipped.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8 or head[:2] not in (b"II", b"MM"):
+                return None
+            endian = "<" if head[:2] == b"II" else ">"
+            magic, first = struct.unpack(endian + "HI", head[2:8])
+            if magic not in _MAGICS:
+                return None
+            return _walk(fh, endian, first)
+    except (OSError, struct.error):
+        return None
+
+
+def _walk(fh, endian: str, first: int) -> int:  # type: ignore[no-untyped-def]
+    end = 0
+    todo, seen = [first], set[int]()
+    while todo and len(seen) < _MAX_IFDS:
+        offset = todo.pop()
+        if offset < 8 or offset in seen:
+            continue
+        seen.add(offset)
+        fh.seek(offset)
+        raw = fh.read(2)
+        if len(raw) < 2:
+            continue
+        (n,) = struct.unpack(endian + "H", raw)
+        n = min(n, _MAX_ENTRIES)
+        block = fh.read(12 * n + 4)
+        tags: dict[int, list[int]] = {}
+        for i in range(min(n, len(block) // 12)):
+            tag, typ, count = struct.unpack_from(endian + "HHI", block, 12 * i)
+            inline = block[12 * i + 8 : 12 * i + 12]
+            if tag in _SUB_IFD_TAGS or any(tag in pair for pair in _PAIRS):
+                pos = fh.tell()
+                tags[tag] = _values(fh, endian, typ, count, inline)
+                fh.seek(pos)
+        for t in _SUB_IFD_TAGS:
+            todo.extend(tags.get(t, []))
+        for off_tag, len_tag in _PAIRS:
+            offsets, lengths = tags.get(off_tag, []), tags.get(len_tag, [])
+            for o, ln in zip(offsets, lengths, strict=False):
+                if o > 0 and ln > 0:
+                    end = max(end, o + ln)
+        if len(block) == 12 * n + 4:
+            todo.append(struct.unpack_from(endian + "I", block, 12 * n)[0])
+    return end
