@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -60,8 +59,6 @@ class PlotsPanel(QWidget):
             self.lut_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
             for colour, name in zip(_CHANNEL_COLOURS, "RGB", strict=True)
         ]
-        #: Dashed curves of a spatially-varying LUT's other basis curves (made when needed).
-        self.lut_extra_curves: list = []
 
         self.error_plot = c.addPlot(row=0, col=2)
         self.error_image = pg.ImageItem()
@@ -127,7 +124,7 @@ class PlotsPanel(QWidget):
         """Remove everything plotted."""
         self.gamma_image.clear()
         self.error_image.clear()
-        for curve in self.lut_curves + self.lut_extra_curves:
+        for curve in self.lut_curves:
             curve.setData([], [])
         self.clear_rd()
         self._title(self.gamma_plot, "Gamma map")
@@ -154,7 +151,6 @@ class PlotsPanel(QWidget):
         x = np.linspace(0.0, 1.0, lut.shape[1])
         for curve, channel in zip(self.lut_curves, lut, strict=True):
             curve.setData(x, channel)
-        self._show_extra_curves(coded.params.lut_basis, x)
         if coded.error is not None:
             err = np.asarray(coded.error, np.float32)
             vmax = coded.error_vmax
@@ -177,24 +173,6 @@ class PlotsPanel(QWidget):
             self.rd_current.setData([coded.bpp], [coded.psnr])
         else:
             self.rd_current.setData([], [])
-
-    def _show_extra_curves(self, basis: np.ndarray | None, x: np.ndarray) -> None:
-        """A spatially-varying LUT's other curves, dashed; the title says how many blend."""
-        extra = [] if basis is None else [c for curves in np.asarray(basis, np.float32) for c in curves]
-        while len(self.lut_extra_curves) < len(extra):
-            colour = _CHANNEL_COLOURS[len(self.lut_extra_curves) % 3]
-            pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
-            self.lut_extra_curves.append(self.lut_plot.plot(pen=pen))
-        for i, curve in enumerate(self.lut_extra_curves):
-            if i < len(extra):
-                curve.setData(x, extra[i])
-            else:
-                curve.setData([], [])
-        if extra:
-            n = len(extra) // 3 + 1
-            self._title(self.lut_plot, f"Tone LUTs (R, G, B): {n} curves blended across the frame")
-        else:
-            self._title(self.lut_plot, "Tone LUTs (R, G, B)")
 
     def add_rd_point(self, point) -> None:  # type: ignore[no-untyped-def]
         """Add one RDPoint and redraw its method's curve."""

@@ -173,10 +173,6 @@ class ImageSession(QObject):
         for name in list(self._jobs):
             self._abort(name)
 
-    def is_busy(self) -> bool:
-        """True while a job of this session runs or a request is pending."""
-        return bool(self._jobs) or self._quality_timer.isActive() or self._exposure_timer.isActive()
-
     # -- jobs -------------------------------------------------------------------------------
 
     def _run(self, name: str, pool: TaskPool, func: Any, done: Any, error: Any, step: Any = None):
