@@ -86,6 +86,7 @@ class BatchExportDialog(QDialog):
         sources: list[Path] | None = None,
         settings: BatchSettings | None = None,
         pool: TaskPool | None = None,
+        quality: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch export")
@@ -102,6 +103,8 @@ class BatchExportDialog(QDialog):
         self._preview_timer.timeout.connect(self._update_preview)
         self._build()
         self._load_settings()
+        if quality is not None:  # the working quality of the window, not the last batch's
+            self.quality_spin.setValue(int(quality))
         # The window's selection may list adapter-JPEGs beside the raws: offer the raws.
         readable = RAW_EXTENSIONS | LINEAR_EXTENSIONS
         self.add_sources([p for p in sources or [] if p.is_dir() or p.suffix.lower() in readable])

@@ -104,9 +104,13 @@ class CompareView(QWidget):
     # -- content ----------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Show nothing."""
+        """Show nothing: no pixels, no captions."""
         for item in (self._original, self._split_recon, self._error, self._recon):
-            item.set_image(to_qimage(np.zeros((1, 1, 3), np.uint8)), self.image_size)
+            item.set_image(QImage(), self.image_size)
+        self._buffers.clear()
+        self._original_caption = ""
+        self.left_caption.setText("")
+        self.right_caption.setText("")
 
     def set_original(self, pixels: np.ndarray, size: tuple[int, int], caption: str) -> None:
         """Show the original (``pixels`` may be a preview of a ``size`` image)."""

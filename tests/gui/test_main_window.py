@@ -88,10 +88,14 @@ def test_adapter_jpeg_opens_with_its_raw_beside_it(window, kdc: Path, tmp_path: 
     raw.write_bytes(kdc.read_bytes())
     jpg = tmp_path / f"{kdc.stem}.jpg"
     jpg.write_bytes(codec.encode_file(raw, 45).jpeg)
+    window.quality.spin.setValue(70)
     window.open_file(jpg)
     image = window.session.image
     assert image.kind == "adapter" and image.original_path == raw
-    assert window.quality.quality() == 45
+    # The file's own quality is shown, the user's working quality is kept.
+    assert window.inspector.fields["quality"].text() == "45"
+    assert window.quality.quality() == 70 and window.settings.quality == 70
+    assert window.session.quality == 70
     assert "stored in the file" in window.compare.right_caption.text()
     assert window.inspector.fields["ssim"].text() != "–"
 
@@ -149,14 +153,14 @@ def test_window_layout_and_settings_survive_a_restart(qtbot, settings, sync_pool
     first.quality.spin.setValue(42)
     first.quality.exposure.setValue(-1.0)
     first.set_compare_mode("split")
-    first._docks[2].hide()
+    first.docks[2].hide()
     first.close()
     second = MainWindow(settings=settings, pools=sync_pools)
     qtbot.addWidget(second)
     second.show()
     assert second.quality.quality() == 42 and second.session.quality == 42
     assert second.quality.exposure.value() == -1.0 and second.compare.mode == "split"
-    assert not second._docks[2].isVisible()
+    assert not second.docks[2].isVisible()
 
 
 def test_drops_anywhere_reach_the_window(window):
@@ -165,24 +169,3 @@ def test_drops_anywhere_reach_the_window(window):
     takers = [w for w in window.findChildren(QWidget) if w.acceptDrops()]
     assert not takers, [type(w).__name__ for w in takers]
     assert window.acceptDrops()
-
-
-def test_adapter_jpeg_with_a_spatially_varying_lut_opens_and_plots_every_curve(window, kdc: Path, tmp_path: Path):
-    """A format-version-2 file (three blended tone curves) opens; the LUT plot shows them all."""
-    import numpy as np
-
-    from rawjpeg_gui.core import rawio
-    from rawjpeg_gui.core.params import sanitize
-
-    knots = np.linspace(0, 1, 64)
-    curves = [np.stack([knots**p] * 3) for p in (0.45, 0.3, 0.7)]
-    mix = np.random.default_rng(0).random((3, 8, 8))
-    params = sanitize(curves[0], np.full((16, 16), 0.9), None, np.stack(curves[1:]), mix)
-    jpg = tmp_path / "mixed.jpg"
-    jpg.write_bytes(codec.encode_with_params(rawio.read_raw(kdc), 60, params, None, "4:2:0", "mix").jpeg)
-    window.open_file(jpg)
-    assert window.session.image.kind == "adapter"
-    plots = window.plots
-    drawn = [c for c in plots.lut_extra_curves if c.getData()[0] is not None and len(c.getData()[0])]
-    assert len(drawn) == 6  # two further curves, three channels each
-    assert "3 curves" in plots.lut_plot.titleLabel.text
