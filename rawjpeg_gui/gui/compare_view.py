@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QCursor, QImage, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -99,6 +99,9 @@ class CompareView(QWidget):
         self.right.view_changed.connect(self._on_right_view_changed)
         self.left.zoom_changed.connect(self._on_view_zoom_changed)
         self.right.zoom_changed.connect(self._on_view_zoom_changed)
+        self._dragging_split = False
+        self.left.viewport().installEventFilter(self)
+        self.left.viewport().setMouseTracking(True)
         self.set_mode("side")
 
     # -- content ----------------------------------------------------------------------------
@@ -184,6 +187,43 @@ class CompareView(QWidget):
     def zoom_by(self, factor: float) -> None:
         """Zoom both panes in (``factor`` > 1) or out."""
         self.left.zoom_by(factor)
+
+    # -- dragging the split line -----------------------------------------------------------
+
+    #: How close (screen pixels) to the split line a press grabs it.
+    GRAB_PIXELS = 10
+
+    def _split_x(self) -> float:
+        return self.image_size[0] * self.split_slider.value() / 1000.0
+
+    def _near_split(self, event: QMouseEvent) -> bool:
+        line = self.left.mapFromScene(self._split_x(), 0).x()
+        return abs(event.position().x() - line) <= self.GRAB_PIXELS
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """In split mode the line on the image is dragged with the mouse."""
+        if self.mode != "split" or watched is not self.left.viewport():
+            return False
+        kind = event.type()
+        if not isinstance(event, QMouseEvent):
+            return False
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            if self._near_split(event):
+                self._dragging_split = True
+                return True
+        elif kind == QEvent.Type.MouseMove:
+            if self._dragging_split:
+                x = self.left.mapToScene(event.position().toPoint()).x()
+                self.split_slider.setValue(round(1000 * x / max(1, self.image_size[0])))
+                return True
+            near = self._near_split(event)
+            self.left.viewport().setCursor(
+                QCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.OpenHandCursor)
+            )
+        elif kind == QEvent.Type.MouseButtonRelease and self._dragging_split:
+            self._dragging_split = False
+            return True
+        return False
 
     # -- slots ------------------------------------------------------------------------------
 

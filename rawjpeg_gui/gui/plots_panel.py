@@ -145,8 +145,9 @@ class PlotsPanel(QWidget):
         for label in (self.rd_current_label, self.gamma_note):
             label.setColor(fg)
         for bar in (self.gamma_bar, self.error_bar):
-            bar.axis.setPen(fg)
-            bar.axis.setTextPen(fg)
+            for axis in (bar.axis, bar.getAxis("left")):
+                axis.setPen(fg)
+                axis.setTextPen(fg)
         self._palette_colours = (bg, fg)
 
     def set_columns(self, columns: int) -> None:
@@ -187,6 +188,8 @@ class PlotsPanel(QWidget):
     def clear_rd_note(self) -> None:
         """Title the finished curve."""
         self._title(self.rd_plot, "Rate-distortion (full image)")
+        self.rd_plot.enableAutoRange()
+        self.rd_plot.autoRange()
 
     def show_coded(self, coded: CodedImage, measuring: bool = False) -> None:
         """Plot the operators, and the error once ``coded`` is measured (``measuring``:
