@@ -1,8 +1,9 @@
 """What the app remembers so that revisiting is instant (no Qt).
 
-* :class:`MemoryCache` keeps opened images and their codings in memory, least
-  recently used first out, within a byte budget (``RAWJPEG_GUI_CACHE_MB``, default
-  1024 MB). Keys name the file (path, size, modification time), the quality and the
+* :class:`MemoryCache` keeps opened images and, in a second one, their codings in
+  memory, least recently used first out, each within half of a byte budget
+  (``RAWJPEG_GUI_CACHE_MB``; by default a quarter of the machine's memory, at most
+  4 GB), so that codings of one image never push the images themselves out. Keys name the file (path, size, modification time), the quality and the
   adapter model, so an edited file or another model never meets an old entry.
 * :class:`RDCache` keeps rate-distortion curves on disk, one small JSON file per
   (file, model, qualities, methods), in the user cache folder (``RAWJPEG_CACHE_DIR``
@@ -30,7 +31,20 @@ log = logging.getLogger(__name__)
 
 #: Environment variable: the memory cache's budget in megabytes.
 MEMORY_BUDGET_ENV = "RAWJPEG_GUI_CACHE_MB"
-DEFAULT_MEMORY_BUDGET_MB = 1024
+MAX_DEFAULT_BUDGET_MB = 4096
+
+
+def default_budget_bytes() -> int:
+    """The whole memory budget: ``$RAWJPEG_GUI_CACHE_MB``, else a quarter of RAM (<= 4 GB)."""
+    try:
+        return int(max(float(os.environ[MEMORY_BUDGET_ENV]), 0.0) * 1e6)
+    except (KeyError, ValueError):
+        pass
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        ram = 8 * 1024**3
+    return int(min(ram / 4, MAX_DEFAULT_BUDGET_MB * 1e6))
 #: Bump when the curve's computation changes, so old files are ignored.
 _RD_VERSION = "2"
 
@@ -73,13 +87,7 @@ class MemoryCache:
     """
 
     def __init__(self, budget_bytes: int | None = None) -> None:
-        if budget_bytes is None:
-            try:
-                mb = float(os.environ.get(MEMORY_BUDGET_ENV, DEFAULT_MEMORY_BUDGET_MB))
-            except ValueError:
-                mb = DEFAULT_MEMORY_BUDGET_MB
-            budget_bytes = int(max(mb, 0) * 1e6)
-        self.budget = budget_bytes
+        self.budget = default_budget_bytes() // 2 if budget_bytes is None else budget_bytes
         self.used = 0
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -140,7 +148,11 @@ class RDCache:
         return self._folder or cache_dir()
 
     def _path(
-        self, key: tuple[str, int, int], model: str, qualities: Sequence[int], methods: Sequence[str]
+        self,
+        key: tuple[str, int, int],
+        model: str,
+        qualities: Sequence[int],
+        methods: Sequence[str],
     ) -> Path:
         text = json.dumps([_RD_VERSION, list(key), model, list(qualities), list(methods)])
         return self.folder / (hashlib.sha256(text.encode()).hexdigest()[:32] + ".json")

@@ -57,9 +57,7 @@ def proxy_of(image: LoadedImage) -> RawImage | None:
         return image.proxy
 
 
-def code_preview(
-    image: LoadedImage, quality: int, exposure_ev: float = 0.0
-) -> PreviewImage | None:
+def code_preview(image: LoadedImage, quality: int, exposure_ev: float = 0.0) -> PreviewImage | None:
     """Code the proxy of ``image`` at ``quality`` and render its reconstruction."""
     t0 = time.perf_counter()
     proxy = proxy_of(image)

@@ -65,7 +65,8 @@ class ImageSession(QObject):
         rd_points: rate-distortion points received for the current image.
         encoder: optional ``(raw, quality) -> bytes`` used instead of encoding in-thread.
         rd_coder: optional ``(raw, method, quality) -> RDPoint`` for the curve's points.
-        memory: the :class:`~rawjpeg_gui.workers.caches.MemoryCache` of images and codings.
+        images, memory: the :class:`~rawjpeg_gui.workers.caches.MemoryCache` of opened
+            images and the one of their codings.
         rd_cache: the :class:`~rawjpeg_gui.workers.caches.RDCache` of curves.
 
     Signals:
@@ -112,6 +113,7 @@ class ImageSession(QObject):
         self.encoder = encoder
         self.rd_coder = rd_coder
         self.memory = memory if memory is not None else MemoryCache()
+        self.images = MemoryCache(self.memory.budget)
         self.rd_cache = rd_cache if rd_cache is not None else RDCache()
         self.image: jobs.LoadedImage | None = None
         self.current: jobs.CodedImage | None = None
@@ -153,7 +155,7 @@ class ImageSession(QObject):
         p = Path(path)
         self.loading.emit(p)
         key = caches.file_key(p)
-        cached = self.memory.get(("load", key)) if key is not None else None
+        cached = self.images.get(("load", key)) if key is not None else None
         if cached is not None:
             self._on_load_returned(self._token, cached)
             return
@@ -372,7 +374,7 @@ class ImageSession(QObject):
             return
         self.image = loaded
         if (key := caches.file_key(loaded.path)) is not None:
-            self.memory.put(("load", key), loaded)
+            self.images.put(("load", key), loaded)
         self.progress.emit(f"Opened {loaded.path.name} in {loaded.seconds:.1f} s.", 100)
         self.loaded.emit(loaded)
         if loaded.stored is not None:  # an adapter-JPEG: its own coding, at its own quality

@@ -118,6 +118,8 @@ def test_rd_cache_folder_follows_the_environment(monkeypatch, tmp_path):
 def test_messages_are_one_sentence_naming_the_file(tmp_path):
     from rawjpeg_gui.core.errors import RawDecodeError
 
-    text = describe_error(RawDecodeError("LibRaw could not read it: b'Input/output error'"), tmp_path / "bad.crw")
+    text = describe_error(
+        RawDecodeError("LibRaw could not read it: b'Input/output error'"), tmp_path / "bad.crw"
+    )
     assert "b'" not in text and "bad.crw" in text and text.endswith(".")
     assert text.count(".") <= 2
