@@ -136,6 +136,15 @@ class BrowserPanel(QWidget):
 
     def set_files(self, paths: list[Path]) -> None:
         """List ``paths`` in the grid and ask for their thumbnails."""
+        self._selecting = True  # refilling the grid moves its current item: not a user's pick
+        try:
+            self._fill(paths)
+        finally:
+            self._selecting = False
+        if self.paths:
+            self.thumbnails_wanted.emit(list(self.paths))
+
+    def _fill(self, paths: list[Path]) -> None:
         self.model.clear()
         self._rows.clear()
         self.paths = list(paths)
@@ -148,8 +157,6 @@ class BrowserPanel(QWidget):
             item.setIcon(self._icon(placeholder, path))
             self.model.appendRow(item)
             self._rows[str(path)] = item
-        if self.paths:
-            self.thumbnails_wanted.emit(list(self.paths))
 
     def set_thumbnail(self, path: str, pixels) -> None:  # type: ignore[no-untyped-def]
         """Show the thumbnail of ``path`` (uint8 H x W x 3)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QImage, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -187,6 +187,12 @@ class CompareView(QWidget):
     def zoom_by(self, factor: float) -> None:
         """Zoom both panes in (``factor`` > 1) or out."""
         self.left.zoom_by(factor)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        """Keep a fitted image fitted once the panes have their final size."""
+        super().resizeEvent(event)
+        if self.left.fitted:
+            QTimer.singleShot(0, self.fit)
 
     # -- dragging the split line -----------------------------------------------------------
 

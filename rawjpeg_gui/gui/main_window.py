@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,8 @@ from .status_panel import StatusPanel
 from .welcome_panel import WelcomePanel
 from .window_actions import PANEL_SHORTCUTS, WindowActions
 from .window_layout import WindowLayout
+
+log = logging.getLogger(__name__)
 
 #: One single-threaded pool per kind of work, so a slow one never queues behind another.
 POOL_NAMES = ("load", "preview", "code", "rd", "thumbnails", "save", "scan")
@@ -412,10 +415,12 @@ class MainWindow(QMainWindow):
 
     def show_message(self, message: str, error: bool = False) -> None:
         """Show ``message`` in the status bar (errors in red)."""
+        log.info("status%s: %s", " (error)" if error else "", message)
         self.status.show_message(message, error)
 
     def show_progress(self, message: str, percent: int) -> None:
         """Status message with a progress bar (-1 busy, 100 done)."""
+        log.debug("progress %d: %s", percent, message)
         self.status.show_progress(message, percent)
 
     # -- drag and drop, closing -------------------------------------------------------------

@@ -79,7 +79,7 @@ class PlotsPanel(QWidget):
         self.error_plot.hideAxis("left")
         self.error_bar = pg.ColorBarItem(
             values=(0.0, 0.01), colorMap=pg.colormap.get("inferno"), interactive=False, width=12,
-            label="mean |error| (fraction of white level)", colorMapMenu=False,
+            label="|error|, fraction of white", colorMapMenu=False,
         )  # fmt: skip
         self.error_bar.setImageItem(self.error_image, insert_in=self.error_plot)
 
@@ -140,6 +140,8 @@ class PlotsPanel(QWidget):
             self._title(plot, self._titles[id(plot)])
         legend = self.rd_plot.legend
         legend.setLabelTextColor(fg)
+        for _sample, label in legend.items:  # labels made before the colour was set
+            label.setText(label.text, color=fg.name())
         legend.setBrush(pg.mkBrush(bg.red(), bg.green(), bg.blue(), 220))
         legend.setPen(pg.mkPen(fg.red(), fg.green(), fg.blue(), 90))
         for label in (self.rd_current_label, self.gamma_note):

@@ -18,14 +18,18 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rawjpeg_gui.core import evaluate
 from rawjpeg_gui.core.evaluate import RDPoint
 from rawjpeg_gui.core.fileio import write_atomic
+from rawjpeg_gui.core.rawio import RawImage
+
+from . import jobs
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,8 @@ def default_budget_bytes() -> int:
     except (AttributeError, OSError, ValueError):
         ram = 8 * 1024**3
     return int(min(ram / 4, MAX_DEFAULT_BUDGET_MB * 1e6))
+
+
 #: Bump when the curve's computation changes, so old files are ignored.
 _RD_VERSION = "2"
 
@@ -198,3 +204,25 @@ class RDCache:
             write_atomic(dest, json.dumps(rows).encode("utf-8"))
         except Exception as exc:  # a cache that cannot be written is not an error
             log.info("could not keep the rate-distortion curve in %s: %s", dest, exc)
+
+
+def cached_rd_points(
+    original: RawImage,
+    path: Path,
+    model: str,
+    store: RDCache,
+    cache: RDCache | None,
+    paused: Callable[[], bool],
+    coder: Callable[[RawImage, str, int], Any] | None,
+) -> Iterator[Any]:
+    """The curve's points: from ``cache`` when it has them, else computed and stored."""
+    qualities, methods = jobs.RD_QUALITIES, evaluate.METHODS
+    points = cache.load(path, model, qualities, methods) if cache is not None else None
+    if points is not None:
+        yield from points
+        return
+    points = []
+    for point in jobs.rd_points(original, qualities, methods, paused, coder):
+        points.append(point)
+        yield point
+    store.store(path, model, qualities, methods, points)

@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rawjpeg_gui.core import evaluate
-from rawjpeg_gui.core.errors import RawJpegError
 from rawjpeg_gui.core.rawio import RawImage
 
 from . import caches, jobs, preview
 from .caches import MemoryCache, RDCache
+from .messages import describe_error
 from .pool import GeneratorWorker, TaskPool
 
 log = logging.getLogger(__name__)
 
-_BYTES_LITERAL = re.compile(r"""b['"]([^'"]*)['"]""")
-
-
-def describe_error(exc: BaseException, path: Path | None = None) -> str:
-    """One clear sentence for a person, whatever went wrong, naming ``path`` when given.
-
-    Library details that mean nothing to a person (LibRaw's ``b'...'`` byte strings)
-    are shown as plain words.
-    """
-    if isinstance(exc, RawJpegError):
-        text = str(exc)
-    elif isinstance(exc, MemoryError):
-        text = "There is not enough memory to process this image."
-    elif isinstance(exc, OSError) and exc.strerror:
-        text = f"It could not be read ({exc.strerror.lower()})."
-    else:
-        text = f"Unexpected error: {exc}"
-    text = _BYTES_LITERAL.sub(lambda m: m.group(1), text).strip()
-    text = text[0].upper() + text[1:] if text else "It could not be opened"
-    if path is not None and path.name not in text:
-        text = f"{path.name} could not be opened: {text[0].lower()}{text[1:]}"
-    return text.rstrip(".") + "."
 
 
 class ImageSession(QObject):
@@ -238,7 +214,7 @@ class ImageSession(QObject):
             "rd",
             self._rd_pool,
             partial(
-                _rd_job, image.original, image.original_path or image.path, image.model,
+                caches.cached_rd_points, image.original, image.original_path or image.path, image.model,
                 self.rd_cache, None if force else self.rd_cache, paused, self.rd_coder,
             ),
             partial(self._on_rd_returned, token),
@@ -459,24 +435,3 @@ class ImageSession(QObject):
         self.progress.emit(message, 100)
         self.failed.emit(str(path) if path else "", message)
 
-
-def _rd_job(
-    original: RawImage,
-    path: Path,
-    model: str,
-    store: RDCache,
-    cache: RDCache | None,
-    paused: Callable[[], bool],
-    coder: Callable[[RawImage, str, int], Any] | None,
-) -> Iterator[Any]:
-    """The curve's points: from ``cache`` when it has them, else computed and stored."""
-    qualities, methods = jobs.RD_QUALITIES, evaluate.METHODS
-    points = cache.load(path, model, qualities, methods) if cache is not None else None
-    if points is not None:
-        yield from points
-        return
-    points = []
-    for point in jobs.rd_points(original, qualities, methods, paused, coder):
-        points.append(point)
-        yield point
-    store.store(path, model, qualities, methods, points)
