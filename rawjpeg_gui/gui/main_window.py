@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         s.failed.connect(self._on_session_failed)
         s.progress.connect(self.show_progress)
         self.quality.quality_changed.connect(self._on_quality_quality_changed)
+        self.quality.slider.sliderReleased.connect(self._on_quality_slider_released)
         self.quality.exposure_changed.connect(self._on_quality_exposure_changed)
         self.compare.mode_changed.connect(self.set_compare_mode)
         self.compare.full_resolution_wanted.connect(s.request_full_resolution)
@@ -376,6 +377,9 @@ class MainWindow(QMainWindow):
     def _on_quality_quality_changed(self, quality: int) -> None:
         self.settings.quality = quality
         self.session.set_quality(quality)
+
+    def _on_quality_slider_released(self) -> None:
+        self.session.set_quality(self.quality.quality(), immediate=True)  # no debounce wait
 
     def _on_quality_exposure_changed(self, ev: float) -> None:
         self.settings.exposure_ev = ev

@@ -152,6 +152,14 @@ class ImageSession(QObject):
         debounced unless ``immediate`` (a slider being dragged asks for many).
         """
         quality = int(min(max(int(quality), 1), 100))
+        if quality == self.quality and immediate and self._busy():
+            # Already asked for (a slider released where it was dragged): start what waits.
+            for timer, start in ((self._preview_timer, self._start_preview),
+                                 (self._quality_timer, self._start_code)):  # fmt: skip
+                if timer.isActive():
+                    timer.stop()
+                    start()
+            return
         if quality == self.quality and self.current is not None and self.current.quality == quality:
             self._quality_timer.stop()
             self._preview_timer.stop()

@@ -123,3 +123,19 @@ def test_messages_are_one_sentence_naming_the_file(tmp_path):
     )
     assert "b'" not in text and "bad.crw" in text and text.endswith(".")
     assert text.count(".") <= 2
+
+
+def test_releasing_the_slider_starts_the_full_coding_without_waiting(qtbot, qapp, kdc, tmp_path):
+    pools = [TaskPool(n, 1) for n in ("load", "code", "rd")]
+    s = ImageSession(*pools, debounce_ms=60_000, auto_rd=False, rd_cache=caches.RDCache(tmp_path))
+    try:
+        with qtbot.waitSignal(s.measured, timeout=60000):
+            s.open(kdc)
+        s.set_quality(33)  # dragging: the full coding would wait a minute
+        with qtbot.waitSignal(s.measured, timeout=50_000) as blocker:
+            s.set_quality(33, immediate=True)  # released
+        assert blocker.args[0].quality == 33
+    finally:
+        s.cancel()
+        for p in pools:
+            p.wait_for_done(30000)
