@@ -377,6 +377,10 @@ class MainWindow(QMainWindow):
     def _on_quality_quality_changed(self, quality: int) -> None:
         self.settings.quality = quality
         self.session.set_quality(quality)
+        current, image = self.session.current, self.session.image
+        if current is not None and current.quality != quality and image and image.original:
+            # Until the new coding arrives, the numbers shown are the previous quality's.
+            self.inspector.fields["quality"].setText(f"{current.quality} (coding {quality}…)")
 
     def _on_quality_slider_released(self) -> None:
         self.session.set_quality(self.quality.quality(), immediate=True)  # no debounce wait

@@ -251,8 +251,10 @@ def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
         loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
     elif rawio.is_raw_path(p) or p.suffix.lower() in rawio.LINEAR_EXTENSIONS:
         raw = rawio.read_raw(p)
-        gain = display.auto_gain(raw.data, raw.meta)
-        shown = screen_pixels(display.render(raw.data, raw.meta, exposure_ev, base_gain=gain))
+        # One pass over the full image: the preview-sized copy serves the gain and the view.
+        small = display.downsample(raw.data, display.PREVIEW_SIDE)
+        gain = display.auto_gain(small, raw.meta)
+        shown = screen_pixels(display.render(small, raw.meta, exposure_ev, None, gain))
         w, h = display.oriented_size(raw.width, raw.height, raw.meta.orientation)
         loaded = LoadedImage(p, "raw", raw.meta, raw, p, shown, gain, (w, h))
     else:

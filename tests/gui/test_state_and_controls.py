@@ -189,3 +189,13 @@ def test_split_line_is_dragged_on_the_image(qtbot, window, kdc: Path):
     send(QMouseEvent.Type.MouseMove, target, left)
     send(QMouseEvent.Type.MouseButtonRelease, target, Qt.MouseButton.NoButton)
     assert compare.split_slider.value() == pytest.approx(250, abs=15)
+
+
+def test_inspector_says_when_its_numbers_are_the_previous_qualitys(qtbot, window, kdc: Path):
+    window.open_file(kdc)
+    window.session._quality_timer.setInterval(200)
+    window.session._preview_timer.setInterval(200)
+    before = window.session.current.quality
+    window.quality.spin.setValue(before - 20)
+    assert window.inspector.fields["quality"].text() == f"{before} (coding {before - 20}…)"
+    qtbot.waitUntil(lambda: window.inspector.fields["quality"].text() == str(before - 20), timeout=20000)
