@@ -381,6 +381,8 @@ class MainWindow(QMainWindow):
         if current is not None and current.quality != quality and image and image.original:
             # Until the new coding arrives, the numbers shown are the previous quality's.
             self.inspector.fields["quality"].setText(f"{current.quality} (coding {quality}…)")
+            caption = self.compare.right_caption.text().split(" — coding")[0]
+            self.compare.right_caption.setText(f"{caption} — coding quality {quality}…")
 
     def _on_quality_slider_released(self) -> None:
         self.session.set_quality(self.quality.quality(), immediate=True)  # no debounce wait
