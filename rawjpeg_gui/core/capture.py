@@ -6,9 +6,14 @@ descriptor 2, beside the sentence rawjpeg prints itself. :func:`captured_stderr`
 points descriptor 2 at a temporary file for the duration of a call, so the text
 can be judged (a truncated raw is refused) and logged instead of printed.
 
-Descriptor 2 belongs to the whole process: nested or concurrent captures (threads
-reading raws at once) share one redirection, opened by the first and restored by
-the last; each capture reads what was written while it was active.
+Descriptor 2 belongs to the whole process, so captures are exclusive across
+threads: a thread entering :func:`captured_stderr` waits until no other thread is
+inside one (one LibRaw decode at a time in a process, so one file's messages are
+never read as another's). Nested captures in one thread share the redirection,
+opened by the outermost and restored by it; each reads what was written while it was
+active. Anything else written to descriptor 2 meanwhile (another thread's logging)
+lands in the capture too; :func:`rawcheck.judge_libraw_output` looks only at lines
+in LibRaw's and libjpeg's own forms.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from typing import IO
 
 _lock = threading.Lock()
+#: Held by a thread for the whole of its outermost capture.
+_exclusive = threading.RLock()
 _state: dict[str, object] = {"depth": 0, "saved": None, "sink": None}
 
 
@@ -73,9 +80,10 @@ def _stop(start: int) -> str:
 def captured_stderr() -> Iterator[Captured]:
     """Capture descriptor-level standard error; the text is in the yielded object afterwards."""
     result = Captured()
-    start = _start()
-    try:
-        yield result
-    finally:
-        if start is not None:
-            result.text = _stop(start)
+    with _exclusive:
+        start = _start()
+        try:
+            yield result
+        finally:
+            if start is not None:
+                result.text = _stop(start)

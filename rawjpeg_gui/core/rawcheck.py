@@ -35,15 +35,11 @@ MAX_PIXELS = 160_000_000
 #: compressed black frames; a header claiming more pixels than the file could hold is
 #: refused before unpacking.
 MIN_BITS_PER_RAW_PIXEL = 0.125
-#: What LibRaw and its libjpeg print (lower case) when the data ends early or is damaged.
-_DAMAGE_WORDS = (
-    "unexpected end of file",
-    "premature end",
-    "corrupt",
-    "data error",
-    "bogus",
-    "not enough",
-)
+#: What libjpeg (inside LibRaw) prints, at the start of a line, when the data ends
+#: early or is damaged (lower case).
+_LIBJPEG_DAMAGE = ("premature end of", "corrupt jpeg data", "bogus ", "not enough")
+#: What LibRaw prints after "FILE: " when the data ends early or is damaged (lower case).
+_LIBRAW_DAMAGE = ("unexpected end of file", "corrupt", "data error", "bogus", "not enough")
 
 
 def libraw_error(p: Path, exc: BaseException) -> RawDecodeError:
@@ -80,13 +76,25 @@ def check_header_sizes(raw, p: Path, file_size: int) -> None:  # type: ignore[no
         )
 
 
+def _is_damage_line(p: Path, line: str) -> bool:
+    """A line in LibRaw's ("FILE: Unexpected end of file") or libjpeg's own form that
+    reports damaged data; other text (another thread's log records) never counts."""
+    low = line.strip().lower()
+    if low.startswith(_LIBJPEG_DAMAGE):
+        return True
+    for prefix in (str(p), p.name):
+        if prefix and low.startswith(prefix.lower() + ":"):
+            return any(word in low[len(prefix) + 1 :] for word in _LIBRAW_DAMAGE)
+    return False
+
+
 def judge_libraw_output(p: Path, text: str) -> None:
     """Refuse a file LibRaw reported as truncated or damaged; keep the rest for the log."""
     text = text.strip()
     if not text:
         return
     _log.info("LibRaw on %s: %s", p.name, " | ".join(text.splitlines()))
-    if any(word in text.lower() for word in _DAMAGE_WORDS):
+    if any(_is_damage_line(p, line) for line in text.splitlines()):
         raise RawDecodeError(
             f"{p.name} is truncated or damaged: its raw data ends early or is corrupt."
         )

@@ -46,6 +46,7 @@ from rawjpeg_gui.core.batch import (
 )  # fmt: skip
 from rawjpeg_gui.core.naming import NameFields, check_template, preview_names
 from rawjpeg_gui.core.rawio import LINEAR_EXTENSIONS, RAW_EXTENSIONS
+from rawjpeg_gui.gui import dialogs
 from rawjpeg_gui.gui.batch_report import BatchReportTable
 from rawjpeg_gui.gui.batch_settings import BatchChoices, BatchSettings
 from rawjpeg_gui.gui.batch_sources import BatchSourcesPanel
@@ -86,6 +87,7 @@ class BatchExportDialog(QDialog):
         sources: list[Path] | None = None,
         settings: BatchSettings | None = None,
         pool: TaskPool | None = None,
+        quality: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch export")
@@ -102,6 +104,8 @@ class BatchExportDialog(QDialog):
         self._preview_timer.timeout.connect(self._update_preview)
         self._build()
         self._load_settings()
+        if quality is not None:  # the working quality of the window, not the last batch's
+            self.quality_spin.setValue(int(quality))
         # The window's selection may list adapter-JPEGs beside the raws: offer the raws.
         readable = RAW_EXTENSIONS | LINEAR_EXTENSIONS
         self.add_sources([p for p in sources or [] if p.is_dir() or p.suffix.lower() in readable])
@@ -291,6 +295,14 @@ class BatchExportDialog(QDialog):
         if not sources:
             self.current_label.setText("There are no raw files in the sources.")
             return
+        if options.on_exists == OnExists.RENAME:
+            policy = self._resume_policy(sources, options)
+            if policy is None:
+                self.current_label.setText("Nothing exported.")
+                return
+            if policy != options.on_exists.value:
+                self.policy_combo.setCurrentIndex(self.policy_combo.findData(policy))
+                options = BatchOptions(**{**options.__dict__, "on_exists": OnExists(policy)})
         self.settings.save(self.choices())
         options = BatchOptions(
             **{**options.__dict__, "workers": min(options.workers, len(sources))}
@@ -309,6 +321,23 @@ class BatchExportDialog(QDialog):
         self._set_running(True)
         self.current_label.setText("Starting the worker processes…")
         self.worker.start()
+
+    def existing_outputs(self, sources: list[Path], options: BatchOptions) -> int:
+        """How many of ``sources`` already have their output in the destination."""
+        try:
+            names = preview_names(
+                sources, options.template, options.quality, len(sources), self._fields_cache
+            )
+        except ValueError:
+            return 0
+        return sum((options.destination / name).exists() for name in names)
+
+    def _resume_policy(self, sources: list[Path], options: BatchOptions) -> str | None:
+        """Offer "skip existing" when outputs of an earlier run are there; None to stop."""
+        existing = self.existing_outputs(sources, options)
+        if not existing:
+            return options.on_exists.value
+        return dialogs.ask_resume_policy(self, existing, len(sources))
 
     @Slot()
     def cancel(self) -> None:

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
 
 from rawjpeg_gui.core.batch import FileResult
 
+from .formats import ratio
+
 #: The table's column headers.
 REPORT_HEADERS = ("File", "Status", "Input", "Output", "Ratio", "PSNR (dB)")
 
@@ -44,7 +46,7 @@ class BatchReportTable(QTableWidget):
         self.insertRow(row)
         cells = (
             r.source.name, r.status.value + (f": {r.reason}" if r.reason else ""),
-            _size(r.input_bytes), _size(r.output_bytes), f"{r.ratio:.1f}x" if r.ratio else "",
+            _size(r.input_bytes), _size(r.output_bytes), ratio(r.ratio) if r.ratio else "",
             f"{r.psnr:.2f}" if r.psnr is not None else "",
         )  # fmt: skip
         for col, text in enumerate(cells):

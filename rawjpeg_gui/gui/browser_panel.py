@@ -58,6 +58,8 @@ class BrowserPanel(QWidget):
         self.fs_model.setRootPath("")
         self.tree = QTreeView()
         self.tree.setModel(self.fs_model)
+        self.tree_root = Path.home()
+        self._set_tree_root(self.tree_root)
         for column in (1, 2, 3):
             self.tree.hideColumn(column)
         self.tree.setHeaderHidden(True)
@@ -71,6 +73,8 @@ class BrowserPanel(QWidget):
         self.grid.setGridSize(QSize(ICON_SIDE + 40, ICON_SIDE + 34))
         self.grid.setSpacing(4)
         self.grid.setWordWrap(True)
+        # Names of one camera differ at the end (P003908 / P003911): keep the end visible.
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.grid.setUniformItemSizes(True)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -84,14 +88,28 @@ class BrowserPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self._pending_folder: Path | None = None
+        self._selecting = False
         self.fs_model.directoryLoaded.connect(self._on_fs_model_directory_loaded)
         self.tree.clicked.connect(self._on_tree_clicked)
         self.grid.selectionModel().currentChanged.connect(self._on_grid_current_changed)
         self.grid.activated.connect(self._on_grid_activated)
 
+    def _set_tree_root(self, root: Path) -> None:
+        self.tree_root = root
+        self.tree.setRootIndex(self.fs_model.index(str(root)))
+
     def show_folder_in_tree(self, folder: Path) -> None:
-        """Select ``folder`` in the tree without emitting :attr:`folder_selected`."""
-        self._pending_folder = Path(folder)
+        """Select ``folder`` in the tree without emitting :attr:`folder_selected`.
+
+        The tree starts at the home folder for folders inside it, else at the folder's
+        parent (never at the file system's root).
+        """
+        folder = Path(folder)
+        home = Path.home()
+        root = home if folder.is_relative_to(home) and folder != home else folder.parent
+        if not folder.is_relative_to(self.tree_root) or folder == self.tree_root:
+            self._set_tree_root(root)
+        self._pending_folder = folder
         self.fs_model.setRootPath(str(folder))  # loads the folder and its parents
         self._reveal_pending()
 
@@ -118,6 +136,15 @@ class BrowserPanel(QWidget):
 
     def set_files(self, paths: list[Path]) -> None:
         """List ``paths`` in the grid and ask for their thumbnails."""
+        self._selecting = True  # refilling the grid moves its current item: not a user's pick
+        try:
+            self._fill(paths)
+        finally:
+            self._selecting = False
+        if self.paths:
+            self.thumbnails_wanted.emit(list(self.paths))
+
+    def _fill(self, paths: list[Path]) -> None:
         self.model.clear()
         self._rows.clear()
         self.paths = list(paths)
@@ -130,8 +157,6 @@ class BrowserPanel(QWidget):
             item.setIcon(self._icon(placeholder, path))
             self.model.appendRow(item)
             self._rows[str(path)] = item
-        if self.paths:
-            self.thumbnails_wanted.emit(list(self.paths))
 
     def set_thumbnail(self, path: str, pixels) -> None:  # type: ignore[no-untyped-def]
         """Show the thumbnail of ``path`` (uint8 H x W x 3)."""
@@ -143,9 +168,14 @@ class BrowserPanel(QWidget):
         """Highlight ``path`` in the grid without emitting :attr:`file_activated`."""
         item = self._rows.get(str(path))
         if item is not None:
-            self.grid.selectionModel().blockSignals(True)
-            self.grid.setCurrentIndex(item.index())
-            self.grid.selectionModel().blockSignals(False)
+            # The selection model's signals must flow (the view paints the highlight from
+            # them); only this panel's own reaction is held back.
+            self._selecting = True
+            try:
+                self.grid.setCurrentIndex(item.index())
+                self.grid.scrollTo(item.index())
+            finally:
+                self._selecting = False
 
     def neighbour(self, current: Path | None, step: int) -> Path | None:
         """The file ``step`` places after ``current`` in the grid (wrapping), or ``None``."""
@@ -172,8 +202,13 @@ class BrowserPanel(QWidget):
         self.folder_selected.emit(Path(self.fs_model.filePath(index)))
 
     def _on_grid_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self._selecting:
             self.file_activated.emit(Path(current.data(PATH_ROLE)))
+
+    def current_path(self) -> Path | None:
+        """The file highlighted in the grid, or ``None``."""
+        index = self.grid.currentIndex()
+        return Path(index.data(PATH_ROLE)) if index.isValid() else None
 
     def _on_grid_activated(self, index: QModelIndex) -> None:
         if index.isValid():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QImage, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -99,14 +99,21 @@ class CompareView(QWidget):
         self.right.view_changed.connect(self._on_right_view_changed)
         self.left.zoom_changed.connect(self._on_view_zoom_changed)
         self.right.zoom_changed.connect(self._on_view_zoom_changed)
+        self._dragging_split = False
+        self.left.viewport().installEventFilter(self)
+        self.left.viewport().setMouseTracking(True)
         self.set_mode("side")
 
     # -- content ----------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Show nothing."""
+        """Show nothing: no pixels, no captions."""
         for item in (self._original, self._split_recon, self._error, self._recon):
-            item.set_image(to_qimage(np.zeros((1, 1, 3), np.uint8)), self.image_size)
+            item.set_image(QImage(), self.image_size)
+        self._buffers.clear()
+        self._original_caption = ""
+        self.left_caption.setText("")
+        self.right_caption.setText("")
 
     def set_original(self, pixels: np.ndarray, size: tuple[int, int], caption: str) -> None:
         """Show the original (``pixels`` may be a preview of a ``size`` image)."""
@@ -180,6 +187,49 @@ class CompareView(QWidget):
     def zoom_by(self, factor: float) -> None:
         """Zoom both panes in (``factor`` > 1) or out."""
         self.left.zoom_by(factor)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        """Keep a fitted image fitted once the panes have their final size."""
+        super().resizeEvent(event)
+        if self.left.fitted:
+            QTimer.singleShot(0, self.fit)
+
+    # -- dragging the split line -----------------------------------------------------------
+
+    #: How close (screen pixels) to the split line a press grabs it.
+    GRAB_PIXELS = 10
+
+    def _split_x(self) -> float:
+        return self.image_size[0] * self.split_slider.value() / 1000.0
+
+    def _near_split(self, event: QMouseEvent) -> bool:
+        line = self.left.mapFromScene(self._split_x(), 0).x()
+        return abs(event.position().x() - line) <= self.GRAB_PIXELS
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """In split mode the line on the image is dragged with the mouse."""
+        if self.mode != "split" or watched is not self.left.viewport():
+            return False
+        kind = event.type()
+        if not isinstance(event, QMouseEvent):
+            return False
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            if self._near_split(event):
+                self._dragging_split = True
+                return True
+        elif kind == QEvent.Type.MouseMove:
+            if self._dragging_split:
+                x = self.left.mapToScene(event.position().toPoint()).x()
+                self.split_slider.setValue(round(1000 * x / max(1, self.image_size[0])))
+                return True
+            near = self._near_split(event)
+            self.left.viewport().setCursor(
+                QCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.OpenHandCursor)
+            )
+        elif kind == QEvent.Type.MouseButtonRelease and self._dragging_split:
+            self._dragging_split = False
+            return True
+        return False
 
     # -- slots ------------------------------------------------------------------------------
 

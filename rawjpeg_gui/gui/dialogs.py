@@ -42,3 +42,33 @@ def show_about(parent: QWidget) -> None:
         f"<b>rawjpeg {rawjpeg_gui.__version__}</b><p>Camera raws stored as ordinary JPEGs "
         "with the Raw-JPEG Adapter; the raw comes back on opening.</p><p>MIT licence.</p>",
     )
+
+
+def ask_overwrite(parent: QWidget, path: Path) -> bool:
+    """Ask whether to replace the existing file ``path``; True to replace it."""
+    answer = QMessageBox.question(
+        parent,
+        "Replace the file?",
+        f"{path.name} already exists in {path.parent}. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_resume_policy(parent: QWidget, existing: int, total: int) -> str | None:
+    """Some outputs of a batch exist already: "skip", "rename" or "overwrite", or None to stop."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Some outputs exist already")
+    box.setText(
+        f"{existing} of the {total} files to export already have an output in this folder "
+        "(an earlier, perhaps interrupted, batch)."
+    )
+    box.setInformativeText("Skip them and export only the rest?")
+    skip = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
+    rename = box.addButton("Keep both", QMessageBox.ButtonRole.ActionRole)
+    overwrite = box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(skip)
+    box.exec()
+    return {skip: "skip", rename: "rename", overwrite: "overwrite"}.get(box.clickedButton())

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rawjpeg_gui.workers.jobs import CodedImage, LoadedImage
 
-
-def _size(num_bytes: int | None) -> str:
-    if not num_bytes:
-        return "–"
-    return f"{num_bytes / 1e6:.2f} MB" if num_bytes >= 1e6 else f"{num_bytes / 1e3:.1f} kB"
-
-
-def _exposure(seconds: float | None) -> str:
-    if not seconds:
-        return "–"
-    return f"1/{round(1 / seconds)} s" if seconds < 0.5 else f"{seconds:.3g} s"
+from .formats import ratio, shutter_and_aperture, size
 
 
 class InspectorPanel(QScrollArea):
@@ -70,6 +68,8 @@ class InspectorPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        # Long values (file names) wrap or clip; the panel never scrolls sideways.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         layout = QVBoxLayout(body)
         self.error_label = QLabel()
@@ -86,6 +86,7 @@ class InspectorPanel(QScrollArea):
                 value = QLabel("–")
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 value.setWordWrap(True)
+                value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
                 self.fields[key] = value
                 form.addRow(label, value)
             layout.addWidget(group)
@@ -99,9 +100,10 @@ class InspectorPanel(QScrollArea):
         self.error_label.hide()
 
     def show_error(self, name: str, message: str) -> None:
-        """Show why ``name`` could not be opened."""
+        """Show why ``name`` could not be opened (every other field blank)."""
         self.clear()
         self.fields["file"].setText(name or "–")
+        self.fields["kind"].setText("Could not be opened")
         self.error_label.setText(message)
         self.error_label.show()
 
@@ -120,27 +122,27 @@ class InspectorPanel(QScrollArea):
             )
         f["kind"].setText(kind)
         f["dimensions"].setText(f"{m.width} × {m.height} ({m.width * m.height / 1e6:.1f} MP)")
-        f["source_size"].setText(_size(m.source_size))
+        f["source_size"].setText(size(m.source_size))
         f["camera"].setText(m.camera or "–")
         f["lens"].setText(m.lens or "–")
         f["datetime"].setText(m.datetime or "–")
-        aperture = f", f/{m.f_number:.2g}" if m.f_number else ""
-        f["exposure"].setText(_exposure(m.exposure_time) + aperture)
+        f["exposure"].setText(shutter_and_aperture(m.exposure_time, m.f_number))
         f["iso"].setText(f"{m.iso:g}" if m.iso else "–")
         f["focal"].setText(f"{m.focal_length:.3g} mm" if m.focal_length else "–")
         f["cfa"].setText(m.cfa_pattern or "–")
         f["wb"].setText(m.wb_text or "–")
         f["orientation"].setText(str(m.orientation))
 
-    def show_coded(self, coded: CodedImage, source_size: int) -> None:
-        """Fill the adapter-JPEG section."""
+    def show_coded(self, coded: CodedImage, source_size: int, measuring: bool = False) -> None:
+        """Fill the adapter-JPEG section (``measuring``: PSNR and SSIM are on their way)."""
         f = self.fields
         f["quality"].setText(str(coded.quality))
-        f["jpeg_size"].setText(_size(coded.file_bytes))
-        ratio = source_size / coded.file_bytes if source_size and coded.file_bytes else None
-        f["ratio"].setText(f"{ratio:.1f} : 1 (vs. raw file)" if ratio else "–")
+        f["jpeg_size"].setText(size(coded.file_bytes))
+        factor = source_size / coded.file_bytes if source_size and coded.file_bytes else None
+        f["ratio"].setText(f"{ratio(factor)} smaller than the raw file" if factor else "–")
         f["bpp"].setText(f"{coded.bpp:.2f}")
-        f["psnr"].setText(f"{coded.psnr:.2f} dB" if coded.psnr is not None else "– (no original)")
-        f["ssim"].setText(f"{coded.ssim:.4f}" if coded.ssim is not None else "– (no original)")
+        missing = "measuring…" if measuring else "– (no original)"
+        f["psnr"].setText(f"{coded.psnr:.2f} dB" if coded.psnr is not None else missing)
+        f["ssim"].setText(f"{coded.ssim:.4f}" if coded.ssim is not None else missing)
         f["model"].setText(coded.model_name or "–")
         f["time"].setText(f"{coded.seconds:.2f} s")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from rawjpeg_gui.workers import jobs
@@ -21,6 +22,7 @@ from rawjpeg_gui.workers.thumbnails import ThumbnailLoader
 from . import dialogs
 from .browser_panel import BrowserPanel
 from .compare_view import CompareView
+from .failed_panel import FailedPanel
 from .inspector_panel import InspectorPanel
 from .output_actions import OutputActions
 from .plots_panel import PlotsPanel
@@ -30,9 +32,12 @@ from .settings import AppSettings
 from .status_panel import StatusPanel
 from .welcome_panel import WelcomePanel
 from .window_actions import PANEL_SHORTCUTS, WindowActions
+from .window_layout import WindowLayout
+
+log = logging.getLogger(__name__)
 
 #: One single-threaded pool per kind of work, so a slow one never queues behind another.
-POOL_NAMES = ("load", "code", "rd", "thumbnails", "save", "scan")
+POOL_NAMES = ("load", "preview", "code", "rd", "thumbnails", "save", "scan")
 
 
 class MainWindow(QMainWindow):
@@ -66,10 +71,12 @@ class MainWindow(QMainWindow):
         pools = pools or {}
         self.pools = {name: pools.get(name) or TaskPool(name, 1, self) for name in POOL_NAMES}
         self.encoder = EncoderProcess()  # large raws encode in a child: no GIL stall
+        self.rd_encoder = EncoderProcess()  # the curve's own child: never queues the slider
         p = self.pools
         self.session = ImageSession(
-            p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder
-        )
+            p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder,
+            preview_pool=p["preview"], rd_coder=self.rd_encoder.code_point,
+        )  # fmt: skip
         self.thumbnails = ThumbnailLoader(self.pools["thumbnails"], parent=self)
         self.current_path: Path | None = None
         self._rd_done = False
@@ -79,12 +86,14 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.compare)
+        self.failed_view = FailedPanel()
+        self.stack.addWidget(self.failed_view)
         self.setCentralWidget(self.stack)
         self.browser = BrowserPanel()
         self.inspector = InspectorPanel()
         self.plots = PlotsPanel()
         self.quality = QualityPanel()
-        self._docks = [
+        self.docks = [
             self._dock("Browser", "browser", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             self._dock(
                 "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
@@ -98,12 +107,13 @@ class MainWindow(QMainWindow):
         self.status_label, self.skipped_label = self.status.message, self.status.skipped
 
         self.acts = WindowActions(self)
-        bars: list[QDockWidget | QToolBar] = [*self._docks, toolbar]
+        bars: list[QDockWidget | QToolBar] = [*self.docks, toolbar]
         for dock_or_bar, shortcut in zip(bars, PANEL_SHORTCUTS, strict=True):
             toggle = dock_or_bar.toggleViewAction()
             toggle.setShortcut(QKeySequence(shortcut))
             self.acts.panels_menu.addAction(toggle)
         self.outputs = OutputActions(self)
+        self.layout_ = WindowLayout(self)
         self._connect()
         self._restore()
 
@@ -122,15 +132,17 @@ class MainWindow(QMainWindow):
             view.viewport().setAcceptDrops(False)
         s.loading.connect(self._on_session_loading)
         s.loaded.connect(self._on_session_loaded)
+        s.previewed.connect(self._on_session_previewed)
         s.coded.connect(self._on_session_coded)
+        s.measured.connect(self._on_session_measured)
         s.rendered.connect(self._on_session_rendered)
-        s.quality_changed.connect(self.quality.set_quality)
         s.rd_started.connect(self._on_session_rd_started)
         s.rd_point.connect(self.plots.add_rd_point)
         s.rd_finished.connect(self._on_session_rd_finished)
         s.failed.connect(self._on_session_failed)
         s.progress.connect(self.show_progress)
         self.quality.quality_changed.connect(self._on_quality_quality_changed)
+        self.quality.slider.sliderReleased.connect(self._on_quality_slider_released)
         self.quality.exposure_changed.connect(self._on_quality_exposure_changed)
         self.compare.mode_changed.connect(self.set_compare_mode)
         self.compare.full_resolution_wanted.connect(s.request_full_resolution)
@@ -150,7 +162,8 @@ class MainWindow(QMainWindow):
             "quality_up": lambda: q.step_quality(1), "quality_down": lambda: q.step_quality(-1),
             "quality_up10": lambda: q.step_quality(10),
             "quality_down10": lambda: q.step_quality(-10),
-            "rd_curve": s.compute_rd, "fit": c.fit, "actual": c.actual_size,
+            "rd_curve": lambda: s.compute_rd(force=True), "fit": c.fit, "actual": c.actual_size,
+            "reset_layout": self.layout_.reset,
             "zoom_in": lambda: c.zoom_by(1.25), "zoom_out": lambda: c.zoom_by(0.8),
             "mode_side": lambda: self.set_compare_mode("side"),
             "mode_split": lambda: self.set_compare_mode("split"),
@@ -180,13 +193,15 @@ class MainWindow(QMainWindow):
         self.session.exposure_ev = st.exposure_ev
         self.set_compare_mode(st.compare_mode)
         self.resize(1400, 900)
-        self.inspector.setMinimumWidth(260)
-        self.resizeDocks(self._docks[:2], [300, 300], Qt.Orientation.Horizontal)
-        self.resizeDocks(self._docks[2:], [250], Qt.Orientation.Vertical)
+        self.browser.setMinimumWidth(140)
+        self.inspector.setMinimumWidth(200)
+        self.layout_.arrange(wide=True)
         if (geometry := st.geometry()) is not None:
             self.restoreGeometry(geometry)
-        if (state := st.state()) is not None:
-            self.restoreState(state)
+        if (state := st.state()) is not None and self.restoreState(state):
+            QTimer.singleShot(0, self.layout_.after_restore)
+        else:
+            self.layout_.reset()
         self.acts.fill_recent(self.settings.recent_folders, self.open_folder)
         if st.last_folder is not None:
             self.browser.show_folder_in_tree(st.last_folder)
@@ -212,13 +227,31 @@ class MainWindow(QMainWindow):
         if folders:
             self.settings.add_recent_folder(folders[0])
             self.acts.fill_recent(self.settings.recent_folders, self.open_folder)
-        if found:
+        if len(paths) == 1 and not folders and found:
+            # One file opened: list its folder around it, as a photo viewer does.
+            self.pools["scan"].run_task(
+                partial(jobs.collect_paths, [found[0].parent], False),
+                partial(self._on_folder_of_file_listed, found[0]),
+                lambda exc: self.show_message(describe_error(exc), error=True),
+            )
+            self.open_file(found[0])
+        elif found:
             self.browser.show_folder_in_tree(folders[0] if folders else found[0].parent)
             self.browser.set_files(found)
             self.open_file(found[0])
         elif not rejected:
             self.show_message("No camera raws or adapter-JPEGs there.")
         self.files_listed.emit(found)
+
+    def _on_folder_of_file_listed(
+        self, path: Path, result: tuple[list[Path], list[Path]]
+    ) -> None:
+        siblings = result[0] if path in result[0] else [path, *result[0]]
+        self.browser.show_folder_in_tree(path.parent)
+        self.browser.set_files(siblings)
+        self.browser.select(self.current_path or path)
+        self.settings.last_folder = path.parent
+        self.files_listed.emit(siblings)
 
     def open_folder(self, folder: Path) -> None:
         """List the raws and adapter-JPEGs directly in ``folder`` and open the first."""
@@ -244,7 +277,7 @@ class MainWindow(QMainWindow):
         from rawjpeg_gui.gui.batch_dialog import BatchExportDialog  # optional module
 
         sources = list(self.browser.paths) or ([self.current_path] if self.current_path else [])
-        self._batch_dialog = BatchExportDialog(self, sources)
+        self._batch_dialog = BatchExportDialog(self, sources, quality=self.session.quality)
         self._batch_dialog.show()
 
     def _step_image(self, step: int) -> None:
@@ -258,6 +291,7 @@ class MainWindow(QMainWindow):
         self._rd_done = False
         self.setWindowTitle(f"{path.name} — rawjpeg")
         self.stack.setCurrentWidget(self.compare)
+        self.browser.select(path)
         self._update_output_actions()
 
     def _on_session_loaded(self, image: jobs.LoadedImage) -> None:
@@ -267,7 +301,7 @@ class MainWindow(QMainWindow):
         if image.original_path is not None and image.kind == "adapter":
             caption += f" ({image.original_path.name})"
         self.compare.set_original(image.display, image.size, caption)
-        self.compare.set_reconstruction(None, "Reconstruction (coding…)")
+        self.compare.set_reconstruction(None, f"Reconstruction (coding at quality {self.session.quality}…)")
         self.compare.set_error(None)
         if image.original is None:
             self.plots.clear_rd("(needs the original raw)")
@@ -275,19 +309,27 @@ class MainWindow(QMainWindow):
         for control in (self.quality.slider, self.quality.spin):  # nothing to re-encode
             control.setEnabled(image.original is not None)
 
+    def _on_session_previewed(self, shown) -> None:  # type: ignore[no-untyped-def]
+        self.compare.set_reconstruction(
+            shown.display,
+            f"Reconstruction, quality {shown.quality} (screen-sized preview; full size coming…)",
+        )
+
     def _on_session_coded(self, coded: jobs.CodedImage) -> None:
         image = self.session.image
-        origin = (
-            "stored in the file" if image is not None and image.stored is coded else "re-encoded"
-        )
+        stored = image is not None and image.stored is coded
+        origin = "stored in the file" if stored else "re-encoded"
         self.compare.set_reconstruction(
             coded.display, f"Reconstruction from adapter-JPEG, quality {coded.quality} ({origin})"
         )
         self.compare.set_error(coded.error_display)
+        measuring = coded.psnr is None and image is not None and image.original is not None
         source_size = image.meta.source_size if image is not None else 0
-        self.inspector.show_coded(coded, source_size)
-        self.plots.show_coded(coded)
+        self.inspector.show_coded(coded, source_size, measuring)
+        self.plots.show_coded(coded, measuring)
         self._update_output_actions()
+
+    def _on_session_measured(self, _coded: jobs.CodedImage) -> None:
         self._check_ready()
 
     def _on_session_rendered(self, views: jobs.RenderedViews) -> None:
@@ -298,30 +340,52 @@ class MainWindow(QMainWindow):
 
     def _on_session_rd_started(self) -> None:
         self._rd_done = False
-        self.plots.clear_rd(f"(on a ≤{jobs.RD_PROXY_SIDE} px proxy)")
+        self.plots.clear_rd("(computing on the full image…)")
 
     def _on_session_rd_finished(self) -> None:
         self._rd_done = True
+        self.plots.clear_rd_note()
+        self.plots.show_current(self.session.current)
         self._check_ready()
 
     def _on_session_failed(self, path: str, message: str) -> None:
         if path:
-            self.inspector.show_error(Path(path).name, message)
+            name = Path(path).name
+            self.setWindowTitle(f"{name} (could not open) — rawjpeg")
+            self.inspector.show_error(name, message)
             self.compare.clear()
+            self.plots.clear()
+            self.plots.clear_rd()
+            self.failed_view.show_failure(name, message)
+            self.stack.setCurrentWidget(self.failed_view)
             self._rd_done = True
         self.show_message(message, error=True)
         self._update_output_actions()
         self.ready.emit()
 
     def _check_ready(self) -> None:
-        if self.session.current is not None and self._rd_done:
+        current = self.session.current
+        if current is not None and self._rd_done and (current.psnr is not None or not self._measurable()):
             self.ready.emit()
+
+    def _measurable(self) -> bool:
+        image = self.session.image
+        return image is not None and image.original is not None
 
     # -- controls ---------------------------------------------------------------------------
 
     def _on_quality_quality_changed(self, quality: int) -> None:
         self.settings.quality = quality
         self.session.set_quality(quality)
+        current, image = self.session.current, self.session.image
+        if current is not None and current.quality != quality and image and image.original:
+            # Until the new coding arrives, the numbers shown are the previous quality's.
+            self.inspector.fields["quality"].setText(f"{current.quality} (coding {quality}…)")
+            caption = self.compare.right_caption.text().split(" — coding")[0]
+            self.compare.right_caption.setText(f"{caption} — coding quality {quality}…")
+
+    def _on_quality_slider_released(self) -> None:
+        self.session.set_quality(self.quality.quality(), immediate=True)  # no debounce wait
 
     def _on_quality_exposure_changed(self, ev: float) -> None:
         self.settings.exposure_ev = ev
@@ -361,10 +425,12 @@ class MainWindow(QMainWindow):
 
     def show_message(self, message: str, error: bool = False) -> None:
         """Show ``message`` in the status bar (errors in red)."""
+        log.info("status%s: %s", " (error)" if error else "", message)
         self.status.show_message(message, error)
 
     def show_progress(self, message: str, percent: int) -> None:
         """Status message with a progress bar (-1 busy, 100 done)."""
+        log.debug("progress %d: %s", percent, message)
         self.status.show_progress(message, percent)
 
     # -- drag and drop, closing -------------------------------------------------------------
@@ -389,6 +455,12 @@ class MainWindow(QMainWindow):
             self.plots.apply_palette(self.palette())
         super().changeEvent(event)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        """Switch between the wide and the compact arrangement of the panels."""
+        super().resizeEvent(event)
+        if self.layout_.wide is not None:
+            self.layout_.follow_size()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         """Remember the layout, stop background work."""
         self.settings.save_window(self.saveGeometry(), self.saveState())
@@ -397,4 +469,5 @@ class MainWindow(QMainWindow):
         for pool in self.pools.values():
             pool.abort_all()
         self.encoder.close()
+        self.rd_encoder.close()
         super().closeEvent(event)

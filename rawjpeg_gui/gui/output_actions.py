@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QFileDialog
 from rawjpeg_gui.workers import outputs
 from rawjpeg_gui.workers.session import describe_error
 
+from . import dialogs
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -46,10 +48,18 @@ class OutputActions(QObject):
         return base.with_name(f"{base.stem}{tag}{suffix}")
 
     def _ask(self, title: str, default: Path, filters: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self._window, title, str(default), filters)
+        # The overwrite question is asked by _run, for every way a name arrives.
+        name, _ = QFileDialog.getSaveFileName(
+            self._window, title, str(default), filters,
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )  # fmt: skip
         return Path(name) if name else None
 
     def _run(self, what: str, func, dest: Path) -> None:  # type: ignore[no-untyped-def]
+        if dest.exists() and dest not in self._inputs():
+            if not dialogs.ask_overwrite(self._window, dest):
+                self._window.show_message(f"Nothing written: {dest.name} was kept as it was.")
+                return
         self._window.show_progress(f"Writing {dest.name}…", -1)
         self._window.pools["save"].run_task(
             func, partial(self._on_save_returned, what), partial(self._on_save_failed, dest)

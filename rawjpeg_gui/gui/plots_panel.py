@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from rawjpeg_gui.workers.jobs import RD_PROXY_SIDE, CodedImage
+from rawjpeg_gui.workers.jobs import CodedImage
 
 #: Pen colour of each LUT channel and RD method.
 _CHANNEL_COLOURS = ("#e53935", "#43a047", "#1e88e5")
@@ -22,13 +21,20 @@ _METHOD_STYLE = {
 
 
 class PlotsPanel(QWidget):
-    """Four plots in a row.
+    """Four plots, in a row or stacked (:meth:`set_columns`).
+
+    The rate-distortion plot ranges itself on each image's curve and marks the
+    current quality ("you are here") with the same bits per pixel and PSNR as the
+    inspector; the curve and the mark are measured on the same full-resolution image.
+    Mouse zoom and pan stay, pyqtgraph's own context menus do not.
 
     Attributes:
         gamma_plot, lut_plot, error_plot, rd_plot: the pyqtgraph plot items.
         gamma_image, error_image: image items of the gamma map and the error map.
         lut_curves: one curve per channel (R, G, B).
         rd_points: RDPoints shown, in arrival order.
+        rd_current: the "you are here" mark; rd_current_label its text.
+        columns: plots per row (4 or fewer).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -47,8 +53,11 @@ class PlotsPanel(QWidget):
         self.gamma_plot.hideAxis("bottom")
         self.gamma_plot.hideAxis("left")
         self.gamma_bar = pg.ColorBarItem(
-            values=(0.3, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=12
-        )
+            values=(0.3, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=12,
+            label="gamma", colorMapMenu=False,
+        )  # fmt: skip
+        self.gamma_note = pg.TextItem(anchor=(0.5, 0.5))
+        self.gamma_plot.addItem(self.gamma_note, ignoreBounds=True)
         self.gamma_bar.setImageItem(self.gamma_image, insert_in=self.gamma_plot)
 
         self.lut_plot = c.addPlot(row=0, col=1)
@@ -60,8 +69,6 @@ class PlotsPanel(QWidget):
             self.lut_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
             for colour, name in zip(_CHANNEL_COLOURS, "RGB", strict=True)
         ]
-        #: Dashed curves of a spatially-varying LUT's other basis curves (made when needed).
-        self.lut_extra_curves: list = []
 
         self.error_plot = c.addPlot(row=0, col=2)
         self.error_image = pg.ImageItem()
@@ -71,15 +78,16 @@ class PlotsPanel(QWidget):
         self.error_plot.hideAxis("bottom")
         self.error_plot.hideAxis("left")
         self.error_bar = pg.ColorBarItem(
-            values=(0.0, 0.01), colorMap=pg.colormap.get("inferno"), interactive=False, width=12
-        )
+            values=(0.0, 0.01), colorMap=pg.colormap.get("inferno"), interactive=False, width=12,
+            label="|error|, fraction of white", colorMapMenu=False,
+        )  # fmt: skip
         self.error_bar.setImageItem(self.error_image, insert_in=self.error_plot)
 
         self.rd_plot = c.addPlot(row=0, col=3)
         self.rd_plot.setLabel("bottom", "bits per pixel")
         self.rd_plot.setLabel("left", "PSNR (dB)")
         self.rd_plot.showGrid(x=True, y=True, alpha=0.25)
-        self.rd_plot.addLegend(offset=(-5, -5), labelTextSize="8pt")
+        self.rd_plot.addLegend(offset=(-5, -5), labelTextSize="9pt")
         self.rd_curves = {
             method: self.rd_plot.plot(
                 pen=pg.mkPen(colour, width=2),
@@ -94,7 +102,16 @@ class PlotsPanel(QWidget):
             size=14, symbol="star", brush=pg.mkBrush("#ffeb3b"), pen=pg.mkPen("k")
         )
         self.rd_plot.addItem(self.rd_current)
+        self.rd_current_label = pg.TextItem(anchor=(0, 1))
+        self.rd_plot.addItem(self.rd_current_label, ignoreBounds=True)
         self.rd_points: list = []
+        self.columns = 4
+        self._plots = [self.gamma_plot, self.lut_plot, self.error_plot, self.rd_plot]
+        for plot in self._plots:
+            plot.setMenuEnabled(False)  # pyqtgraph's raw menu means nothing to a user
+            plot.getViewBox().setMenuEnabled(False)
+            for name in ("left", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)
         self._titles = {
             id(self.gamma_plot): "Gamma map",
             id(self.lut_plot): "Tone LUTs (R, G, B)",
@@ -121,17 +138,44 @@ class PlotsPanel(QWidget):
                 axis.setTextPen(fg)
             self._fg = fg.name()
             self._title(plot, self._titles[id(plot)])
-        self.rd_plot.legend.setLabelTextColor(fg)
+        legend = self.rd_plot.legend
+        legend.setLabelTextColor(fg)
+        for _sample, label in legend.items:  # labels made before the colour was set
+            label.setText(label.text, color=fg.name())
+        legend.setBrush(pg.mkBrush(bg.red(), bg.green(), bg.blue(), 220))
+        legend.setPen(pg.mkPen(fg.red(), fg.green(), fg.blue(), 90))
+        for label in (self.rd_current_label, self.gamma_note):
+            label.setColor(fg)
+        for bar in (self.gamma_bar, self.error_bar):
+            for axis in (bar.axis, bar.getAxis("left")):
+                axis.setPen(fg)
+                axis.setTextPen(fg)
+        self._palette_colours = (bg, fg)
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the four plots out ``columns`` to a row (4: one row; 1: stacked)."""
+        columns = max(1, min(4, int(columns)))
+        if columns == self.columns:
+            return
+        layout = self.canvas.ci
+        for plot in self._plots:
+            layout.removeItem(plot)
+        for i, plot in enumerate(self._plots):
+            layout.addItem(plot, row=i // columns, col=i % columns)
+        self.columns = columns
 
     def clear(self) -> None:
         """Remove everything plotted."""
         self.gamma_image.clear()
         self.error_image.clear()
-        for curve in self.lut_curves + self.lut_extra_curves:
+        for curve in self.lut_curves:
             curve.setData([], [])
         self.clear_rd()
+        self.gamma_note.setText("")
+        self.error_bar.setLevels((0.0, 0.01))
         self._title(self.gamma_plot, "Gamma map")
         self._title(self.error_plot, "Error map")
+        self._title(self.lut_plot, "Tone LUTs (R, G, B)")
 
     def clear_rd(self, note: str = "") -> None:
         """Remove the rate-distortion points."""
@@ -139,62 +183,65 @@ class PlotsPanel(QWidget):
         for curve in self.rd_curves.values():
             curve.setData([], [])
         self.rd_current.setData([], [])
+        self.rd_current_label.setText("")
+        self.rd_plot.enableAutoRange()  # each image's curve is shown whole, whatever the zoom
         self._title(self.rd_plot, f"Rate-distortion {note}".strip())
 
-    def show_coded(self, coded: CodedImage) -> None:
-        """Plot the operators and the error of ``coded``."""
+    def clear_rd_note(self) -> None:
+        """Title the finished curve."""
+        self._title(self.rd_plot, "Rate-distortion (full image)")
+        self.rd_plot.enableAutoRange()
+        self.rd_plot.autoRange()
+
+    def show_coded(self, coded: CodedImage, measuring: bool = False) -> None:
+        """Plot the operators, and the error once ``coded`` is measured (``measuring``:
+        its numbers are on their way)."""
         gm = np.asarray(coded.params.gamma_map, np.float32)
         lo, hi = float(gm.min()), float(gm.max())
         if hi - lo < 1e-3:
             lo, hi = lo - 0.05, hi + 0.05
         self.gamma_image.setImage(gm, autoLevels=False)
         self.gamma_bar.setLevels((lo, hi))
-        self._title(self.gamma_plot, f"Gamma map {gm.shape[1]}×{gm.shape[0]} ({lo:.2f}–{hi:.2f})")
+        if gm.shape[0] * gm.shape[1] == 1:
+            # One value for the whole frame: say so rather than paint a flat square.
+            self.gamma_note.setText(f"γ {float(gm.ravel()[0]):.3f}\nover the whole frame")
+            self.gamma_note.setPos(0.5, 0.5)
+            self._title(self.gamma_plot, "Gamma map 1×1 (one value)")
+        else:
+            self.gamma_note.setText("")
+            self._title(
+                self.gamma_plot, f"Gamma map {gm.shape[1]}×{gm.shape[0]} ({lo:.2f}–{hi:.2f})"
+            )
+        self.gamma_plot.autoRange()
         lut = np.asarray(coded.params.lut, np.float32)
         x = np.linspace(0.0, 1.0, lut.shape[1])
         for curve, channel in zip(self.lut_curves, lut, strict=True):
             curve.setData(x, channel)
-        self._show_extra_curves(coded.params.lut_basis, x)
         if coded.error is not None:
             err = np.asarray(coded.error, np.float32)
-            vmax = coded.error_vmax
             self.error_image.setImage(err, autoLevels=False)
-            self.error_bar.setLevels((0.0, vmax))
+            self.error_bar.setLevels((0.0, coded.error_vmax))
+            self.error_plot.autoRange()
             self._title(
                 self.error_plot, f"Error map — PSNR {coded.psnr:.2f} dB, SSIM {coded.ssim:.4f}"
             )
+        elif measuring:
+            self.error_image.clear()
+            self._title(self.error_plot, "Error map (measuring…)")
         else:
             self.error_image.clear()
             self._title(self.error_plot, "Error map (needs the original raw)")
-        # The curve is measured on a proxy of large images, where full-size bpp would not
-        # fall on it: mark the current quality only when the curve is of the image itself.
-        raw = coded.reconstruction
-        if (
-            coded.psnr is not None
-            and math.isfinite(coded.psnr)
-            and max(raw.width, raw.height) <= RD_PROXY_SIDE
-        ):
-            self.rd_current.setData([coded.bpp], [coded.psnr])
-        else:
-            self.rd_current.setData([], [])
+        self.show_current(coded)
 
-    def _show_extra_curves(self, basis: np.ndarray | None, x: np.ndarray) -> None:
-        """A spatially-varying LUT's other curves, dashed; the title says how many blend."""
-        extra = [] if basis is None else [c for curves in np.asarray(basis, np.float32) for c in curves]
-        while len(self.lut_extra_curves) < len(extra):
-            colour = _CHANNEL_COLOURS[len(self.lut_extra_curves) % 3]
-            pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
-            self.lut_extra_curves.append(self.lut_plot.plot(pen=pen))
-        for i, curve in enumerate(self.lut_extra_curves):
-            if i < len(extra):
-                curve.setData(x, extra[i])
-            else:
-                curve.setData([], [])
-        if extra:
-            n = len(extra) // 3 + 1
-            self._title(self.lut_plot, f"Tone LUTs (R, G, B): {n} curves blended across the frame")
-        else:
-            self._title(self.lut_plot, "Tone LUTs (R, G, B)")
+    def show_current(self, coded: CodedImage | None) -> None:
+        """Mark where ``coded`` (bpp, PSNR of the full image) sits on the curve."""
+        if coded is None or coded.psnr is None or not math.isfinite(coded.psnr):
+            self.rd_current.setData([], [])
+            self.rd_current_label.setText("")
+            return
+        self.rd_current.setData([coded.bpp], [coded.psnr])
+        self.rd_current_label.setText(f"q{coded.quality} (you are here)")
+        self.rd_current_label.setPos(coded.bpp, coded.psnr)
 
     def add_rd_point(self, point) -> None:  # type: ignore[no-untyped-def]
         """Add one RDPoint and redraw its method's curve."""

@@ -3,7 +3,51 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+
+from .formats import ev
+
+
+def parse_ev(text: str) -> float | None:
+    """The EV written as ``+1⅓ EV``, ``-0.5``, ``⅔`` ...; ``None`` when it is not one."""
+    t = text.replace("EV", "").replace("−", "-").replace(" ", "").strip()
+    if not t:
+        return None
+    sign = -1.0 if t.startswith("-") else 1.0
+    t = t.lstrip("+-")
+    frac = 0.0
+    for mark, value in (("⅓", 1 / 3), ("⅔", 2 / 3)):
+        if t.endswith(mark):
+            t, frac = t[: -len(mark)], value
+    try:
+        whole = float(t) if t else 0.0
+    except ValueError:
+        return None
+    return sign * (whole + frac)
+
+
+class ExposureSpinBox(QDoubleSpinBox):
+    """Display exposure in thirds of a stop, written as photographers write it (+1⅓ EV)."""
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt API)
+        """Move by whole thirds, landing exactly on a third."""
+        self.setValue(round(self.value() * 3 + steps) / 3)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
+        """``+1⅓ EV`` (values between thirds are shown at the nearest third)."""
+        return ev(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt API)
+        """Read ``+1⅓ EV``, ``1.5`` or ``-⅔``."""
+        value = parse_ev(text)
+        return self.value() if value is None else value
+
+    def validate(self, text: str, pos: int) -> object:
+        """Accept what :func:`parse_ev` reads (and the partial text of typing it)."""
+        if parse_ev(text) is not None:
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
 
 
 class QualityPanel(QWidget):
@@ -31,11 +75,9 @@ class QualityPanel(QWidget):
         self.spin = QSpinBox()
         self.spin.setRange(1, 100)
         self.spin.setToolTip(self.slider.toolTip())
-        self.exposure = QDoubleSpinBox()
+        self.exposure = ExposureSpinBox()
         self.exposure.setRange(-5.0, 5.0)
-        self.exposure.setSingleStep(0.33)
-        self.exposure.setDecimals(2)
-        self.exposure.setSuffix(" EV")
+        self.exposure.setDecimals(4)
         self.exposure.setToolTip("Display exposure (changes only what you see, not the file)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)

@@ -73,6 +73,7 @@ ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ("exposure_reset", "&View", "Reset exposure", "Ctrl+\\", "Display exposure back to 0 EV"),
     ("-", "&View", "", "", ""),
     ("panels", "&View", "", "", ""),
+    ("reset_layout", "&View", "Reset &layout", "Ctrl+Shift+L", "Put the panels back where they fit"),
     ("full_screen", "&View", "F&ull screen", "F11", "Toggle full screen"),
     ("shortcuts", "&Help", "&Keyboard shortcuts", "F1", "List every keyboard shortcut"),
     ("about", "&Help", "&About rawjpeg", "Ctrl+F1", "Version and licence"),

@@ -18,7 +18,3 @@ Only numpy arrays and dataclasses leave a worker; QImage/QPixmap are made in the
 Pools are :class:`~rawjpeg_gui.workers.pool.TaskPool` objects; tests pass a
 :class:`~rawjpeg_gui.workers.pool.SynchronousPool` to make everything deterministic.
 """
-
-from . import qt_workaround as _qt_workaround
-
-_qt_workaround.apply()

@@ -13,17 +13,20 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import shared_memory
+from typing import Any, TypeVar
 
 import numpy as np
 
-from rawjpeg_gui.core import codec
+from rawjpeg_gui.core import codec, evaluate
 from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.core.metadata import RawMeta
 from rawjpeg_gui.core.rawio import RawImage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Images with at least this many pixels are encoded in the child process.
 DEFAULT_MIN_PIXELS = 8_000_000
@@ -40,6 +43,20 @@ def _encode_shared(name: str, shape: tuple[int, ...], meta: RawMeta, quality: in
         jpeg = codec.encode_image(RawImage(data, meta), quality).jpeg
         del data
         return jpeg
+    finally:
+        shm.close()
+
+
+def _rd_point_shared(
+    name: str, shape: tuple[int, ...], meta: RawMeta, method: str, quality: int
+) -> evaluate.RDPoint:
+    """Child side: one rate-distortion point of the image in shared memory ``name``."""
+    shm = shared_memory.SharedMemory(name=name)
+    try:
+        data = np.ndarray(shape, np.float32, buffer=shm.buf)
+        point = evaluate.code_point(RawImage(data, meta), method, quality, with_ssim=False)[0]
+        del data
+        return point
     finally:
         shm.close()
 
@@ -74,26 +91,45 @@ class EncoderProcess:
 
     def __call__(self, raw: RawImage, quality: int) -> bytes:
         """Encode ``raw`` at ``quality`` (runs on a worker thread; blocks it, not the GUI)."""
+        return self._run(
+            raw,
+            lambda: codec.encode_image(raw, quality).jpeg,
+            _encode_shared,
+            quality,
+        )
+
+    def code_point(self, raw: RawImage, method: str, quality: int) -> evaluate.RDPoint:
+        """One rate-distortion point of ``raw`` (``evaluate.code_point`` without SSIM)."""
+        return self._run(
+            raw,
+            lambda: evaluate.code_point(raw, method, quality, with_ssim=False)[0],
+            _rd_point_shared,
+            method,
+            quality,
+        )
+
+    def _run(self, raw: RawImage, here: Callable[[], T], child: Callable[..., T], *args: Any) -> T:
+        """``child(shm name, shape, meta, *args)`` in the child for large images, else ``here()``."""
         if self._closed:
             raise CancelledError("The app is closing; the encode was cancelled.")
         if self._broken or raw.width * raw.height < self.min_pixels:
-            return codec.encode_image(raw, quality).jpeg
+            return here()
         try:
             name = self._share(raw)
             if self._executor is None:
                 ctx = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-            future = self._executor.submit(_encode_shared, name, raw.data.shape, raw.meta, quality)
-            jpeg = future.result(timeout=self.timeout_s)
+            future = self._executor.submit(child, name, raw.data.shape, raw.meta, *args)
+            result = future.result(timeout=self.timeout_s)
             self.used_child = True
-            return jpeg
+            return result
         except Exception as exc:  # a broken child must not break coding
             if self._closed:
                 raise CancelledError("The app is closing; the encode was cancelled.") from None
             log.warning("encoding in a child process failed (%s); encoding in-process", exc)
             self._broken = True
             self._stop()
-            return codec.encode_image(raw, quality).jpeg
+            return here()
 
     def _share(self, raw: RawImage) -> str:
         key = id(raw.data)

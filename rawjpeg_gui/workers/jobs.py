@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,6 @@ JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg"})
 RD_QUALITIES = (10, 30, 50, 70, 90, 100)
 #: Largest side of the error map sent to the plot.
 ERROR_PLOT_SIDE = 512
-#: The rate-distortion curve is computed on a proxy at most this many pixels a side.
-RD_PROXY_SIDE = 1024
 
 
 @dataclass
@@ -91,6 +89,9 @@ class LoadedImage:
         size: full upright (width, height) in pixels.
         stored: for an adapter-JPEG, the reconstruction of the file itself.
         seconds: time the job took.
+        notes: remarks for the status bar.
+        model: name of the adapter model that codes it.
+        proxy: a small copy of ``original`` (made by the preview job on first use).
     """
 
     path: Path
@@ -104,6 +105,8 @@ class LoadedImage:
     stored: CodedImage | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    model: str = ""
+    proxy: RawImage | None = None
 
 
 @dataclass
@@ -180,6 +183,14 @@ def _coded_from(
     gain: float,
     started: float,
 ) -> CodedImage:
+    """The CodedImage of ``recon`` with its preview, measured against ``original``."""
+    coded = _unmeasured(data, recon, ev, gain, started)
+    return measure(coded, original, started)
+
+
+def _unmeasured(
+    data: bytes, recon: codec.Reconstruction, ev: float, gain: float, started: float
+) -> CodedImage:
     meta = recon.raw.meta
     coded = CodedImage(
         recon.quality,
@@ -189,17 +200,30 @@ def _coded_from(
         recon.raw,
         screen_pixels(display.render(recon.raw.data, meta, ev, base_gain=gain)),
     )
-    if original is not None and original.data.shape == recon.raw.data.shape:
-        coded.psnr = metrics.psnr(original.data, recon.raw.data)
-        coded.ssim = metrics.ssim(original.data, recon.raw.data)
-        error, heat = display.render_error(original.data, recon.raw.data, meta)
-        coded.error_display = screen_pixels(heat)
-        # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
-        small = display.downsample(error, ERROR_PLOT_SIDE)
-        coded.error = np.ascontiguousarray(display.orient(small, meta.orientation))
-        coded.error_vmax = float(np.percentile(small, 99.5)) or 1e-4
     coded.seconds = time.perf_counter() - started
     return coded
+
+
+def measure(coded: CodedImage, original: RawImage | None, started: float | None = None) -> CodedImage:
+    """A copy of ``coded`` with PSNR, SSIM and the error maps against ``original``.
+
+    Without an original (or with one of another size) the copy is unmeasured.
+    """
+    t0 = time.perf_counter()
+    out = replace(coded)
+    recon = coded.reconstruction
+    if original is not None and original.data.shape == recon.data.shape:
+        meta = recon.meta
+        out.psnr = metrics.psnr(original.data, recon.data)
+        out.ssim = metrics.ssim(original.data, recon.data)
+        error, heat = display.render_error(original.data, recon.data, meta)
+        out.error_display = screen_pixels(heat)
+        # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
+        small = display.downsample(error, ERROR_PLOT_SIDE)
+        out.error = np.ascontiguousarray(display.orient(small, meta.orientation))
+        out.error_vmax = float(np.percentile(small, 99.5)) or 1e-4
+    out.seconds = time.perf_counter() - (started if started is not None else t0 - coded.seconds)
+    return out
 
 
 def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
@@ -223,12 +247,15 @@ def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
         loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
     elif rawio.is_raw_path(p) or p.suffix.lower() in rawio.LINEAR_EXTENSIONS:
         raw = rawio.read_raw(p)
-        gain = display.auto_gain(raw.data, raw.meta)
-        shown = screen_pixels(display.render(raw.data, raw.meta, exposure_ev, base_gain=gain))
+        # One pass over the full image: the preview-sized copy serves the gain and the view.
+        small = display.downsample(raw.data, display.PREVIEW_SIDE)
+        gain = display.auto_gain(small, raw.meta)
+        shown = screen_pixels(display.render(small, raw.meta, exposure_ev, None, gain))
         w, h = display.oriented_size(raw.width, raw.height, raw.meta.orientation)
         loaded = LoadedImage(p, "raw", raw.meta, raw, p, shown, gain, (w, h))
     else:
         raise UnsupportedFileError(f"{p.name} is neither a camera raw nor a JPEG.")
+    loaded.model = codec.default_model().name  # also readies the model for the first encode
     loaded.seconds = time.perf_counter() - t0
     return loaded
 
@@ -242,6 +269,10 @@ def code_image(
 ) -> Generator[str, None, CodedImage]:
     """Encode ``original`` at ``quality``, decode it again and measure (a generator).
 
+    Yields progress sentences and, before measuring, the unmeasured :class:`CodedImage`
+    (so the view can show the reconstruction while PSNR and SSIM are computed); returns
+    the measured one.
+
     ``encoder(raw, quality) -> bytes`` replaces the in-thread encode (the GUI passes
     an :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`).
     """
@@ -249,9 +280,10 @@ def code_image(
     yield f"Encoding at quality {quality}…"
     data = encoder(original, quality) if encoder else codec.encode_image(original, quality).jpeg
     yield "Reconstructing…"
-    recon = codec.decode_bytes(data)
+    coded = _unmeasured(data, codec.decode_bytes(data), exposure_ev, base_gain, t0)
+    yield coded  # shown at once; the numbers follow
     yield "Measuring…"
-    return _coded_from(data, recon, original, exposure_ev, base_gain, t0)
+    return measure(coded, original, t0)
 
 
 def render_views(
@@ -277,9 +309,20 @@ def rd_points(
     qualities: Sequence[int] = RD_QUALITIES,
     methods: Sequence[str] = evaluate.METHODS,
     cancelled: Callable[[], bool] = lambda: False,
+    code_point: Callable[[RawImage, str, int], evaluate.RDPoint] | None = None,
 ) -> Iterator[evaluate.RDPoint]:
-    """Rate-distortion points of ``original`` (on a proxy of at most RD_PROXY_SIDE px)."""
-    proxy = RawImage(
-        np.ascontiguousarray(display.downsample(original.data, RD_PROXY_SIDE)), original.meta
-    )
-    yield from evaluate.rd_curve(proxy, qualities, methods, with_ssim=False, cancelled=cancelled)
+    """Rate-distortion points of the full-resolution ``original`` (a generator).
+
+    They are measured on the same pixels as the inspector's numbers, so the current
+    quality's (bpp, PSNR) falls on the adapter's curve. ``code_point(raw, method, q)``
+    replaces the in-thread coding (the GUI sends large images to a child process);
+    ``cancelled()`` is asked before each point and may block while the app is busy.
+    """
+    for method in methods:
+        for q in qualities:
+            if cancelled():
+                return
+            if code_point is not None:
+                yield code_point(original, method, q)
+            else:
+                yield evaluate.code_point(original, method, q, with_ssim=False)[0]

@@ -4,9 +4,9 @@ Two shapes, after Picard and napari:
 
 * :meth:`TaskPool.run_task` - ``func()`` runs on the pool; ``next_func(result)`` or
   ``error_func(exc)`` is then called on the GUI thread.
-* :meth:`TaskPool.run_generator` - a generator runs on the pool; every value it
-  yields is emitted with :attr:`WorkerSignals.yielded`; :meth:`GeneratorWorker.abort`
-  stops it at the next yield.
+* :meth:`TaskPool.start` - a :class:`GeneratorWorker` whose signals the caller
+  connected runs on the pool; every value its generator yields is emitted with
+  :attr:`WorkerSignals.yielded`; :meth:`GeneratorWorker.abort` stops it at the next yield.
 
 :class:`SynchronousPool` runs everything at once in the calling thread so tests
 are deterministic.
@@ -157,10 +157,6 @@ class TaskPool(QObject):
         self.active.append(worker)
         self._dispatch(worker)
         return worker
-
-    def run_generator(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> GeneratorWorker:
-        """Make a worker for ``func(*args, **kwargs)``; connect its signals, then :meth:`start`."""
-        return GeneratorWorker(func, *args, **kwargs)
 
     def run_task(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -10,44 +11,47 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rawjpeg_gui.core.errors import RawJpegError
 from rawjpeg_gui.core.rawio import RawImage
 
-from . import jobs
+from . import caches, jobs, preview
+from .caches import MemoryCache, RDCache
+from .messages import describe_error
 from .pool import GeneratorWorker, TaskPool
 
 log = logging.getLogger(__name__)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One clear sentence for a person, whatever went wrong."""
-    if isinstance(exc, RawJpegError):
-        return str(exc)
-    if isinstance(exc, MemoryError):
-        return "There is not enough memory to process this image."
-    return f"Unexpected error: {exc}".rstrip(".") + "."
-
 
 class ImageSession(QObject):
     """Opens one image at a time and re-codes it when the quality changes.
 
-    Results of a request that was superseded (a newer file, a newer quality) are
-    dropped, and the superseded job is asked to abort.
+    A quality change is answered in three steps: the reconstruction of a screen-sized
+    proxy (``previewed``), the full-resolution reconstruction (``coded``, unmeasured),
+    then PSNR, SSIM and the error map (``coded`` again and ``measured``). Work for a
+    superseded request (a newer file, a newer quality) is aborted at once and its
+    results are dropped. Opened images and their codings are kept in a memory-bounded
+    cache and rate-distortion curves on disk, so revisiting is instant. The curve is
+    computed on the full image, one point at a time, only while nothing else runs.
 
     Attributes:
         image: the current :class:`~rawjpeg_gui.workers.jobs.LoadedImage` or ``None``.
         current: the current :class:`~rawjpeg_gui.workers.jobs.CodedImage` or ``None``.
-        quality: the JPEG quality asked for.
+        quality: the working JPEG quality (the user's; opening a file never changes it).
         exposure_ev: the display exposure in EV.
         rd_points: rate-distortion points received for the current image.
         encoder: optional ``(raw, quality) -> bytes`` used instead of encoding in-thread.
+        rd_coder: optional ``(raw, method, quality) -> RDPoint`` for the curve's points.
+        images, memory: the :class:`~rawjpeg_gui.workers.caches.MemoryCache` of opened
+            images and the one of their codings.
+        rd_cache: the :class:`~rawjpeg_gui.workers.caches.RDCache` of curves.
 
     Signals:
         loading(object): a path started loading.
         loaded(object): a LoadedImage is ready.
-        coded(object): a CodedImage for the current quality is ready.
+        previewed(object): a PreviewImage (proxy reconstruction) for the current quality.
+        coded(object): a CodedImage for the current quality (first unmeasured, then measured).
+        measured(object): the measured CodedImage for the current quality.
         rendered(object): RenderedViews after an exposure change or for 1:1.
-        quality_changed(int): the session's quality changed by itself (adapter-JPEG opened).
         rd_started(): a new rate-distortion curve is being computed.
         rd_point(object): one RDPoint of the current image's curve.
         rd_finished(): the curve is complete.
@@ -57,9 +61,10 @@ class ImageSession(QObject):
 
     loading = Signal(object)
     loaded = Signal(object)
+    previewed = Signal(object)
     coded = Signal(object)
+    measured = Signal(object)
     rendered = Signal(object)
-    quality_changed = Signal(int)
     rd_started = Signal()
     rd_point = Signal(object)
     rd_finished = Signal()
@@ -71,13 +76,21 @@ class ImageSession(QObject):
         load_pool: TaskPool,
         code_pool: TaskPool,
         rd_pool: TaskPool | None = None,
-        debounce_ms: int = 250,
+        debounce_ms: int = 150,
         parent: QObject | None = None,
         auto_rd: bool = True,
         encoder: Callable[[RawImage, int], bytes] | None = None,
+        preview_pool: TaskPool | None = None,
+        rd_coder: Callable[[RawImage, str, int], Any] | None = None,
+        memory: MemoryCache | None = None,
+        rd_cache: RDCache | None = None,
     ) -> None:
         super().__init__(parent)
         self.encoder = encoder
+        self.rd_coder = rd_coder
+        self.memory = memory if memory is not None else MemoryCache()
+        self.images = MemoryCache(self.memory.budget)
+        self.rd_cache = rd_cache if rd_cache is not None else RDCache()
         self.image: jobs.LoadedImage | None = None
         self.current: jobs.CodedImage | None = None
         self.quality = 75
@@ -86,13 +99,18 @@ class ImageSession(QObject):
         self.auto_rd = auto_rd
         self._load_pool, self._code_pool = load_pool, code_pool
         self._rd_pool = rd_pool or code_pool
+        self._preview_pool = preview_pool or load_pool
         self._token = 0
         self._code_token = 0
         self._render_token = 0
         self._full_wanted = False
         self._original_stale = False
         self._jobs: dict[str, GeneratorWorker] = {}
+        self._rd_stop = threading.Event()
+        self._idle = threading.Event()  # set while no preview or coding job runs
+        self._idle.set()
         self._quality_timer = self._timer(debounce_ms, self._start_code)
+        self._preview_timer = self._timer(min(debounce_ms, 30), self._start_preview)
         self._exposure_timer = self._timer(min(debounce_ms, 100), self._start_render)
 
     def _timer(self, msecs: int, slot: Any) -> QTimer:
@@ -112,6 +130,11 @@ class ImageSession(QObject):
         self._full_wanted = self._original_stale = False
         p = Path(path)
         self.loading.emit(p)
+        key = caches.file_key(p)
+        cached = self.images.get(("load", key)) if key is not None else None
+        if cached is not None:
+            self._on_load_returned(self._token, cached)
+            return
         self.progress.emit(f"Opening {p.name}…", -1)
         token = self._token
         self._run(
@@ -123,16 +146,40 @@ class ImageSession(QObject):
         )
 
     def set_quality(self, quality: int, immediate: bool = False) -> None:
-        """Ask for the image coded at ``quality``; debounced unless ``immediate``."""
+        """Ask for the image coded at ``quality``; the proxy answers first, then full size.
+
+        Work for the previous quality is aborted at once; the full-resolution coding is
+        debounced unless ``immediate`` (a slider being dragged asks for many).
+        """
         quality = int(min(max(int(quality), 1), 100))
+        if quality == self.quality and immediate and self._busy():
+            # Already asked for (a slider released where it was dragged): start what waits.
+            for timer, start in ((self._preview_timer, self._start_preview),
+                                 (self._quality_timer, self._start_code)):  # fmt: skip
+                if timer.isActive():
+                    timer.stop()
+                    start()
+            return
         if quality == self.quality and self.current is not None and self.current.quality == quality:
             self._quality_timer.stop()
+            self._preview_timer.stop()
             return
         self.quality = quality
+        if self.image is None or self.image.original is None:
+            return
+        self._code_token += 1  # results of the previous quality are stale from now on
+        self._abort("preview")
+        self._abort("code")
+        if self._use_cached_coding():
+            return
+        self._idle.clear()  # the curve waits while the answer is being made
         if immediate:
             self._quality_timer.stop()
+            self._preview_timer.stop()
+            self._start_preview()
             self._start_code()
         else:
+            self._preview_timer.start()
             self._quality_timer.start()
 
     def set_exposure(self, ev: float) -> None:
@@ -148,34 +195,48 @@ class ImageSession(QObject):
         self._full_wanted = True
         self._start_render()
 
-    def compute_rd(self) -> None:
-        """(Re)compute the rate-distortion curve of the current original."""
+    def compute_rd(self, force: bool = False) -> None:
+        """(Re)compute the rate-distortion curve of the current original (on the full image).
+
+        A curve kept on disk for this file and model is used unless ``force``.
+        """
         self._abort("rd")
-        if self.image is None or self.image.original is None:
+        image = self.image
+        if image is None or image.original is None:
             return
         self.rd_points = []
         self.rd_started.emit()
         token = self._token
-        original = self.image.original
+        self._rd_stop = stop = threading.Event()
+        idle = self._idle
+
+        def paused() -> bool:
+            if threading.current_thread() is threading.main_thread():
+                return stop.is_set()  # a synchronous pool (tests): never block the GUI
+            while not idle.wait(0.05):
+                if stop.is_set():
+                    return True
+            return stop.is_set()
+
         self._run(
             "rd",
             self._rd_pool,
-            partial(jobs.rd_points, original),
+            partial(
+                caches.cached_rd_points, image.original, image.original_path or image.path, image.model,
+                self.rd_cache, None if force else self.rd_cache, paused, self.rd_coder,
+            ),
             partial(self._on_rd_returned, token),
             partial(self._on_job_failed, token, None),
             partial(self._on_rd_yielded, token),
-        )
+        )  # fmt: skip
 
     def cancel(self) -> None:
         """Abort every running job of this session and drop pending requests."""
-        self._quality_timer.stop()
-        self._exposure_timer.stop()
+        for timer in (self._quality_timer, self._preview_timer, self._exposure_timer):
+            timer.stop()
         for name in list(self._jobs):
             self._abort(name)
-
-    def is_busy(self) -> bool:
-        """True while a job of this session runs or a request is pending."""
-        return bool(self._jobs) or self._quality_timer.isActive() or self._exposure_timer.isActive()
+        self._idle.set()
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -186,6 +247,8 @@ class ImageSession(QObject):
         def release() -> None:
             if name in box and self._jobs.get(name) is box[name]:
                 del self._jobs[name]
+            if name in ("preview", "code") and not self._busy():
+                self._idle.set()
 
         def finished(result: Any) -> None:
             release()
@@ -201,15 +264,52 @@ class ImageSession(QObject):
             self._jobs[name] = worker
         return worker
 
+    def _busy(self) -> bool:
+        timers = self._quality_timer.isActive() or self._preview_timer.isActive()
+        return timers or "code" in self._jobs or "preview" in self._jobs
+
     def _abort(self, name: str) -> None:
         worker = self._jobs.pop(name, None)
         if worker is not None:
+            if name == "rd":
+                self._rd_stop.set()  # also wakes a curve waiting for the app to be idle
             worker.abort()
+        if name in ("preview", "code") and not self._busy():
+            self._idle.set()
+
+    def _coding_key(self, quality: int) -> tuple | None:
+        image = self.image
+        key = caches.file_key(image.path) if image is not None else None
+        return None if key is None or image is None else ("code", key, quality, image.model)
+
+    def _use_cached_coding(self) -> bool:
+        """Show the current quality's coding from the cache; True when it was there."""
+        key = self._coding_key(self.quality)
+        coded = self.memory.get(key) if key is not None else None
+        if coded is None:
+            return False
+        self._quality_timer.stop()
+        self._preview_timer.stop()
+        self._show_measured(coded, cached=True)
+        return True
+
+    def _start_preview(self) -> None:
+        image = self.image
+        if image is None or image.original is None:
+            return
+        token, code_token = self._token, self._code_token
+        self._run(
+            "preview",
+            self._preview_pool,
+            partial(preview.code_preview, image, self.quality, self.exposure_ev),
+            partial(self._on_preview_returned, token, code_token),
+            partial(self._on_job_failed, token, None),
+        )
 
     def _start_code(self) -> None:
         if self.image is None or self.image.original is None:
             return
-        self._code_token += 1
+        self._idle.clear()
         token, code_token = self._token, self._code_token
         self.progress.emit(f"Encoding at quality {self.quality}…", -1)
         self._run(
@@ -257,39 +357,68 @@ class ImageSession(QObject):
         if token != self._token:
             return
         self.image = loaded
+        if (key := caches.file_key(loaded.path)) is not None:
+            self.images.put(("load", key), loaded)
         self.progress.emit(f"Opened {loaded.path.name} in {loaded.seconds:.1f} s.", 100)
         self.loaded.emit(loaded)
-        if loaded.stored is not None:
+        if loaded.stored is not None:  # an adapter-JPEG: its own coding, at its own quality
             self.current = loaded.stored
-            if loaded.stored.quality != self.quality:
-                self.quality = loaded.stored.quality
-                self.quality_changed.emit(self.quality)
             self.coded.emit(loaded.stored)
-            if self.auto_rd:
+            self.measured.emit(loaded.stored)
+            if self.auto_rd and loaded.original is not None:
                 self.compute_rd()
         elif loaded.original is not None:
-            self._quality_timer.stop()
-            self._start_code()
+            self._code_token += 1
+            if not self._use_cached_coding():
+                self._quality_timer.stop()
+                self._preview_timer.stop()
+                self._idle.clear()
+                self._start_preview()
+                self._start_code()
 
-    def _on_code_yielded(self, token: int, code_token: int, message: str) -> None:
-        if token == self._token and code_token == self._code_token:
-            self.progress.emit(message, -1)
+    def _on_preview_returned(self, token: int, code_token: int, shown: Any) -> None:
+        if token != self._token or code_token != self._code_token or shown is None:
+            return
+        if self.current is not None and self.current.quality == shown.quality:
+            return  # the full-resolution answer came first
+        self.previewed.emit(shown)
+
+    def _on_code_yielded(self, token: int, code_token: int, step: Any) -> None:
+        if token != self._token or code_token != self._code_token:
+            return
+        if isinstance(step, jobs.CodedImage):
+            self.current = step
+            self.coded.emit(step)
+            if self._full_wanted:
+                self._start_render(original=False)  # only the reconstruction changed
+        else:
+            self.progress.emit(str(step), -1)
 
     def _on_code_returned(self, token: int, code_token: int, coded: jobs.CodedImage) -> None:
         if token != self._token or code_token != self._code_token or coded is None:
             return
-        first = self.current is None
+        if (key := self._coding_key(coded.quality)) is not None:
+            self.memory.put(key, coded)
+        self._show_measured(coded, cached=False)
+
+    def _show_measured(self, coded: jobs.CodedImage, cached: bool) -> None:
+        first = not self.rd_points and not self._rd_running()
+        unchanged = self.current is not None and self.current.quality == coded.quality
         self.current = coded
+        how = "from this session" if cached else f"in {coded.seconds:.1f} s"
         self.progress.emit(
-            f"Quality {coded.quality}: {coded.file_bytes / 1e6:.2f} MB, {coded.bpp:.2f} bpp "
-            f"({coded.seconds:.1f} s).",
+            f"Quality {coded.quality}: {coded.file_bytes / 1e6:.2f} MB, {coded.bpp:.2f} bpp ({how}).",
             100,
         )
         self.coded.emit(coded)
-        if self._full_wanted:
-            self._start_render(original=False)  # only the reconstruction changed
-        if first and self.auto_rd and not self.rd_points:
+        self.measured.emit(coded)
+        if self._full_wanted and not unchanged:
+            self._start_render(original=False)
+        if first and self.auto_rd:
             self.compute_rd()
+
+    def _rd_running(self) -> bool:
+        return "rd" in self._jobs
 
     def _on_render_returned(self, token: int, render_token: int, views: jobs.RenderedViews) -> None:
         if token == self._token and render_token == self._render_token and views is not None:
@@ -309,7 +438,8 @@ class ImageSession(QObject):
     def _on_job_failed(self, token: int, path: Path | None, exc: BaseException) -> None:
         if token != self._token:
             return
-        message = describe_error(exc)
+        message = describe_error(exc, path)
         log.info("%s: %s", path or "job", message)
         self.progress.emit(message, 100)
         self.failed.emit(str(path) if path else "", message)
+

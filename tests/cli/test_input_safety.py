@@ -227,6 +227,57 @@ def test_libraw_output_is_captured_and_judged(tmp_path: Path, capfd) -> None:  #
     judge_libraw_output(Path("x.kdc"), "some harmless note")
 
 
+def test_only_libraw_and_libjpeg_lines_refuse_a_file() -> None:
+    """Another thread's log record caught by the capture never refuses a good raw."""
+    from rawjpeg_gui.core.errors import RawDecodeError
+    from rawjpeg_gui.core.rawcheck import judge_libraw_output
+
+    p = Path("/photos/good.kdc")
+    for foreign in (
+        "DEBUG rawjpeg_gui.workers.pool: worker failed: Traceback (most recent call last):",
+        "rawjpeg_gui.core.errors.RawDecodeError: bad.crw is truncated or damaged: corrupt.",
+        "/photos/other.kdc: Unexpected end of file",
+    ):
+        judge_libraw_output(p, foreign)
+    for own in ("/photos/good.kdc: Unexpected end of file", "good.kdc: data corrupted at 1234",
+                "Corrupt JPEG data: 12 extraneous bytes before marker 0xd9"):  # fmt: skip
+        with pytest.raises(RawDecodeError, match="good.kdc is truncated or damaged"):
+            judge_libraw_output(p, "note\n" + own)
+
+
+def test_captures_are_exclusive_across_threads() -> None:
+    """A second thread's capture waits for the first: one file's messages stay its own."""
+    import threading
+
+    from rawjpeg_gui.core.capture import captured_stderr
+
+    texts: dict[str, str] = {}
+    inside = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with captured_stderr() as cap:
+            inside.set()
+            release.wait(5)
+            os.write(2, b"first\n")
+        texts["first"] = cap.text
+
+    def second() -> None:
+        inside.wait(5)
+        with captured_stderr() as cap:
+            os.write(2, b"second\n")
+        texts["second"] = cap.text
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    inside.wait(5)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert texts == {"first": "first\n", "second": "second\n"}
+
+
 def test_truncated_crw_gives_one_line(tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
     cut = tmp_path / "cut.crw"
     cut.write_bytes(require(SHARED_RAW / "dcc_canon_g2_0304.crw").read_bytes()[:1_000_000])

@@ -164,3 +164,35 @@ def test_closing_while_running_cancels_first(
     assert dialog.isVisible() and dialog.worker.cancelled
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=TIMEOUT_MS)
     assert dialog.results is not None and dialog.results.cancelled
+
+
+def test_resuming_offers_skip_existing_and_makes_no_duplicates(
+    qtbot, sources: Path, batch_settings: BatchSettings, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from rawjpeg_gui.gui import dialogs
+
+    dest = tmp_path / "out"
+    first = _dialog(qtbot, [sources / GOOD[0]], batch_settings, dest)
+    first.start()
+    qtbot.waitUntil(lambda: first.results is not None, timeout=TIMEOUT_MS)
+    written = sorted(p.name for p in dest.iterdir())
+    assert len(written) == 1
+    asked: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        dialogs, "ask_resume_policy", lambda _w, n, total: asked.append((n, total)) or "skip"
+    )
+    second = _dialog(qtbot, [sources / n for n in GOOD], batch_settings, dest)
+    assert second.policy_combo.currentData() == "rename"
+    second.start()
+    qtbot.waitUntil(lambda: second.results is not None, timeout=TIMEOUT_MS)
+    assert asked == [(1, 2)] and second.policy_combo.currentData() == "skip"
+    names = sorted(p.name for p in dest.iterdir())
+    assert len(names) == 2 and not any("(1)" in n for n in names)
+
+
+def test_the_dialog_starts_from_the_windows_working_quality(
+    qtbot, sources: Path, batch_settings: BatchSettings
+) -> None:  # type: ignore[no-untyped-def]
+    dialog = BatchExportDialog(None, [sources], settings=batch_settings, quality=37)
+    qtbot.addWidget(dialog)
+    assert dialog.quality_spin.value() == 37

@@ -92,10 +92,14 @@ def test_adapter_jpeg_opens_with_its_raw_beside_it(window, kdc: Path, tmp_path: 
     raw.write_bytes(kdc.read_bytes())
     jpg = tmp_path / f"{kdc.stem}.jpg"
     jpg.write_bytes(codec.encode_file(raw, 45).jpeg)
+    window.quality.spin.setValue(70)
     window.open_file(jpg)
     image = window.session.image
     assert image.kind == "adapter" and image.original_path == raw
-    assert window.quality.quality() == 45
+    # The file's own quality is shown, the user's working quality is kept.
+    assert window.inspector.fields["quality"].text() == "45"
+    assert window.quality.quality() == 70 and window.settings.quality == 70
+    assert window.session.quality == 70
     assert "stored in the file" in window.compare.right_caption.text()
     assert window.inspector.fields["ssim"].text() != "–"
 
@@ -154,14 +158,14 @@ def test_window_layout_and_settings_survive_a_restart(qtbot, settings, sync_pool
     first.quality.spin.setValue(42)
     first.quality.exposure.setValue(-1.0)
     first.set_compare_mode("split")
-    first._docks[2].hide()
+    first.docks[2].hide()
     first.close()
     second = MainWindow(settings=settings, pools=sync_pools)
     qtbot.addWidget(second)
     second.show()
     assert second.quality.quality() == 42 and second.session.quality == 42
     assert second.quality.exposure.value() == -1.0 and second.compare.mode == "split"
-    assert not second._docks[2].isVisible()
+    assert not second.docks[2].isVisible()
 
 
 def test_drops_anywhere_reach_the_window(window):

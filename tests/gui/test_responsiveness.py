@@ -62,7 +62,7 @@ def test_gui_stays_responsive_while_an_18mp_raw_is_coded(qtbot, settings):
     probe.start()
     gaps = []
     try:
-        with qtbot.waitSignal(win.session.coded, timeout=180000):
+        with qtbot.waitSignal(win.session.measured, timeout=180000):
             win.open_paths([ARW])
         open_gap = probe.max_gap
         # Three re-encodes; the median of their worst gaps is the GUI's stall. A task
@@ -71,7 +71,7 @@ def test_gui_stays_responsive_while_an_18mp_raw_is_coded(qtbot, settings):
         # process compete for the cores) rarely repeats.
         for quality in (40, 55, 70):
             probe.max_gap = 0.0
-            with qtbot.waitSignal(win.session.coded, timeout=180000) as blocker:
+            with qtbot.waitSignal(win.session.measured, timeout=180000) as blocker:
                 win.quality.slider.setValue(quality)
             assert blocker.args[0].quality == quality
             gaps.append(probe.max_gap * 1000)

@@ -38,7 +38,7 @@ def test_run_task_posts_result_to_gui_thread(qtbot):
 
 def test_generator_worker_yields_and_returns(qtbot):
     pool = TaskPool("test", 1)
-    worker = pool.run_generator(_steps, 3)
+    worker = GeneratorWorker(_steps, 3)
     got: list[int] = []
     worker.signals.yielded.connect(got.append)
     with qtbot.waitSignal(worker.signals.returned, timeout=5000) as blocker:
@@ -61,7 +61,7 @@ def test_errors_are_reported_not_raised(qtbot):
 
 def test_abort_stops_a_generator_between_steps(qtbot):
     pool = TaskPool("test", 1)
-    worker = pool.run_generator(_steps, 1000, 0.005)
+    worker = GeneratorWorker(_steps, 1000, 0.005)
     got: list[int] = []
     returned: list[object] = []
     worker.signals.yielded.connect(got.append)
@@ -90,7 +90,7 @@ def test_worker_run_directly_emits_finished(qtbot):
 def test_a_job_aborted_while_queued_never_runs(qtbot):
     pool = TaskPool("test", 1)
     ran: list[int] = []
-    blocker = pool.run_generator(_steps, 50, 0.01)
+    blocker = GeneratorWorker(_steps, 50, 0.01)
     pool.start(blocker)  # occupies the only thread
     queued = pool.run_task(lambda: ran.append(1))
     queued.abort()

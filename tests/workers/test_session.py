@@ -36,7 +36,7 @@ def test_quality_changes_are_debounced_and_only_the_last_is_shown(qtbot, session
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)
     shown: list[int] = []
-    session.coded.connect(lambda c: shown.append(c.quality))
+    session.measured.connect(lambda c: shown.append(c.quality))
     for q in (10, 20, 30, 40, 55):
         session.set_quality(q)
     qtbot.waitUntil(lambda: 55 in shown, timeout=30000)
@@ -49,7 +49,7 @@ def test_a_newer_quality_supersedes_a_running_job(qtbot, session, kdc: Path):
     with qtbot.waitSignal(session.coded, timeout=30000):
         session.open(kdc)
     shown: list[int] = []
-    session.coded.connect(lambda c: shown.append(c.quality))
+    session.measured.connect(lambda c: shown.append(c.quality))
     session.set_quality(15, immediate=True)
     session.set_quality(85, immediate=True)
     qtbot.waitUntil(lambda: 85 in shown, timeout=30000)
