@@ -1,9 +1,11 @@
 """Encode a raw into an adapter-JPEG and reconstruct the raw from one: two calls.
 
-``encode_image``: thumbnail -> model (and the encoder's search over its operating
-points, :mod:`search`) -> quantised parameters -> forward operators -> 8-bit JPEG
-(+ EXIF + parameter segment). ``decode_bytes``: find and validate the
-segment -> decode the JPEG -> inverse operators -> linear image + metadata.
+``encode_image``: camera normalisation (:mod:`colour`: white balance, colour matrix,
+base exposure, soft clip; the ``"photo"`` look) -> thumbnail -> model (and the
+encoder's search over its operating points, :mod:`search`) -> quantised parameters ->
+forward operators -> 8-bit JPEG (+ EXIF + parameter segment). ``decode_bytes``: find
+and validate the segment -> decode the JPEG -> inverse operators -> inverse
+normalisation (files without a colour record skip it) -> linear camera RGB + metadata.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import container, fastops, jpeg, search
+from . import colour, container, fastops, jpeg, search
 from .errors import NotAJpeg, RawDecodeError
 from .model import AdapterModel
 from .params import AdapterParams
@@ -23,6 +25,11 @@ from .rawio import RawImage, read_raw
 
 #: The JPEG's pixels, 8 bits per channel.
 _EIGHT_BIT = np.float32(255.0)
+#: ``look`` values: "photo" normalises the camera colour first (the JPEG shows the
+#: photograph), "raw" codes camera RGB as it is (the JPEG looks dark and green). The
+#: default is "raw" while the shipped weights, trained on camera RGB, code it better
+#: (models/MODEL_CARD.md, "Colour chain").
+LOOKS = ("photo", "raw")
 #: Refuse to read adapter-JPEG files larger than this (bytes).
 MAX_FILE_BYTES = 512 << 20
 
@@ -44,6 +51,8 @@ class EncodeResult:
             "jpeg").
         operator_quality: the quality whose predicted operators were used (the search
             may borrow another quality's; the JPEG tables are always ``quality``'s).
+        colour: the camera normalisation applied before the operators (``None``: the
+            operators coded camera RGB).
     """
 
     jpeg: bytes
@@ -56,6 +65,7 @@ class EncodeResult:
     payload_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
     operator_quality: int = 0
+    colour: colour.ColourChain | None = None
 
     def __post_init__(self) -> None:
         self.operator_quality = self.operator_quality or self.quality
@@ -115,25 +125,41 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
+def normalise(raw: RawImage, look: str = "raw") -> tuple[colour.ColourChain | None, np.ndarray]:
+    """The chain for ``look`` and the image the operators see (camera RGB for "raw")."""
+    if look not in LOOKS:
+        raise ValueError(f"The look must be one of {', '.join(LOOKS)}, not {look!r}.")
+    if look == "raw":
+        return None, raw.data
+    chain = colour.chain_for(raw.data, raw.meta)
+    return chain, chain.forward(raw.data)
+
+
 def encode_image(
-    raw: RawImage, quality: int, model: AdapterModel | None = None, searched: bool = True
+    raw: RawImage,
+    quality: int,
+    model: AdapterModel | None = None,
+    searched: bool = True,
+    look: str = "raw",
 ) -> EncodeResult:
     """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``.
 
     ``searched``: let the encoder choose among the model's operating points
     (:func:`search.search`, for models that declare their rate weight); ``False`` uses
-    the operators predicted for ``quality``.
+    the operators predicted for ``quality``. ``look``: see :data:`LOOKS`; the model sees
+    the image after the normalisation.
     """
     quality = check_quality(quality)
     model = model or default_model()
     t0 = time.perf_counter()
-    inputs = model.image_inputs(raw.data, raw.meta)
+    chain, source = normalise(raw, look)
+    inputs = model.image_inputs(source, raw.meta)
     t1 = time.perf_counter()
-    found = search.search(raw.data, quality, model, inputs) if searched else None
+    found = search.search(source, quality, model, inputs) if searched else None
     pred = found.prediction if found else model.predict_inputs(inputs, quality)
     t2 = time.perf_counter()
     result = encode_with_params(
-        raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name
+        raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name, chain, source
     )
     if found:  # otherwise EncodeResult already says the slider's own quality
         result.operator_quality = found.operator_quality
@@ -148,30 +174,42 @@ def encode_with_params(
     qtables: np.ndarray | None = None,
     subsampling: str = "4:4:4",
     model_name: str = "",
+    chain: colour.ColourChain | None = None,
+    source: np.ndarray | None = None,
 ) -> EncodeResult:
-    """Encode with given parameters (quantised first, exactly as the file will store them)."""
+    """Encode with given parameters (quantised first, exactly as the file will store them).
+
+    ``chain``: the camera normalisation applied before the operators (``None``: they
+    act on camera RGB); ``source``: ``chain.forward(raw.data)`` when the caller has it.
+    """
     quality = check_quality(quality)
     t0 = time.perf_counter()
     params = container.quantise(params)
-    adapted = fastops.forward_uint8(raw.data, params)
+    if source is None:
+        source = raw.data if chain is None else chain.forward(raw.data)
+    adapted = fastops.forward_uint8(source, params)
     t1 = time.perf_counter()
     record = container.AdapterRecord(
-        params, raw.width, raw.height, quality, subsampling, model_name, raw.meta
+        params, raw.width, raw.height, quality, subsampling, model_name, raw.meta, colour=chain
     )
     segment = container.encode_segment(record)
     data = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, segment)
     t2 = time.perf_counter()
     return EncodeResult(
         data, params, quality, adapted, raw, model_name, qtables, len(segment),
-        {"forward": t1 - t0, "jpeg": t2 - t1},
+        {"forward": t1 - t0, "jpeg": t2 - t1}, colour=chain,
     )
 
 
 def encode_file(
-    path: str | os.PathLike[str], quality: int, model: AdapterModel | None = None, searched: bool = True
+    path: str | os.PathLike[str],
+    quality: int,
+    model: AdapterModel | None = None,
+    searched: bool = True,
+    look: str = "raw",
 ) -> EncodeResult:
     """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
-    return encode_image(read_raw(path), quality, model, searched)
+    return encode_image(read_raw(path), quality, model, searched, look)
 
 
 def read_record(data: bytes) -> container.AdapterRecord:
@@ -189,6 +227,8 @@ def decode_bytes(data: bytes) -> Reconstruction:
     if pixels.shape[:2] != (record.height, record.width):
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
     linear = fastops.inverse_uint8(pixels, record.params)
+    if record.colour is not None:
+        linear = record.colour.inverse(linear)
     t3 = time.perf_counter()
     times = {"params": t1 - t0, "jpeg": t2 - t1, "inverse": t3 - t2}
     return Reconstruction(RawImage(linear, record.meta), record, len(data), pixels, times)

@@ -20,6 +20,9 @@ Records (tag: content):
 6. extra tone curves (format version 2): count u8, then each as the LUT record's body
 7. LUT weights (format version 2): curves u8, h u16, w u16, zlib(uint8 K x h x w);
    the K bytes at a position sum to exactly 255, and each weight is its byte / 255
+16. colour chain (optional): :meth:`ColourChain.to_bytes` - the camera normalisation
+   applied before the operators (white balance, matrix, exposure, soft clip); absent in
+   files made with the camera-RGB chain, whose operators act on camera RGB directly
 
 Files with a spatially-varying LUT (records 6 and 7) are written as version 2, so a
 reader that knows only version 1 refuses them instead of ignoring the extra curves;
@@ -40,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .colour import ColourChain
 from .errors import CorruptParameters, NotAnAdapterJpeg, ParameterSizeError, UnsupportedVersion
 from .metadata import RawMeta
 from .params import (
@@ -66,6 +70,7 @@ MAX_IMAGE_SIDE = 65500
 
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
 _TAG_BASIS, _TAG_MIX = 6, 7
+_TAG_COLOUR = 16
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -81,6 +86,8 @@ class AdapterRecord:
         model_name: name of the adapter model that predicted ``params``.
         meta: camera metadata of the original raw.
         version: format version the record was read from (written: FORMAT_VERSION).
+        colour: the camera normalisation applied before the operators, or ``None``
+            (the operators act on camera RGB).
     """
 
     params: AdapterParams
@@ -91,6 +98,7 @@ class AdapterRecord:
     model_name: str
     meta: RawMeta
     version: int = FORMAT_VERSION
+    colour: ColourChain | None = None
 
 
 # ---------------------------------------------------------------- quantisation
@@ -209,6 +217,8 @@ def encode_segment(record: AdapterRecord) -> bytes:
         k, mh, mw = p.lut_mix.shape
         mq = _quantise_mix(p.lut_mix)
         recs.append(_record(_TAG_MIX, struct.pack("<BHH", k, mh, mw) + zlib.compress(mq.tobytes(), 9)))
+    if record.colour is not None:
+        recs.append(_record(_TAG_COLOUR, record.colour.to_bytes()))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
     records = b"".join(recs)
@@ -392,4 +402,5 @@ def _parse(recs: dict[int, bytes], version: int) -> AdapterRecord:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CorruptParameters("The stored camera metadata is not valid JSON.") from None
     meta = RawMeta.from_dict(meta_dict)
-    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta, version)
+    colour = ColourChain.from_bytes(recs[_TAG_COLOUR]) if _TAG_COLOUR in recs else None
+    return AdapterRecord(params, width, height, quality, subs[sub], model_name, meta, version, colour)
