@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 from rawjpeg_gui.training import split  # noqa: E402
 from rawjpeg_gui.training.data import build_cache  # noqa: E402
 
-#: Offline photographs the shipped model's cache was built from (models/MODEL_CARD.md).
-PHOTOS = 12
+#: Offline photographs scripts/fetch_training_photos.sh provides (models/MODEL_CARD.md).
+PHOTOS = 20
 
 
 def training_raws(requested: list[str] | None) -> list[str]:
@@ -45,6 +45,10 @@ def main() -> None:
     ap.add_argument("--per-photo", type=int, default=60)
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument(
+        "--normalise", action="store_true",
+        help="store the images after their camera normalisation (the photo look; models/MODEL_CARD.md)",
+    )
+    ap.add_argument(
         "--allow-fewer-photos", action="store_true", help="build without every offline photograph"
     )
     args = ap.parse_args()
@@ -61,7 +65,8 @@ def main() -> None:
             "scripts/fetch_training_photos.sh (or pass --allow-fewer-photos)"
         )
     cache = build_cache(
-        raws, args.patch, args.thumb, args.per_raw, args.per_photo, args.variants
+        raws, args.patch, args.thumb, args.per_raw, args.per_photo, args.variants,
+        normalise=args.normalise,
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     cache.save(args.output)

@@ -26,9 +26,8 @@ from .rawio import RawImage, read_raw
 #: The JPEG's pixels, 8 bits per channel.
 _EIGHT_BIT = np.float32(255.0)
 #: ``look`` values: "photo" normalises the camera colour first (the JPEG shows the
-#: photograph), "raw" codes camera RGB as it is (the JPEG looks dark and green). The
-#: default is "raw" while the shipped weights, trained on camera RGB, code it better
-#: (models/MODEL_CARD.md, "Colour chain").
+#: photograph), "raw" codes camera RGB as it is (the JPEG looks dark and green). By
+#: default the encoder uses the look the model was trained for (``ModelInfo.look``).
 LOOKS = ("photo", "raw")
 #: Refuse to read adapter-JPEG files larger than this (bytes).
 MAX_FILE_BYTES = 512 << 20
@@ -140,19 +139,19 @@ def encode_image(
     quality: int,
     model: AdapterModel | None = None,
     searched: bool = True,
-    look: str = "raw",
+    look: str | None = None,
 ) -> EncodeResult:
     """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``.
 
     ``searched``: let the encoder choose among the model's operating points
     (:func:`search.search`, for models that declare their rate weight); ``False`` uses
-    the operators predicted for ``quality``. ``look``: see :data:`LOOKS`; the model sees
-    the image after the normalisation.
+    the operators predicted for ``quality``. ``look``: see :data:`LOOKS` (``None``: the
+    model's own); the model sees the image after the normalisation.
     """
     quality = check_quality(quality)
     model = model or default_model()
     t0 = time.perf_counter()
-    chain, source = normalise(raw, look)
+    chain, source = normalise(raw, look or model.info.look)
     inputs = model.image_inputs(source, raw.meta)
     t1 = time.perf_counter()
     found = search.search(source, quality, model, inputs) if searched else None
@@ -206,7 +205,7 @@ def encode_file(
     quality: int,
     model: AdapterModel | None = None,
     searched: bool = True,
-    look: str = "raw",
+    look: str | None = None,
 ) -> EncodeResult:
     """Read a raw file and encode it (see :func:`encode_image`); nothing is written."""
     return encode_image(read_raw(path), quality, model, searched, look)
