@@ -27,7 +27,7 @@ def chain_constants(chain: colour.ColourChain) -> np.ndarray:
     out = [toe._kind()[1] if toe else _BIG, shoulder._kind()[1] if shoulder else _BIG]
     m = chain.gain * np.asarray(chain.matrix, np.float64).reshape(3, 3)
     out += list(np.linalg.inv(m).ravel())
-    for g, (x0, seg) in zip(chain.wb, chain._wb_curves(), strict=True):
+    for g, (_, seg) in zip(chain.wb, chain._wb_curves(), strict=True):
         if seg is None:
             out += [g, _BIG, _BIG, 0.0, _BIG]
         else:
