@@ -19,7 +19,7 @@ from rawjpeg_gui.training import split  # noqa: E402
 from rawjpeg_gui.training.data import build_cache  # noqa: E402
 
 #: Offline photographs scripts/fetch_training_photos.sh provides (models/MODEL_CARD.md).
-PHOTOS = 20
+PHOTOS = 15
 
 
 def training_raws(requested: list[str] | None) -> list[str]:

@@ -157,12 +157,11 @@ def photo_paths() -> list[tuple[str, object]]:
     except ImportError:
         pass
     # Licences (models/MODEL_CARD.md): sporco's Kodak/BragZone images unrestricted;
-    # libjxl-testdata's wesaturate and raw.pixls CC0, flower BSD-3-Clause; Kodak via
+    # libjxl-testdata's wesaturate CC0, flower BSD-3-Clause; Kodak via
     # librust-tiff-dev unrestricted.
     pats = (
         "/tmp/sporco/*.png",
         "/usr/share/libjxl-testdata/external/wesaturate/500px/*_srgb8.png",
-        "/usr/share/libjxl-testdata/external/raw.pixls/*_srgb8*.png",
         "/usr/share/libjxl-testdata/jxl/flower/flower.png",
         "/usr/share/cargo/registry/tiff-*/tests/benches/kodim*.tif",
     )
