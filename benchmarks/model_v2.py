@@ -81,7 +81,7 @@ def main() -> None:
             and not per.update({sides.camera(p.name): per[sides.camera(p.name)] + 1})
         ]
     print(
-        f"model {model.name}, look {args.look}, search {not args.no_search}, split {args.split}, q {qs[0]}..{qs[-1]}"
+        f"model {model.name}, look {args.look or model.info.look}, search {not args.no_search}, split {args.split}, q {qs[0]}..{qs[-1]}"
     )
     rows = []
     for path in paths:
