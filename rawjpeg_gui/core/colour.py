@@ -22,8 +22,9 @@ The result lies in [0, 1]: display-referred linear sRGB. Its sRGB transfer curve
 (:func:`srgb_encode`) is what :mod:`display` shows and what the adapter-JPEG's pixels
 approximate. Every step is a bijection of its interval, so :meth:`ColourChain.inverse`
 returns the camera RGB to float precision. The curves of steps 1 and 4 are
-rational segments (:class:`_Segment`) whose slope at the joint equals the linear
-part's, so the chain is smooth (C1) and the compressed values stay distinct in float32.
+segments (:class:`_Segment`) whose slope at the joint equals the linear part's, so the
+chain is smooth (C1), and whose slope never falls below half their mean slope, so the
+inverse amplifies a coding error by a bounded factor.
 
 A file records the chain it was made with (:meth:`ColourChain.to_bytes`); a file
 without one was made with the camera-RGB chain (no normalisation).
@@ -68,13 +69,15 @@ _STRUCT = struct.Struct("<B3f9ff")
 
 @dataclass(frozen=True)
 class _Segment:
-    """A smooth, strictly increasing rational segment from (x0, y0) to (x1, y1), slope s at x0.
+    """A smooth, strictly increasing segment from (x0, y0) to (x1, y1), slope s at x0.
 
-    Compressive (``s`` above the mean slope): ``y = y0 + s t c / (c + t)`` with
-    ``t = x - x0``, the constant ``c`` set so the segment ends at (x1, y1); it flattens
-    like ``1 / t``, so float32 keeps the values apart far into the compressed range.
-    Expanding: the inverse of the compressive segment from (y0, x0) to (y1, x1), slope
-    ``1 / s``. Linear when ``s`` equals the mean slope. Evaluated in float64.
+    Compressive (``s`` above the mean slope ``m``):
+    ``y = y0 + a t + (s - a) t c / (c + t)`` with ``t = x - x0``, ``a = m / 2`` and the
+    constant ``c`` set so the segment ends at (x1, y1): it bends like a rational
+    shoulder but its slope never falls below half the mean slope, so a coding error is
+    amplified at most ``2 / m`` times by the inverse. Expanding (``s`` below ``m``): the
+    inverse of the compressive segment from (y0, x0) to (y1, x1), slope ``1 / s``.
+    Linear when ``s`` equals ``m``. Evaluated in float64.
     """
 
     x0: float
@@ -83,43 +86,49 @@ class _Segment:
     y1: float
     s: float
 
-    def _kind(self) -> tuple[int, float]:
-        """(+1 compressive / -1 expanding / 0 linear, c)."""
+    def _kind(self) -> tuple[int, float, float]:
+        """(+1 compressive / -1 expanding / 0 linear, a, c) of the compressive form."""
         t, y = self.x1 - self.x0, self.y1 - self.y0
         if abs(self.s * t - y) <= 1e-12 * max(y, 1e-300):
-            return 0, 0.0
+            return 0, 0.0, 0.0
         if self.s * t > y:
-            return 1, y * t / (self.s * t - y)
-        return -1, t * y / (y / self.s - t)
+            s, tt, yy, kind = self.s, t, y, 1
+        else:
+            s, tt, yy, kind = 1.0 / self.s, y, t, -1
+        a = 0.5 * yy / tt
+        r = (yy - a * tt) / ((s - a) * tt)  # = c / (c + T), in (0, 1)
+        return kind, a, r * tt / (1.0 - r)
 
     @staticmethod
-    def _compress(t: np.ndarray, s: float, c: float) -> np.ndarray:
-        return s * t * c / (c + t)
+    def _compress(t: np.ndarray, s: float, a: float, c: float) -> np.ndarray:
+        return a * t + (s - a) * t * c / (c + t)
 
     @staticmethod
-    def _expand(u: np.ndarray, s: float, c: float) -> np.ndarray:
-        return c * u / (s * c - u)
+    def _expand(u: np.ndarray, s: float, a: float, c: float) -> np.ndarray:
+        # Solve a t^2 + (a c + (s - a) c - u) t - u c = 0 for t >= 0.
+        b = s * c - u
+        return 2.0 * u * c / (b + np.sqrt(b * b + 4.0 * a * u * c))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         t = np.asarray(x, np.float64) - self.x0
-        kind, c = self._kind()
+        kind, a, c = self._kind()
         if kind == 0:
             dy = t * ((self.y1 - self.y0) / (self.x1 - self.x0))
         elif kind > 0:
-            dy = self._compress(t, self.s, c)
+            dy = self._compress(t, self.s, a, c)
         else:
-            dy = self._expand(t, 1.0 / self.s, c)
+            dy = self._expand(t, 1.0 / self.s, a, c)
         return self.y0 + dy
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
         u = np.asarray(y, np.float64) - self.y0
-        kind, c = self._kind()
+        kind, a, c = self._kind()
         if kind == 0:
             dx = u * ((self.x1 - self.x0) / (self.y1 - self.y0))
         elif kind > 0:
-            dx = self._expand(u, self.s, c)
+            dx = self._expand(u, self.s, a, c)
         else:
-            dx = self._compress(u, 1.0 / self.s, c)
+            dx = self._compress(u, 1.0 / self.s, a, c)
         return self.x0 + dx
 
 
