@@ -59,9 +59,8 @@ def test_clipped_highlights_are_white_and_greys_neutral():
     meta = RawMeta(as_shot_wb=[2.0, 1.0, 1.5], xyz_to_camera=XYZ_TO_CAM)
     chain = colour.chain_for(np.zeros((2, 2, 3), np.float32), meta, 1.0)
     clipped = chain.forward(np.ones((1, 1, 3), np.float32))[0, 0]
-    assert (
-        np.allclose(clipped, clipped[1], atol=1e-5) and clipped[1] > 0.85  # white, in the shoulder
-    )  # white, in the shoulder
+    # White, compressed by the shoulder (not clipped), and neutral.
+    assert np.allclose(clipped, clipped[1], atol=1e-5) and clipped[1] > 0.85
     grey = chain.forward(np.array([[[0.1, 0.2, 0.2 / 1.5]]], np.float32))[0, 0]
     assert np.allclose(grey, 0.2, atol=1e-5)  # balanced grey, below the knee: exact sRGB grey
 
