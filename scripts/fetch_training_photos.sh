@@ -2,7 +2,7 @@
 # The offline photographs the training cache unprocesses into synthetic raws
 # (rawjpeg_gui/training/data.py photo_paths; models/MODEL_CARD.md says which and their
 # licences): sporco's images into /tmp/sporco, Debian's libjxl-testdata into
-# /usr/share/libjxl-testdata. scikit-image's own come with the 'scikit-image' package.
+# /usr/share/libjxl-testdata, librust-tiff-dev's Kodak TIFFs into /usr/share/cargo. scikit-image's own come with the 'scikit-image' package.
 # Needs the package registries only (pip, apt-get). Run before make_training_data.py.
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -19,5 +19,7 @@ PY
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 (cd "$tmp" && { apt-get download libjxl-testdata >/dev/null 2>&1 || { $SUDO apt-get update -qq && apt-get download libjxl-testdata; }; })
 $SUDO dpkg -x "$tmp"/libjxl-testdata_*.deb /
+(cd "$tmp" && apt-get download librust-tiff-dev >/dev/null 2>&1)  # Kodak kodim02/07 (TIFF)
+$SUDO dpkg -x "$tmp"/librust-tiff-dev_*.deb /
 python -c "import skimage" 2>/dev/null || python -m pip install -q scikit-image
 echo "training photographs ready: /tmp/sporco, /usr/share/libjxl-testdata/external/wesaturate/500px"

@@ -3,13 +3,12 @@
 The flow for one image (all numpy, no Qt):
 
 1. :func:`downsample` - area-average to at most ``max_side`` pixels a side (fit views);
-2. white balance - multiply by the camera's as-shot multipliers, clip at 1 so
-   saturated highlights stay white instead of turning pink;
-3. colour - camera RGB -> linear sRGB with :func:`camera_to_srgb` (from the DNG
-   ``xyz_to_camera`` matrix; identity when the file has none);
-4. exposure - multiply by ``2 ** ev`` (plus an optional automatic base gain);
-5. tone - the sRGB transfer curve, then 8-bit;
-6. orientation - the EXIF orientation turns sensor pixels upright (:func:`orient`).
+2. colour - the adapter-JPEG's camera normalisation (:mod:`colour`): white balance
+   with a highlight knee (saturated highlights stay white), the raw's camera -> sRGB
+   matrix, the exposure ``base_gain * 2 ** ev`` and a soft clip (out-of-gamut colours
+   and values above white compressed smoothly);
+3. tone - the sRGB transfer curve, then 8-bit;
+4. orientation - the EXIF orientation turns sensor pixels upright (:func:`orient`).
 
 The same transform is applied to the original and the reconstruction, so what the
 compare view shows is a fair picture of the coding error. :func:`heat` colours an
@@ -20,16 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import colour
+from .colour import SRGB_TO_XYZ
 from .metadata import RawMeta
 
-#: Linear sRGB (D65) -> CIE XYZ, IEC 61966-2-1 (the one copy in rawjpeg).
-SRGB_TO_XYZ = np.array(
-    [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
-    ]
-)
+__all__ = ["SRGB_TO_XYZ", "auto_gain", "camera_to_srgb", "render", "render_error", "white_balance"]
 #: Largest side of the images shown in fit views.
 PREVIEW_SIDE = 2048
 #: Anchor colours of the heat map (black -> purple -> orange -> pale yellow).
@@ -39,33 +33,13 @@ _HEAT_ANCHORS = np.array(
 
 
 def camera_to_srgb(meta: RawMeta | None) -> np.ndarray:
-    """3x3 matrix taking white-balanced camera RGB to linear sRGB.
-
-    ``cam_rgb = xyz_to_camera @ srgb_to_xyz`` with rows normalised to sum to one (so
-    white-balanced camera white is sRGB white), then inverted. Falls back to the
-    identity when the metadata has no usable matrix.
-    """
-    if meta is None or not meta.xyz_to_camera:
-        return np.eye(3)
-    try:
-        xyz_to_cam = np.asarray(meta.xyz_to_camera, np.float64).reshape(3, 3)
-        cam_rgb = xyz_to_cam @ SRGB_TO_XYZ
-        sums = cam_rgb.sum(axis=1, keepdims=True)
-        if np.any(np.abs(sums) < 1e-9):
-            return np.eye(3)
-        out = np.linalg.inv(cam_rgb / sums)
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return np.eye(3)
-    return out if np.all(np.isfinite(out)) else np.eye(3)
+    """3x3 matrix taking white-balanced camera RGB to linear sRGB (:func:`colour.camera_to_srgb`)."""
+    return colour.camera_to_srgb(meta)
 
 
 def white_balance(meta: RawMeta | None) -> np.ndarray:
-    """Per-channel (R, G, B) multipliers; ones when the camera recorded none."""
-    wb = getattr(meta, "as_shot_wb", None)
-    if not wb or len(wb) < 3:
-        return np.ones(3)
-    arr = np.asarray(wb[:3], np.float64)
-    return arr if np.all(np.isfinite(arr)) and np.all(arr > 0) else np.ones(3)
+    """Per-channel (R, G, B) multipliers (:func:`colour.white_balance`)."""
+    return colour.white_balance(meta)
 
 
 def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
@@ -111,32 +85,24 @@ def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
 
 def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """The sRGB transfer curve (IEC 61966-2-1) of values in [0, 1]."""
-    x = np.clip(linear, 0.0, 1.0)
-    return np.asarray(np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055))
+    return colour.srgb_encode(linear)
 
 
-def to_srgb_linear(linear: np.ndarray, meta: RawMeta | None) -> np.ndarray:
-    """White balance and colour matrix: camera RGB -> linear sRGB (unclipped above)."""
-    balanced = np.minimum(linear * white_balance(meta).astype(np.float32), np.float32(1.0))
-    matrix = camera_to_srgb(meta).astype(np.float32)
-    out = balanced @ matrix.T
-    np.maximum(out, 0.0, out=out)
-    return np.asarray(out)
+def to_srgb_linear(linear: np.ndarray, meta: RawMeta | None, gain: float = 1.0) -> np.ndarray:
+    """Camera RGB -> display-referred linear sRGB in [0, 1]: the adapter-JPEG's colour chain
+    (:class:`colour.ColourChain`) with the base exposure ``gain``."""
+    return colour.chain_for(linear, meta, gain).forward(linear)
 
 
-def auto_gain(linear: np.ndarray, meta: RawMeta | None, percentile: float = 99.0) -> float:
-    """A base gain (1-16) that brings the ``percentile`` of luminance near white.
+def auto_gain(linear: np.ndarray, meta: RawMeta | None) -> float:
+    """A base gain (1-16) that brings the 99th luminance percentile near white.
 
     Camera raws are scene-linear and most sit far below clipping; raw converters
-    apply such a base exposure too. Computed once from the original so the original
-    and the reconstruction are shown with the same gain.
+    apply such a base exposure too, and so does the adapter-JPEG (the same rule,
+    :func:`colour.base_gain`). Computed once from the original so the original and the
+    reconstruction are shown with the same gain.
     """
-    small = downsample(np.asarray(linear), 512)
-    lum = to_srgb_linear(small, meta) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    top = float(np.percentile(lum, percentile)) if lum.size else 1.0
-    if not np.isfinite(top) or top <= 0:
-        return 1.0
-    return float(np.clip(0.9 / top, 1.0, 16.0))
+    return colour.base_gain(np.asarray(linear), meta)
 
 
 def render(
@@ -146,10 +112,13 @@ def render(
     max_side: int | None = PREVIEW_SIDE,
     base_gain: float = 1.0,
 ) -> np.ndarray:
-    """Linear camera RGB (H x W x 3 float) -> upright 8-bit sRGB (contiguous uint8)."""
+    """Linear camera RGB (H x W x 3 float) -> upright 8-bit sRGB (contiguous uint8).
+
+    At ``exposure_ev`` 0 and the original's :func:`auto_gain` this is what the
+    adapter-JPEG's own colour chain shows (its soft clip included).
+    """
     small = downsample(np.asarray(linear, np.float32), max_side)
-    rgb = to_srgb_linear(small, meta)
-    rgb *= np.float32(base_gain * 2.0 ** float(exposure_ev))
+    rgb = to_srgb_linear(small, meta, base_gain * 2.0 ** float(exposure_ev))
     out = srgb_encode(rgb)
     out = (out * 255.0 + 0.5).astype(np.uint8)
     return np.ascontiguousarray(orient(out, getattr(meta, "orientation", 1)))

@@ -64,6 +64,7 @@ def _exif_bytes(meta: RawMeta | None) -> bytes:
         sub[0x920A] = _rational(meta.focal_length)
     if meta.lens:
         sub[0xA434] = meta.lens
+    sub[0xA001] = 1  # ColorSpace: sRGB (the pixels are sRGB-encoded)
     return exif.tobytes()
 
 

@@ -21,7 +21,10 @@ Metadata (``metadata_props``)
     ``rawjpeg.description``; optionally ``rawjpeg.rate_weight`` = ``hi,lo,power``: the
     training objective's price of a bit, ``w(q) = hi + lo * (1 - q/100) ** power`` per bit
     per pixel against ln(MSE); a model that declares it has its operators chosen by the
-    encoder's search (:mod:`rawjpeg_gui.core.search`).
+    encoder's search (:mod:`rawjpeg_gui.core.search`); optionally ``rawjpeg.look`` =
+    ``photo`` or ``raw`` (the default): whether the model was trained on images after
+    the camera normalisation (:mod:`rawjpeg_gui.core.colour`; its ``thumbnail`` is then
+    the normalised image's) or on camera RGB. The encoder uses the model's look.
 
 The runtime sanitises the outputs (:func:`rawjpeg_gui.core.params.sanitize`), so a
 model can never produce parameters that the operators cannot invert.
@@ -70,6 +73,7 @@ class ModelInfo:
         description: one line for people.
         rate_weight: ``(hi, lo, power)`` of the training objective's rate weight, or
             ``None`` (the encoder then uses the operators predicted for the quality).
+        look: "photo" (trained on camera-normalised images) or "raw" (camera RGB).
     """
 
     name: str
@@ -82,6 +86,7 @@ class ModelInfo:
     subsampling: str
     description: str
     rate_weight: tuple[float, float, float] | None = None
+    look: str = "raw"
 
 
 @dataclass(frozen=True)
@@ -200,11 +205,14 @@ def read_model_info(
             subsampling=props.get("rawjpeg.subsampling", "4:4:4"),
             description=props.get("rawjpeg.description", ""),
             rate_weight=_rate_weight(props.get("rawjpeg.rate_weight"), path),
+            look=props.get("rawjpeg.look", "raw"),
         )
     except ValueError as exc:
         raise ModelError(f"{path.name} has malformed rawjpeg metadata ({exc}).") from None
     if frozenset(ops) not in known:
         raise ModelError(f"{path.name} uses operators {','.join(ops)}, which this rawjpeg lacks.")
+    if info.look not in ("photo", "raw"):
+        raise ModelError(f"{path.name} declares a look ({info.look}) this rawjpeg does not know.")
     if info.qtables not in ("ijg", "model") or info.subsampling not in ("4:4:4", "4:2:0"):
         raise ModelError(f"{path.name} asks for a JPEG set-up this rawjpeg does not know.")
     if not (1 <= info.quality_range[0] <= info.quality_range[1] <= 100):

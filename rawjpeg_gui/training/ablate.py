@@ -52,6 +52,7 @@ from rawjpeg_gui.core import evaluate as core_eval
 from rawjpeg_gui.core.metadata import RawMeta
 from rawjpeg_gui.core.rawio import RawImage, read_raw
 
+from . import split
 from .data import PatchCache, sample_batch
 from .loss import LossConfig
 from .network import count_parameters
@@ -60,13 +61,8 @@ from .variants import VariantNet, load_partial, variant_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE = "rawjpeg_gui/training/configs/default.toml"
-#: Held-out validation raws (never in the training cache).
-DEFAULT_RAWS = (
-    ".test-data/_DSC2164.ARW",
-    ".test-data/IMG_5952.CR2",
-    "../shared/data/raw/dcc_canon_g2_0304.crw",
-    "../shared/data/raw/dcc_kodak_dc120_p003911.kdc",
-)
+#: The validation raws of models/split.toml (choices are made on validation only).
+DEFAULT_RAWS = tuple(str(p) for p in split.load().paths("validation"))
 TABLE_START = "<!-- ablate:{section}:start -->"
 TABLE_END = "<!-- ablate:{section}:end -->"
 

@@ -9,6 +9,14 @@ Sources: real camera raws read by :func:`rawjpeg_gui.core.rawio.read_raw`, and
 synthetic raws made by *unprocessing* ordinary photographs (Brooks et al. 2019:
 inverse sRGB curve, inverse colour matrix, inverse white balance, random
 exposure, shot and read noise).
+
+A *normalised* cache (``build_cache(..., normalise=True)``) holds every image after its
+camera normalisation (:class:`rawjpeg_gui.core.colour.ColourChain`, the "photo" look),
+as the network sees it at run time, with each image's chain packed in ``chains``
+(:func:`rawjpeg_gui.training.colour_torch.chain_constants`) so the loss can measure
+the reconstruction in camera RGB. Unprocessed photographs then carry the metadata a
+camera would record (the colour matrix, drawn from real cameras' matrices, and the
+as-shot balance), so their chain is built exactly as a real raw's.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ class PatchCache:
         names: (I,) image names.
         meta: float32 (I, 4) each image's capture metadata as ``research.inputs.meta_features``
             encodes it (caches written before it existed load with the defaults).
+        chains: float32 (I, N) each image's packed camera normalisation when the
+            patches are normalised, else ``None`` (camera RGB patches).
     """
 
     patches: np.ndarray
@@ -50,6 +60,7 @@ class PatchCache:
     sizes: np.ndarray
     names: np.ndarray
     meta: np.ndarray | None = None
+    chains: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.meta is None:
@@ -59,7 +70,8 @@ class PatchCache:
 
     def save(self, path: str | Path) -> None:
         """Write the cache as an uncompressed ``.npz``."""
-        np.savez(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        np.savez(path, **{k: v for k, v in fields.items() if v is not None})
 
     @classmethod
     def load(cls, path: str | Path) -> PatchCache:
@@ -96,16 +108,31 @@ def srgb_to_linear(x: np.ndarray) -> np.ndarray:
 SHOT_AT_ISO100 = 1e-4
 
 
-def unprocess(photo: np.ndarray, rng: np.random.Generator, info: dict | None = None) -> np.ndarray:
+def unprocess(
+    photo: np.ndarray,
+    rng: np.random.Generator,
+    info: dict | None = None,
+    matrices: list[np.ndarray] | None = None,
+) -> np.ndarray:
     """Turn an sRGB HxWx3 photo in [0, 1] into a plausible linear camera raw (demosaiced).
 
     Random colour matrix, white balance, exposure and noise, following Brooks et al.
+    ``matrices``: camera -> sRGB matrices of real cameras (rows summing to one) to draw
+    the colour matrix from (then perturbed a little); a typical one otherwise.
+    ``info`` receives the ISO, the white level, and the colour matrix and as-shot
+    balance a camera would have recorded (``xyz_to_camera``, ``as_shot_wb``).
     """
     lin = srgb_to_linear(np.clip(photo.astype(np.float64), 0.0, 1.0))
-    m = _CAM2SRGB + rng.normal(0.0, 0.08, (3, 3))
+    base = _CAM2SRGB if not matrices else matrices[int(rng.integers(len(matrices)))]
+    m = base + rng.normal(0.0, 0.08 if not matrices else 0.03, (3, 3))
     m /= m.sum(axis=1, keepdims=True)
     cam = lin @ np.linalg.inv(m).T
     wb = np.array([1.0 / rng.uniform(1.4, 2.6), 1.0, 1.0 / rng.uniform(1.2, 2.4)])
+    if info is not None:
+        from rawjpeg_gui.core.colour import SRGB_TO_XYZ
+
+        info["xyz_to_camera"] = (np.linalg.inv(m) @ np.linalg.inv(SRGB_TO_XYZ)).tolist()
+        info["as_shot_wb"] = (1.0 / wb).tolist()
     cam = cam * wb * np.exp(rng.uniform(np.log(0.03), np.log(0.9)))
     shot = np.exp(rng.uniform(np.log(1e-4), np.log(1.2e-2)))
     read = np.exp(np.log(shot) * 2.18 + 1.2 + rng.normal(0.0, 0.26))
@@ -129,9 +156,14 @@ def photo_paths() -> list[tuple[str, object]]:
             out.append((f"skimage_{n}", getattr(sd, n)))
     except ImportError:
         pass
+    # Licences (models/MODEL_CARD.md): sporco's Kodak/BragZone images unrestricted;
+    # libjxl-testdata's wesaturate CC0, flower BSD-3-Clause; Kodak via
+    # librust-tiff-dev unrestricted.
     pats = (
         "/tmp/sporco/*.png",
         "/usr/share/libjxl-testdata/external/wesaturate/500px/*_srgb8.png",
+        "/usr/share/libjxl-testdata/jxl/flower/flower.png",
+        "/usr/share/cargo/registry/tiff-*/tests/benches/kodim*.tif",
     )
     for pat in pats:
         for f in sorted(glob.glob(pat)):
@@ -185,34 +217,50 @@ def build_cache(
     seed: int = 0,
     max_photos: int | None = None,
     photos: list[tuple[str, np.ndarray]] | None = None,
+    normalise: bool = False,
 ) -> PatchCache:
     """Cut patches from real raws and unprocessed photos (several random variants each).
 
     ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
+    ``normalise``: store every image after its camera normalisation (see the module
+    docstring); the photos are then unprocessed with the real raws' colour matrices.
     """
+    from rawjpeg_gui.core import colour
     from rawjpeg_gui.core.metadata import RawMeta
     from rawjpeg_gui.core.rawio import read_raw
 
     from .research.inputs import meta_features
 
     rng = np.random.default_rng(seed)
-    images: list[tuple[str, np.ndarray, int, np.ndarray]] = []
+    images: list[tuple[str, np.ndarray, int, np.ndarray, RawMeta]] = []
+    matrices = []
     for f in raw_files:
         raw = read_raw(f)
-        images.append((Path(f).name, raw.data, per_raw, meta_features(raw.meta)))
+        images.append((Path(f).name, raw.data, per_raw, meta_features(raw.meta), raw.meta))
+        if raw.meta.xyz_to_camera:
+            matrices.append(colour.camera_to_srgb(raw.meta))
     if photos is None:
         found = photo_paths()[:max_photos] if max_photos is not None else photo_paths()
         photos = [(name, _load_photo(src)) for name, src in found]
     for name, base in photos:
         for v in range(photo_variants):
             info: dict = {}
-            img = unprocess(base, rng, info)
+            img = unprocess(base, rng, info, matrices if normalise else None)
             meta = RawMeta(iso=info["iso"], white_level=info["white_level"])
-            images.append((f"{name}#{v}", img, per_photo, meta_features(meta)))
-    patches, thumbs, image_of, offsets, sizes, names, metas = [], [], [], [], [], [], []
-    for i, (name, img, n, meta) in enumerate(images):
+            if normalise:
+                meta.xyz_to_camera = info["xyz_to_camera"]
+                meta.as_shot_wb = info["as_shot_wb"]
+            images.append((f"{name}#{v}", img, per_photo, meta_features(meta), meta))
+    patches, thumbs, image_of, offsets, sizes, names, metas, chains = [], [], [], [], [], [], [], []
+    for i, (name, img, n, meta, raw_meta) in enumerate(images):
         if min(img.shape[:2]) < patch:
             continue
+        if normalise:
+            from .colour_torch import chain_constants
+
+            chain = colour.chain_for(img, raw_meta)
+            img = chain.forward(img)
+            chains.append(chain_constants(chain))
         thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))
         p, off = _cut(img, n, patch, rng)
         patches.append(p)
@@ -230,6 +278,7 @@ def build_cache(
         np.asarray(sizes, np.int32),
         np.asarray(names),
         np.stack(metas).astype(np.float32),
+        np.stack(chains) if chains else None,
     )
 
 
@@ -267,7 +316,9 @@ def sample_batch(
         ``size`` (N, 2), ``quality`` (N,) drawn uniformly in [10, 100], ``noise`` (N,),
         the image's noise level after the exposure gain, and ``meta`` (N, 4), its
         capture metadata with the ISO raised by the exposure gain (neither makes random
-        draws of its own, so every batch is the same as before they existed).
+        draws of its own, so every batch is the same as before they existed); for a
+        normalised cache also ``chain`` (N, K), each image's packed normalisation (the
+        exposure and balance augmentation is then off: they are the chain's).
     """
     idx = rng.integers(0, len(cache.patches), batch)
     raw = cache.patches[idx].astype(np.float32) / 65535.0
@@ -287,6 +338,9 @@ def sample_batch(
     if augment:
         gain = np.exp(rng.uniform(np.log(min_exposure), np.log(2.0), (batch, 1, 1, 1)))
         gain = gain * np.exp(rng.normal(0.0, 0.12, (batch, 3, 1, 1)))
+        if cache.chains is not None:
+            # Normalised images: exposure and balance are the chain's, not augmented.
+            gain = np.ones_like(gain)
         raw = np.clip(raw * gain, 0.0, 1.0).astype(np.float32)
         thumb = np.clip(thumb * gain, 0.0, 1.0).astype(np.float32)
         noise = noise * gain[:, 1, 0, 0]  # the exposure gain scales the noise (green channel)
@@ -299,7 +353,9 @@ def sample_batch(
         if spots > 0:
             _add_spots(raw, rng, spots)
     quality = rng.uniform(10.0, 100.0, batch).astype(np.float32)
+    extra = {} if cache.chains is None else {"chain": cache.chains[img].astype(np.float32)}
     return {
+        **extra,
         "raw": np.ascontiguousarray(raw),
         "thumb": np.ascontiguousarray(thumb),
         "offset": off.astype(np.float32),

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from .colour_loss import photo_loss
 from .data import PatchCache, sample_batch
 from .loss import LossConfig, rd_loss
 from .network import AdapterNet, NetConfig, count_parameters
@@ -69,17 +70,22 @@ def optimisation_step(
     grad_clip: float,
     dev: torch.device,
     bf16: bool = False,
+    look_weight: float = 0.0,
 ) -> dict[str, float]:
     """One Adam step on a batch from :func:`sample_batch`; returns the loss parts.
 
-    Shared by :func:`train` and the ablation harness.
+    Shared by :func:`train` and the ablation harness. A batch of normalised patches
+    (with ``chain``) is scored by :func:`colour_loss.photo_loss` with ``look_weight``.
     """
     batch = {k: torch.from_numpy(v).to(dev) for k, v in batch_np.items()}
     q01 = (batch["quality"] / 100.0)[:, None]
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
         pred = model(batch["thumb"], q01, None, batch["noise"][:, None], batch["meta"])
     pred = {k: v.float() for k, v in pred.items()}
-    loss, parts = rd_loss(pred, batch, lcfg)
+    if "chain" in batch:
+        loss, parts = photo_loss(pred, batch, lcfg, look_weight)
+    else:
+        loss, parts = rd_loss(pred, batch, lcfg)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(params, grad_clip)
@@ -106,7 +112,9 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     net = AdapterNet(net_config(cfg)).to(dev)
     if not tc.get("learn_qtables", False):
         net.qt_log_base.requires_grad_(False)
-    lcfg = LossConfig(**cfg.get("loss", {}))
+    loss_table = dict(cfg.get("loss", {}))
+    look_weight = float(loss_table.pop("look_weight", 0.0))
+    lcfg = LossConfig(**loss_table)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=float(tc.get("lr", 1e-3)))
     step = 0
@@ -117,7 +125,10 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         # Fine-tune: start from another run's weights (fresh optimiser and schedule).
         if not Path(init_from).is_file():
             raise SystemExit(f"[train] init_from: {init_from} does not exist (train that stage first)")
-        net.load_state_dict(torch.load(init_from, map_location=dev, weights_only=False)["model"])
+        if str(init_from).endswith(".onnx"):
+            net.load_state_dict(onnx_state_dict(init_from, net))
+        else:
+            net.load_state_dict(torch.load(init_from, map_location=dev, weights_only=False)["model"])
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=dev, weights_only=False)
         net.load_state_dict(state["model"])
@@ -139,7 +150,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     ckpt_every = int(tc.get("ckpt_every", 500))
     max_s = float(tc.get("max_minutes", 1e9)) * 60.0
     log_path = out / "log.csv"
-    fields = ["step", "time_s", "lr", "loss", "psnr", "bpp", "ssim"]
+    fields = ["step", "time_s", "lr", "loss", "psnr", "bpp", "ssim"] + (["look"] if cache.chains is not None else [])
     if rank == 0 and (not resume or not log_path.is_file()):
         with open(log_path, "w", newline="") as fh:
             csv.writer(fh).writerow(fields)
@@ -172,7 +183,7 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
         parts = optimisation_step(
-            model, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16
+            model, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16, look_weight
         )
         step += 1
         for k, v in parts.items():
@@ -195,6 +206,22 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     if world > 1:
         dist.barrier()
     return ckpt_path
+
+
+def onnx_state_dict(path: str | Path, net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A network's weights read back from an exported ONNX file (its initialisers keep
+    the parameter names, prefixed ``net.``), to fine-tune a shipped model."""
+    import onnx
+    from onnx import numpy_helper
+
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    out = {}
+    for key in net.state_dict():
+        arr = inits.get(f"net.{key}", inits.get(key))
+        if arr is None:
+            raise SystemExit(f"[train] init_from: {path} has no weights for {key}")
+        out[key] = torch.from_numpy(arr.copy())
+    return out
 
 
 def load_checkpoint(path: str | Path, gain_max: float | None = None) -> AdapterNet:

@@ -1,0 +1,151 @@
+"""Issue 13's targets for a model and a look, on a split's cameras (models/split.toml).
+
+Prints per file: BD-rate vs the gamma-1/2.2 JPEG (IJG tables, 4:2:0, optimised Huffman,
+as ``rawjpeg eval``), the q100 ceiling against that JPEG's q100, whether bpp and PSNR
+rise at every quality step, the look (mean and 95th-percentile CIEDE2000 between the
+adapter-JPEG decoded by Pillow and the app's display rendering of the same raw), the
+adapter's own work each way (operators and colour chain, not the JPEG codec) and the
+parameter payload; then the means and each target met or not.
+
+    python benchmarks/model_v2.py --split validation --look photo [--no-search]
+
+Test numbers are for a shipped model only: choose on ``--split validation``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rawjpeg_gui.core import codec, colour, display, evaluate, fastops, metrics  # noqa: E402
+from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
+from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
+from rawjpeg_gui.training import split  # noqa: E402
+
+
+def look_error(raw, enc) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Mean and 95th percentile CIEDE2000: viewer (Pillow) vs the app's rendering."""
+    with Image.open(io.BytesIO(enc.jpeg)) as im:
+        viewer = np.asarray(im.convert("RGB"), np.float32)[::2, ::2] / 255
+    gain = display.auto_gain(raw.data, raw.meta)
+    app = colour.srgb_encode(display.to_srgb_linear(raw.data, raw.meta, gain))[::2, ::2]
+    de = colour.ciede2000(colour.srgb_to_lab(app), colour.srgb_to_lab(viewer))
+    return float(de.mean()), float(np.percentile(de, 95))
+
+
+def adapter_work(raw, enc) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds of the adapter's own work: chain + forward operators; inverse + chain."""
+    t0 = time.perf_counter()
+    src = raw.data if enc.colour is None else enc.colour.forward(raw.data)
+    adapted = fastops.forward_uint8(src, enc.params)
+    t1 = time.perf_counter()
+    back = fastops.inverse_uint8(adapted, enc.params)
+    if enc.colour is not None:
+        enc.colour.inverse(back)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def main() -> None:
+    """Measure and print."""
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--split", default="validation", choices=split.SPLITS[1:])
+    ap.add_argument("--look", default=None, choices=codec.LOOKS, help="default: the model's own")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--no-search", action="store_true")
+    ap.add_argument("-q", "--qualities", default=",".join(str(q) for q in range(10, 101, 5)))
+    ap.add_argument(
+        "--files", type=int, default=0, help="at most this many files per camera (0: all)"
+    )
+    args = ap.parse_args()
+    model = AdapterModel(args.model) if args.model else codec.default_model()
+    qs = [int(q) for q in args.qualities.split(",")]
+    sides = split.load()
+    paths = sides.paths(args.split)
+    if args.files:
+        per: dict[str, int] = {}
+        paths = [
+            p
+            for p in paths
+            if per.setdefault(sides.camera(p.name), 0) < args.files
+            and not per.update({sides.camera(p.name): per[sides.camera(p.name)] + 1})
+        ]
+    print(
+        f"model {model.name}, look {args.look or model.info.look}, search {not args.no_search}, split {args.split}, q {qs[0]}..{qs[-1]}"
+    )
+    rows = []
+    for path in paths:
+        raw = read_raw(path)
+        pts, encs = [], {}
+        for q in qs:
+            enc = codec.encode_image(raw, q, model, not args.no_search, args.look)
+            back = codec.decode_bytes(enc.jpeg).raw.data
+            encs[q] = enc
+            pts.append(
+                evaluate.RDPoint("adapter", q, enc.bpp, metrics.psnr(raw.data, back), float("nan"))
+            )
+            pts.append(evaluate.code_point(raw, "gamma22", q, with_ssim=False)[0])
+        bd = evaluate.bd_rates(pts)["gamma22"]
+        ad = sorted((p for p in pts if p.method == "adapter"), key=lambda p: p.quality)
+        g22 = {p.quality: p for p in pts if p.method == "gamma22"}
+        mono = all(b.bpp > a.bpp and b.psnr > a.psnr for a, b in zip(ad, ad[1:], strict=False))
+        ceiling = ad[-1].psnr - g22[qs[-1]].psnr
+        qlook = 75 if 75 in encs else qs[len(qs) // 2]
+        de_mean, de_p95 = look_error(raw, encs[qlook])
+        fwd, inv = adapter_work(raw, encs[qlook])
+        payload = encs[qlook].payload_bytes
+        rows.append(
+            (
+                path.name,
+                bd,
+                ceiling,
+                mono,
+                de_mean,
+                de_p95,
+                fwd,
+                inv,
+                payload,
+                raw.width * raw.height,
+            )
+        )
+        print(
+            f"{path.name:30s} BD {bd:+6.1f} %  q{qs[-1]} {ad[-1].psnr:.2f} vs {g22[qs[-1]].psnr:.2f} dB"
+            f"  monotonic {'yes' if mono else 'no '}  dE(q{qlook}) {de_mean:.2f} p95 {de_p95:.2f}"
+            f"  work {fwd:.2f}/{inv:.2f} s  payload {payload} B",
+            flush=True,
+        )
+    if not rows:
+        sys.exit(f"no {args.split} raw is here (see ../shared/DATA.md)")
+    bds = np.array([r[1] for r in rows])
+    print(
+        f"mean BD-rate {bds.mean():+.1f} % (target <= -30 %; worst {bds.max():+.1f} %, target <= -15 %): "
+        f"{'met' if bds.mean() <= -30 and bds.max() <= -15 else 'NOT met'}"
+    )
+    print(
+        f"q100 ceiling: {'met' if all(r[2] >= 0 for r in rows) else 'NOT met'} (worst {min(r[2] for r in rows):+.2f} dB)"
+    )
+    print(
+        f"look: mean dE {np.mean([r[4] for r in rows]):.2f}, worst file {max(r[4] for r in rows):.2f} (<= 5), "
+        f"worst p95 {max(r[5] for r in rows):.2f} (<= 12): "
+        f"{'met' if all(r[4] <= 5 and r[5] <= 12 for r in rows) else 'NOT met'}"
+    )
+    print(f"monotonic on every file: {'met' if all(r[3] for r in rows) else 'NOT met'}")
+    big = max(rows, key=lambda r: r[9])
+    print(
+        f"adapter work on the largest file ({big[0]}): {big[6]:.2f} s / {big[7]:.2f} s (<= 0.5 s each)"
+    )
+    print(f"payload: max {max(r[8] for r in rows)} B (<= 6144)")
+
+
+if __name__ == "__main__":
+    main()
