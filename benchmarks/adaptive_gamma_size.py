@@ -66,17 +66,28 @@ def main() -> None:
                 mse = float(np.mean(np.square(back - np.clip(raw.data, 0, 1)), dtype=np.float64))
                 point = (enc.bpp, -10.0 * math.log10(max(mse, 1e-20)))
                 curves[f"fixed {side}x{side}"].append(point)
-                costs.append((math.log(max(mse, 1e-20)) + search.rate_weight(weights, q) * enc.bpp, side, point))
+                costs.append(
+                    (
+                        math.log(max(mse, 1e-20)) + search.rate_weight(weights, q) * enc.bpp,
+                        side,
+                        point,
+                    )
+                )
             best = min(costs)
             picks[best[1]] += 1
             curves["oracle per image"].append(best[2])
         for name, pts in curves.items():
             bd = metrics.bd_rate(
-                [r.bpp for r in ref], [r.psnr for r in ref], [p[0] for p in pts], [p[1] for p in pts]
+                [r.bpp for r in ref],
+                [r.psnr for r in ref],
+                [p[0] for p in pts],
+                [p[1] for p in pts],
             )
             table[name].append(bd)
             print(f"{path.name:32s} {name:18s} BD-rate vs gamma-1/2.2 {bd:+7.2f} %", flush=True)
-    print(f"\n{'gamma map':18s} " + " ".join(f"{p.name[:12]:>12s}" for p in args.raws) + "     mean")
+    print(
+        f"\n{'gamma map':18s} " + " ".join(f"{p.name[:12]:>12s}" for p in args.raws) + "     mean"
+    )
     for name, vals in table.items():
         print(f"{name:18s} " + " ".join(f"{v:+12.2f}" for v in vals) + f" {np.mean(vals):+8.2f}")
     print("oracle picks (image x quality): " + ", ".join(f"{s}x{s}: {n}" for s, n in picks.items()))

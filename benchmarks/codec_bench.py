@@ -29,7 +29,9 @@ from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 
 
 def largest_raw() -> Path:
-    candidates = list((ROOT / ".test-data").glob("*")) + list((ROOT.parent / "shared/data/raw").glob("*"))
+    candidates = list((ROOT / ".test-data").glob("*")) + list(
+        (ROOT.parent / "shared/data/raw").glob("*")
+    )
     if not candidates:
         raise SystemExit("no raw files: run scripts/fetch_test_data.py")
     return max(candidates, key=lambda p: p.stat().st_size)
@@ -71,14 +73,20 @@ def main() -> None:
     rows.append(("model", t, m))
     inputs = model.image_inputs(raw.data, raw.meta)  # whatever else the model takes
     found, t, m = measure(lambda: search.search(raw.data, args.quality, model, inputs), args.repeat)
-    rows.append(("search (10 + 4 probe encodes)" if found else "search (model declares none)", t, m))
+    rows.append(
+        ("search (10 + 4 probe encodes)" if found else "search (model declares none)", t, m)
+    )
     if found is not None:
         pred = found.prediction
     params = container.quantise(pred.params)
     adapted, t, m = measure(lambda: fastops.forward_uint8(raw.data, params), args.repeat)
     rows.append(("forward operators", t, m))
-    enc, t, m = measure(lambda: codec.encode_with_params(raw, args.quality, params, pred.qtables,
-                                                         model.info.subsampling, model.name), 1)
+    enc, t, m = measure(
+        lambda: codec.encode_with_params(
+            raw, args.quality, params, pred.qtables, model.info.subsampling, model.name
+        ),
+        1,
+    )
     t_jpeg = enc.timings["jpeg"]
     rows.append(("JPEG encode (+ EXIF, segment)", t_jpeg, m))
     data = enc.jpeg
@@ -90,9 +98,13 @@ def main() -> None:
     rows.append(("inverse operators", t, m))
 
     mp = raw.width * raw.height / 1e6
-    print(f"{path.name}: {raw.width}x{raw.height} ({mp:.1f} MP), quality {args.quality}, model {model.name}, "
-          f"{fastops.default_threads()} operator threads")
-    print(f"float32 image: {image_bytes / 1e6:.0f} MB; file {len(data) / 1e6:.2f} MB ({enc.bpp:.3f} bpp)")
+    print(
+        f"{path.name}: {raw.width}x{raw.height} ({mp:.1f} MP), quality {args.quality}, model {model.name}, "
+        f"{fastops.default_threads()} operator threads"
+    )
+    print(
+        f"float32 image: {image_bytes / 1e6:.0f} MB; file {len(data) / 1e6:.2f} MB ({enc.bpp:.3f} bpp)"
+    )
     print(f"{'stage':34} {'seconds':>8} {'peak MB':>8} {'x image':>8}")
     for name, sec, peak in rows:
         print(f"{name:34} {sec:8.3f} {peak / 1e6:8.0f} {peak / image_bytes:8.2f}")
@@ -100,7 +112,9 @@ def main() -> None:
     dec_adapter = rows[6][1] + rows[8][1]
     print(f"adapter work, encode (thumbnail + model + search + forward): {enc_adapter:.3f} s")
     print(f"adapter work, reconstruction (params + inverse):    {dec_adapter:.3f} s")
-    print(f"peak memory of any stage: {max(r[2] for r in rows) / image_bytes:.2f}x the float32 image")
+    print(
+        f"peak memory of any stage: {max(r[2] for r in rows) / image_bytes:.2f}x the float32 image"
+    )
 
 
 if __name__ == "__main__":

@@ -73,7 +73,9 @@ def check(path: Path, quality: int, tmp: Path) -> dict[str, object]:
 
     direct = tmp / "direct.dng"
     assert _quiet(["decode", str(path), "-o", str(direct)]) == 0
-    row["direct_linear"] = psnr(linear_back(direct) / 65535.0, np.round(reference.data * 65535) / 65535)
+    row["direct_linear"] = psnr(
+        linear_back(direct) / 65535.0, np.round(reference.data * 65535) / 65535
+    )
     got = render(direct)
     row["direct_cam"], row["direct_same"] = psnr(got, cam), psnr(got, same)
 
@@ -81,7 +83,9 @@ def check(path: Path, quality: int, tmp: Path) -> dict[str, object]:
     assert _quiet(["encode", str(path), "-q", str(quality), "-o", str(jpg)]) == 0
     assert _quiet(["decode", str(jpg), "-o", str(via)]) == 0
     rec = decode_file(jpg).raw.data
-    row["via_linear"] = psnr(linear_back(via) / 65535.0, np.round(np.clip(rec, 0, 1) * 65535) / 65535)
+    row["via_linear"] = psnr(
+        linear_back(via) / 65535.0, np.round(np.clip(rec, 0, 1) * 65535) / 65535
+    )
     got = render(via)
     row["via_cam"], row["via_same"] = psnr(got, cam), psnr(got, same)
 

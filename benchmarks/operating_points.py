@@ -38,8 +38,7 @@ def grid(raw, model: AdapterModel) -> list[dict[str, float]]:  # type: ignore[no
     """Every (operator quality, table quality) pair coded on the whole image."""
     inputs = model.image_inputs(raw.data, raw.meta)
     preds = {
-        q: model.predict_inputs(inputs, q)
-        for q in set(TABLE_QUALITIES) | set(search.CANDIDATES)
+        q: model.predict_inputs(inputs, q) for q in set(TABLE_QUALITIES) | set(search.CANDIDATES)
     }
     out = []
     for qo in search.CANDIDATES:

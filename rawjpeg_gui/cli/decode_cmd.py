@@ -25,13 +25,17 @@ JPEG_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jxl")
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register the sub-command."""
     p = sub.add_parser("decode", help="adapter-JPEG (or raw) -> 16-bit linear TIFF/PNG or DNG")
-    p.add_argument("input", type=Path, metavar="INPUT", help="adapter-JPEG or raw file; - reads standard input")
+    p.add_argument(
+        "input", type=Path, metavar="INPUT", help="adapter-JPEG or raw file; - reads standard input"
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help=".tiff, .png or .dng")
     p.add_argument(
         "--force", action="store_true",
         help="reconstruct even when the pixels were changed after the file was written",
     )  # fmt: skip
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file (never the input)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output file (never the input)"
+    )
     add_verbosity_args(p)
     p.set_defaults(run=run)
 

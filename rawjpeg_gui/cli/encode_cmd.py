@@ -36,9 +36,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     p.add_argument("-q", "--quality", type=quality_arg, required=True, help="JPEG quality 1-100")
     dest = p.add_mutually_exclusive_group(required=True)
-    dest.add_argument("-o", "--output", type=Path, help="output .jpg (one input only), or - for standard output")
+    dest.add_argument(
+        "-o", "--output", type=Path, help="output .jpg (one input only), or - for standard output"
+    )
     dest.add_argument("-d", "--dir", type=Path, help="output folder (<stem>.jpg per input)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace existing output files (never an input)"
+    )
     add_model_arg(p)
     add_search_arg(p)
     add_verbosity_args(p)
@@ -48,12 +52,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def _plan(args: argparse.Namespace) -> list[tuple[Path, Path]] | None:
     """(input, output) pairs, or ``None`` after printing why the run cannot start."""
     if args.output is not None and len(args.inputs) != 1:
-        print("rawjpeg: error: -o takes exactly one input; use -d DIR for several.", file=sys.stderr)
+        print(
+            "rawjpeg: error: -o takes exactly one input; use -d DIR for several.", file=sys.stderr
+        )
         return None
     if args.dir is not None and not args.dir.is_dir():
         print(f"rawjpeg: error: the folder {args.dir} does not exist.", file=sys.stderr)
         return None
-    pairs = [(src, args.output if args.output is not None else args.dir / f"{src.stem}.jpg") for src in args.inputs]
+    pairs = [
+        (src, args.output if args.output is not None else args.dir / f"{src.stem}.jpg")
+        for src in args.inputs
+    ]
     clashes = output_clashes(pairs)
     for problem in clashes:
         print(f"rawjpeg: error: {problem}", file=sys.stderr)

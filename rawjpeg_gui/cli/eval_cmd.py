@@ -51,10 +51,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("eval", help="rate-distortion of the adapter vs plain-JPEG baselines")
     p.add_argument("inputs", nargs="+", type=Path, metavar="RAW")
     p.add_argument(
-        "-q", "--qualities", type=_qualities, default=list(DEFAULT_QUALITIES),
+        "-q",
+        "--qualities",
+        type=_qualities,
+        default=list(DEFAULT_QUALITIES),
         help="comma-separated JPEG qualities (default 15,25,50,75,90)",
     )
-    p.add_argument("--json", default=None, metavar="OUT", help="write all numbers as JSON to OUT (- for standard output)")
+    p.add_argument(
+        "--json",
+        default=None,
+        metavar="OUT",
+        help="write all numbers as JSON to OUT (- for standard output)",
+    )
     p.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     add_model_arg(p)
     add_search_arg(p)
@@ -80,8 +88,12 @@ class _Progress:
 
     def point(self, done: int) -> None:
         if self.tty:
-            print(f"\reval: file {self.index}/{self.files} {self.name}: {done}/{self.per_file} codings\x1b[K",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\reval: file {self.index}/{self.files} {self.name}: {done}/{self.per_file} codings\x1b[K",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def clear(self) -> None:
         if self.tty:
@@ -100,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"model {model.name} ({model.info.subsampling}); baselines: IJG tables, "
             f"{BASELINE_SUBSAMPLING}; qualities {','.join(map(str, args.qualities))}"
-            + ("; encoder search off" if args.no_search else ""), file=out,
+            + ("; encoder search off" if args.no_search else ""),
+            file=out,
         )
     progress = _Progress(not is_quiet(args), len(args.inputs), len(args.qualities) * len(METHODS))
     for index, path in enumerate(args.inputs, 1):
@@ -108,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             raw = read_raw(path)
             points = []
-            for point in rd_curve(raw, args.qualities, METHODS, model, not args.no_ssim, searched=not args.no_search):
+            for point in rd_curve(
+                raw, args.qualities, METHODS, model, not args.no_ssim, searched=not args.no_search
+            ):
                 points.append(point)
                 progress.point(len(points))
         except RawJpegError as exc:
@@ -118,25 +133,43 @@ def run(args: argparse.Namespace) -> int:
             continue
         progress.clear()
         bd = bd_rates(points)
-        results.append({"file": path.name, "camera": raw.meta.camera,
-                        "points": [p.to_dict() for p in points], "bd_rate": bd})
+        results.append(
+            {
+                "file": path.name,
+                "camera": raw.meta.camera,
+                "points": [p.to_dict() for p in points],
+                "bd_rate": bd,
+            }
+        )
         if show_tables:
             _print_file(path.name, raw.meta.camera, points, bd, out)
     if results:
         with np.errstate(all="ignore"):
-            mean = {k: float(np.nanmean([r["bd_rate"].get(k, float("nan")) for r in results]))
-                    for k in ("gamma22", "linear")}
+            mean = {
+                k: float(np.nanmean([r["bd_rate"].get(k, float("nan")) for r in results]))
+                for k in ("gamma22", "linear")
+            }
         if show_tables:
-            print(f"\nmean over {len(results)} file(s): BD-rate vs gamma-1/2.2 JPEG {_fmt(mean['gamma22'])} %"
-                  f", vs linear JPEG {_fmt(mean['linear'])} %", file=out)
+            print(
+                f"\nmean over {len(results)} file(s): BD-rate vs gamma-1/2.2 JPEG {_fmt(mean['gamma22'])} %"
+                f", vs linear JPEG {_fmt(mean['linear'])} %",
+                file=out,
+            )
         if args.json is not None:
-            doc = {"model": model.name, "qualities": args.qualities, "searched": not args.no_search, "files": results,
-                   "mean_bd_rate": mean}
+            doc = {
+                "model": model.name,
+                "qualities": args.qualities,
+                "searched": not args.no_search,
+                "files": results,
+                "mean_bd_rate": mean,
+            }
             write_json(args.json, doc, inputs=args.inputs)
     return 1 if failures else 0
 
 
-def _print_file(name: str, camera: str, points: list[RDPoint], bd: dict[str, float], out: TextIO) -> None:
+def _print_file(
+    name: str, camera: str, points: list[RDPoint], bd: dict[str, float], out: TextIO
+) -> None:
     print(f"\n{name} ({escape_text(camera)})", file=out)
     print(f"  {'q':>3} " + "".join(f"| {m:>8} bpp   PSNR   SSIM " for m in METHODS), file=out)
     quals = sorted({p.quality for p in points})
@@ -147,5 +180,8 @@ def _print_file(name: str, camera: str, points: list[RDPoint], bd: dict[str, flo
             p = table.get((m, q))
             cells.append(f"| {p.bpp:12.3f} {p.psnr:6.2f} {p.ssim:6.4f} " if p else "|" + " " * 28)
         print(f"  {q:>3} " + "".join(cells), file=out)
-    print(f"  BD-rate of adapter: vs gamma-1/2.2 JPEG {_fmt(bd.get('gamma22', float('nan')))} %, "
-          f"vs linear JPEG {_fmt(bd.get('linear', float('nan')))} %", file=out)
+    print(
+        f"  BD-rate of adapter: vs gamma-1/2.2 JPEG {_fmt(bd.get('gamma22', float('nan')))} %, "
+        f"vs linear JPEG {_fmt(bd.get('linear', float('nan')))} %",
+        file=out,
+    )

@@ -25,7 +25,9 @@ from .common import STDIO, add_verbosity_args, dump_json, escape_text, human_byt
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register the sub-command."""
     p = sub.add_parser("info", help="describe a raw file or adapter-JPEG")
-    p.add_argument("file", type=Path, metavar="FILE", help="raw file or adapter-JPEG; - reads standard input")
+    p.add_argument(
+        "file", type=Path, metavar="FILE", help="raw file or adapter-JPEG; - reads standard input"
+    )
     p.add_argument("--json", action="store_true", help="print the description as JSON")
     add_verbosity_args(p)
     p.set_defaults(run=run)
@@ -62,7 +64,12 @@ def _meta_lines(meta: RawMeta) -> list[str]:
         ("CFA", meta.cfa_pattern),
         ("black / white", f"{black} / {white:g}" if black and white is not None else ""),
         ("as-shot WB", meta.wb_text),
-        ("original", f"{meta.source_name} ({human_bytes(_num(meta.source_size) or 0)})" if meta.source_name else ""),
+        (
+            "original",
+            f"{meta.source_name} ({human_bytes(_num(meta.source_size) or 0)})"
+            if meta.source_name
+            else "",
+        ),
     ]
     return [f"  {k:<14}{escape_text(v)}" for k, v in rows if v]
 
@@ -81,8 +88,12 @@ def _record_doc(name: str, record: AdapterRecord, size: int) -> dict[str, Any]:
         "file_bytes": size,
         "bpp": 8.0 * size / (record.width * record.height),
         "parameter_bytes": parameter_payload_size(record),
-        "gamma_map": {"rows": int(p.gamma_map.shape[0]), "columns": int(p.gamma_map.shape[1]),
-                      "min": float(p.gamma_map.min()), "max": float(p.gamma_map.max())},
+        "gamma_map": {
+            "rows": int(p.gamma_map.shape[0]),
+            "columns": int(p.gamma_map.shape[1]),
+            "min": float(p.gamma_map.min()),
+            "max": float(p.gamma_map.max()),
+        },
         "lut_bins": p.lut_bins,
         "dct_scale": p.dct_scale is not None,
         "meta": record.meta.to_dict(),
@@ -92,7 +103,9 @@ def _record_doc(name: str, record: AdapterRecord, size: int) -> dict[str, Any]:
 def _read(path: Path) -> bytes:
     if str(path) == STDIO:
         return read_stdin(MAX_INPUT_BYTES)
-    return read_input(path, MAX_INPUT_BYTES, f"{path.name} is larger than any adapter-JPEG rawjpeg writes.")
+    return read_input(
+        path, MAX_INPUT_BYTES, f"{path.name} is larger than any adapter-JPEG rawjpeg writes."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,10 +118,23 @@ def run(args: argparse.Namespace) -> int:
         except RawJpegError as exc:
             raise type(exc)(f"{path}: {exc}") from None
         if args.json:
-            print(dump_json({"file": name, "kind": "camera raw", "width": raw.width, "height": raw.height,
-                             "file_bytes": path.stat().st_size, "meta": raw.meta.to_dict()}).decode(), end="")
+            print(
+                dump_json(
+                    {
+                        "file": name,
+                        "kind": "camera raw",
+                        "width": raw.width,
+                        "height": raw.height,
+                        "file_bytes": path.stat().st_size,
+                        "meta": raw.meta.to_dict(),
+                    }
+                ).decode(),
+                end="",
+            )
             return 0
-        print(f"{escape_text(path)}: camera raw, {raw.width}x{raw.height}, {human_bytes(path.stat().st_size)}")
+        print(
+            f"{escape_text(path)}: camera raw, {raw.width}x{raw.height}, {human_bytes(path.stat().st_size)}"
+        )
         print("\n".join(_meta_lines(raw.meta)))
         return 0
     try:
@@ -132,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(doc).decode(), end="")
         return 0
     gm = doc["gamma_map"]
-    print(f"{escape_text(name)}: adapter-JPEG (format v{record.version}), {record.width}x{record.height}")
+    print(
+        f"{escape_text(name)}: adapter-JPEG (format v{record.version}), {record.width}x{record.height}"
+    )
     print(f"  {'model':<14}{escape_text(record.model_name)}")
     print(f"  {'quality':<14}{record.quality} ({record.subsampling})")
     print(f"  {'file size':<14}{human_bytes(len(data))} ({doc['bpp']:.3f} bpp)")

@@ -217,8 +217,16 @@ def encode_with_params(
     segment_bytes = len(jpeg.find_segment(data))
     t2 = time.perf_counter()
     return EncodeResult(
-        data, params, quality, adapted, raw, model_name, qtables, segment_bytes,
-        {"forward": t1 - t0, "jpeg": t2 - t1}, colour=chain,
+        data,
+        params,
+        quality,
+        adapted,
+        raw,
+        model_name,
+        qtables,
+        segment_bytes,
+        {"forward": t1 - t0, "jpeg": t2 - t1},
+        colour=chain,
     )
 
 
@@ -349,7 +357,9 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     it holds, byte for byte.
     """
     p = Path(path)
-    data = read_input(p, MAX_FILE_BYTES, f"{p.name} is larger than any adapter-JPEG rawjpeg writes.")
+    data = read_input(
+        p, MAX_FILE_BYTES, f"{p.name} is larger than any adapter-JPEG rawjpeg writes."
+    )
     from . import pack
 
     return pack.unpack(data) if pack.is_jxl(data) else data

@@ -137,7 +137,9 @@ def quantise(params: AdapterParams) -> AdapterParams:
     """The parameters exactly as a reader of the file will see them."""
     lo, hi, gq = _quantise_gamma(params.gamma_map)
     lut = _dequantise_lut(_quantise_lut(params.lut))
-    dct = None if params.dct_scale is None else params.dct_scale.astype(np.float16).astype(np.float32)
+    dct = (
+        None if params.dct_scale is None else params.dct_scale.astype(np.float16).astype(np.float32)
+    )
     return sanitize(lut, _dequantise_gamma(lo, hi, gq), dct)
 
 
@@ -186,7 +188,10 @@ def encode_segment(record: AdapterRecord, full_metadata: bool = True) -> bytes:
     lo, hi, gq = _quantise_gamma(p.gamma_map)
     gh, gw = gq.shape
     recs.append(
-        _record(_TAG_GAMMA, struct.pack("<HHff", gh, gw, lo, hi) + zlib.compress(_delta2d(gq).tobytes(), 9))
+        _record(
+            _TAG_GAMMA,
+            struct.pack("<HHff", gh, gw, lo, hi) + zlib.compress(_delta2d(gq).tobytes(), 9),
+        )
     )
     recs.append(_record(_TAG_LUT, _lut_body(p.lut)))
     if p.dct_scale is not None:
@@ -234,9 +239,7 @@ def _parse_lut(body: bytes, what: str) -> np.ndarray:
 
 def parameter_payload_size(record: AdapterRecord) -> int:
     """Bytes the operator parameters take in the file (segment minus camera metadata)."""
-    meta_only = encode_segment(
-        AdapterRecord(record.params, 1, 1, 1, "4:4:4", "", RawMeta())
-    )
+    meta_only = encode_segment(AdapterRecord(record.params, 1, 1, 1, "4:4:4", "", RawMeta()))
     return len(meta_only)
 
 
@@ -290,12 +293,16 @@ def decode_segment(body: bytes, source: str = "The file") -> AdapterRecord:
             f"rawjpeg reads only version {FORMAT_VERSION}."
         )
     if length > MAX_RECORDS_BYTES:
-        raise ParameterSizeError("The parameter segment declares more bytes than a segment can hold.")
+        raise ParameterSizeError(
+            "The parameter segment declares more bytes than a segment can hold."
+        )
     records = head[10:]
     if len(records) != length:
         raise CorruptParameters("The parameter segment is truncated or has trailing bytes.")
     if zlib.crc32(records) != crc:
-        raise CorruptParameters("The parameter checksum does not match: the file was damaged or edited.")
+        raise CorruptParameters(
+            "The parameter checksum does not match: the file was damaged or edited."
+        )
     recs = _split_records(records)
     for tag in (_TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_META):
         if tag not in recs:
@@ -475,7 +482,9 @@ def _check_meta_fields(d: dict[str, Any]) -> None:
         raise bad("as_shot_wb")
     xyz = d.get("xyz_to_camera")
     if xyz is not None and not (
-        isinstance(xyz, list) and len(xyz) == 3 and all(_numbers(row, (3, 3), -1e4, 1e4) for row in xyz)
+        isinstance(xyz, list)
+        and len(xyz) == 3
+        and all(_numbers(row, (3, 3), -1e4, 1e4) for row in xyz)
     ):
         raise bad("xyz_to_camera")
 

@@ -77,8 +77,13 @@ class _TableCache:
         self._items: dict[tuple[str, bytes], tuple[np.ndarray, ...]] = {}
         self._lock = threading.Lock()
 
-    def get(self, kind: str, lut: np.ndarray, build: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-        key = (kind, np.ascontiguousarray(lut, np.float32).tobytes() + bytes(str(lut.shape), "ascii"))
+    def get(
+        self, kind: str, lut: np.ndarray, build: Callable[[], tuple[np.ndarray, ...]]
+    ) -> tuple[np.ndarray, ...]:
+        key = (
+            kind,
+            np.ascontiguousarray(lut, np.float32).tobytes() + bytes(str(lut.shape), "ascii"),
+        )
         with self._lock:
             hit = self._items.pop(key, None)
             if hit is not None:
@@ -125,18 +130,24 @@ def _inverse_table(lut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _GammaRows:
     """Rows of the bilinearly upsampled gamma map, computed band by band."""
 
-    def __init__(self, grid: np.ndarray, height: int, width: int, at: Lattice | None = None) -> None:
+    def __init__(
+        self, grid: np.ndarray, height: int, width: int, at: Lattice | None = None
+    ) -> None:
         g = grid.astype(np.float32)
         if at is None:
             c0, c1, fc = _axis_weights(width, g.shape[1])
             self._r0, self._r1, self._fr = _axis_weights(height, g.shape[0])
         else:  # a sub-image: the weights where its rows and columns sit
             c0, c1, fc = (a[at.cols] for a in _axis_weights(at.width, g.shape[1]))
-            self._r0, self._r1, self._fr = (a[at.rows] for a in _axis_weights(at.height, g.shape[0]))
+            self._r0, self._r1, self._fr = (
+                a[at.rows] for a in _axis_weights(at.height, g.shape[0])
+            )
         # Columns first (small: h x width), rows per band later.
         self._cols = g[:, c0] * (1.0 - fc)[None, :] + g[:, c1] * fc[None, :]
 
-    def band(self, a: int, b: int, out: np.ndarray | None = None, tmp: np.ndarray | None = None) -> np.ndarray:
+    def band(
+        self, a: int, b: int, out: np.ndarray | None = None, tmp: np.ndarray | None = None
+    ) -> np.ndarray:
         """Rows ``a:b`` of the upsampled map, written into ``out`` (with ``tmp`` as scratch) if given."""
         n, w = b - a, self._cols.shape[1]
         out = np.empty((n, w), np.float32) if out is None else out
@@ -149,7 +160,9 @@ class _GammaRows:
         return out
 
 
-def _band_buffers(specs: dict[str, tuple[tuple[int, ...], type]]) -> Callable[[int], dict[str, np.ndarray]]:
+def _band_buffers(
+    specs: dict[str, tuple[tuple[int, ...], type]],
+) -> Callable[[int], dict[str, np.ndarray]]:
     """Per-thread band buffers: ``get(n)`` returns each buffer cut to ``n`` rows.
 
     The buffers belong to the calling thread and live as long as the returned function

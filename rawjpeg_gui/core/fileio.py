@@ -49,14 +49,18 @@ def check_input_file(path: str | os.PathLike[str]) -> os.stat_result:
     except FileNotFoundError:
         raise InputFileError(f"{p.name} does not exist.") from None
     except OSError as exc:
-        raise InputFileError(f"{p.name} could not be read ({exc.strerror or 'unreadable'}).") from None
+        raise InputFileError(
+            f"{p.name} could not be read ({exc.strerror or 'unreadable'})."
+        ) from None
     problem = _input_problem(st, p.name)
     if problem:
         raise InputFileError(problem)
     return st
 
 
-def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES, too_big: str = "") -> bytes:
+def read_input(
+    path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES, too_big: str = ""
+) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes.
 
     The file is opened non-blocking and checked with ``fstat`` on the open
@@ -72,7 +76,9 @@ def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES, too_b
     try:
         fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputFileError(f"{p.name} could not be read ({exc.strerror or 'unreadable'}).") from None
+        raise InputFileError(
+            f"{p.name} could not be read ({exc.strerror or 'unreadable'})."
+        ) from None
     try:
         problem = _input_problem(os.fstat(fd), p.name)
         if problem:
@@ -85,11 +91,15 @@ def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES, too_b
             chunks.append(chunk)
             total += len(chunk)
     except OSError as exc:
-        raise InputFileError(f"{p.name} could not be read ({exc.strerror or 'unreadable'}).") from None
+        raise InputFileError(
+            f"{p.name} could not be read ({exc.strerror or 'unreadable'})."
+        ) from None
     finally:
         os.close(fd)
     if total > limit:
-        raise InputFileError(too_big or f"{p.name} is larger than rawjpeg reads ({limit >> 20} MB).")
+        raise InputFileError(
+            too_big or f"{p.name} is larger than rawjpeg reads ({limit >> 20} MB)."
+        )
     return b"".join(chunks)
 
 
@@ -120,7 +130,9 @@ def check_not_input(dest: str | os.PathLike[str], inputs: Iterable[str | os.Path
 
 
 def check_output(
-    dest: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (), overwrite: bool = True
+    dest: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    overwrite: bool = True,
 ) -> None:
     """Refuse an output that is an input, a folder, or (unless ``overwrite``) already exists."""
     dest = Path(dest)
@@ -142,7 +154,9 @@ def _move_into_place(tmp: Path, dest: Path, overwrite: bool) -> None:
         raise OutputExistsError(f"{dest} already exists; pass --overwrite to replace it.") from None
     except OSError:
         if dest.exists() or dest.is_symlink():  # a file system without hard links
-            raise OutputExistsError(f"{dest} already exists; pass --overwrite to replace it.") from None
+            raise OutputExistsError(
+                f"{dest} already exists; pass --overwrite to replace it."
+            ) from None
         os.replace(tmp, dest)
         return
     tmp.unlink(missing_ok=True)

@@ -192,7 +192,9 @@ def frame_info(data: bytes) -> FrameInfo:
         _bits, height, width, count = struct.unpack_from(">BHHB", data, start)
         if count < 1 or length < 6 + 3 * count:
             break
-        factors = [(data[start + 7 + 3 * i] >> 4, data[start + 7 + 3 * i] & 15) for i in range(count)]
+        factors = [
+            (data[start + 7 + 3 * i] >> 4, data[start + 7 + 3 * i] & 15) for i in range(count)
+        ]
         hmax = max(max(h for h, _ in factors), 1)
         vmax = max(max(v for _, v in factors), 1)
         blocks = sum(
@@ -214,7 +216,9 @@ def check_decodable(data: bytes) -> FrameInfo:
     info = frame_info(data)
     if info.components != 3:
         kind = {1: "grayscale", 4: "CMYK"}.get(info.components, f"{info.components}-component")
-        raise NotAJpeg(f"The JPEG is a {kind} image; an adapter-JPEG is always a three-colour image.")
+        raise NotAJpeg(
+            f"The JPEG is a {kind} image; an adapter-JPEG is always a three-colour image."
+        )
     if info.width < 1 or info.height < 1:
         raise NotAJpeg("The JPEG declares an empty image.")
     if info.width * info.height > MAX_PIXELS:

@@ -72,7 +72,7 @@ class RawMeta:
 
     @property
     def camera(self) -> str:
-        """"Make Model" without the make repeated (e.g. "Canon PowerShot G2")."""
+        """ "Make Model" without the make repeated (e.g. "Canon PowerShot G2")."""
         if self.model.lower().startswith(self.make.lower()):
             return self.model
         return f"{self.make} {self.model}".strip()
@@ -97,8 +97,10 @@ class RawMeta:
             value = d[f.name]
             default = getattr(meta, f.name)
             ok = (
-                isinstance(value, str) if isinstance(default, str)
-                else isinstance(value, int) if isinstance(default, int) and f.name != "white_level"
+                isinstance(value, str)
+                if isinstance(default, str)
+                else isinstance(value, int)
+                if isinstance(default, int) and f.name != "white_level"
                 else value is None or isinstance(value, (int, float, list))
             )
             if not ok:

@@ -27,7 +27,11 @@ def _gaussian_blur(x: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     t = np.arange(-radius, radius + 1, dtype=np.float64)
     k = np.exp(-0.5 * (t / sigma) ** 2)
     k /= k.sum()
-    pad = np.pad(x, radius, mode="reflect") if min(x.shape) > radius else np.pad(x, radius, mode="edge")
+    pad = (
+        np.pad(x, radius, mode="reflect")
+        if min(x.shape) > radius
+        else np.pad(x, radius, mode="edge")
+    )
     rows = sum(k[i] * pad[i : i + x.shape[0], :] for i in range(len(k)))
     return np.asarray(sum(k[i] * rows[:, i : i + x.shape[1]] for i in range(len(k))))
 
@@ -41,7 +45,9 @@ def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> np.ndarray:
     saa = _gaussian_blur(a * a) - mu_a**2
     sbb = _gaussian_blur(b * b) - mu_b**2
     sab = _gaussian_blur(a * b) - mu_a * mu_b
-    return np.asarray(((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2)))
+    return np.asarray(
+        ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2))
+    )
 
 
 def ssim(a: np.ndarray, b: np.ndarray, peak: float = 1.0, max_side: int = 1024) -> float:

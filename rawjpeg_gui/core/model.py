@@ -110,7 +110,9 @@ def _area_weights(n_in: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     last = np.minimum(np.ceil(edges[1:]).astype(np.intp), n_in)
     span = int((last - first).max())
     px = first[:, None] + np.arange(span)[None, :]
-    cover = np.clip(np.minimum(edges[1:, None], px + 1) - np.maximum(edges[:-1, None], px), 0.0, None)
+    cover = np.clip(
+        np.minimum(edges[1:, None], px + 1) - np.maximum(edges[:-1, None], px), 0.0, None
+    )
     cover[px >= n_in] = 0.0
     return first, (cover / cover.sum(axis=1, keepdims=True)).astype(np.float32)
 

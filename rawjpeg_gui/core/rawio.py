@@ -254,7 +254,11 @@ def _fitted_xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-u
     )
     cam = raw.postprocess(output_color=rawpy.ColorSpace.raw, **common).reshape(-1, 3)
     srgb = raw.postprocess(output_color=rawpy.ColorSpace.sRGB, **common).reshape(-1, 3)
-    ok = (cam.min(axis=1) > 300) & (srgb.min(axis=1) > 0) & (np.maximum(cam.max(axis=1), srgb.max(axis=1)) < 65535)
+    ok = (
+        (cam.min(axis=1) > 300)
+        & (srgb.min(axis=1) > 0)
+        & (np.maximum(cam.max(axis=1), srgb.max(axis=1)) < 65535)
+    )
     if ok.sum() < 100:
         return None
     x = cam[ok].astype(np.float64)
@@ -291,7 +295,9 @@ def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-
     return None
 
 
-def _camera_meta(raw, p: Path, shape: tuple[int, ...], wb: list[float] | None, flip: int) -> RawMeta:  # type: ignore[no-untyped-def]
+def _camera_meta(
+    raw, p: Path, shape: tuple[int, ...], wb: list[float] | None, flip: int
+) -> RawMeta:  # type: ignore[no-untyped-def]
     desc = raw.color_desc.decode("ascii", "replace")
     pattern = raw.raw_pattern
     cfa = "".join(desc[int(i)] for i in pattern[:2, :2].ravel()) if pattern is not None else ""
@@ -317,9 +323,13 @@ def _check_linear_shape(p: Path, shape: tuple[int, ...], file_size: int) -> None
         raise RawDecodeError(f"{p.name} declares an empty image.")
     pixels = int(shape[0]) * int(shape[1])
     if pixels > MAX_PIXELS:
-        raise RawDecodeError(f"{p.name} declares an image beyond the {MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes.")
+        raise RawDecodeError(
+            f"{p.name} declares an image beyond the {MAX_PIXELS // 1_000_000} megapixels rawjpeg decodes."
+        )
     if file_size * 1100 < pixels * 6:  # deflate packs at most about 1030:1
-        raise RawDecodeError(f"{p.name} declares an image larger than the file can hold: it is truncated or damaged.")
+        raise RawDecodeError(
+            f"{p.name} declares an image larger than the file can hold: it is truncated or damaged."
+        )
 
 
 def _read_linear(p: Path) -> RawImage:
@@ -329,7 +339,11 @@ def _read_linear(p: Path) -> RawImage:
 
             blob = read_input(p)
             if blob[:8] == b"\x89PNG\r\n\x1a\n" and len(blob) >= 24:
-                _check_linear_shape(p, (int.from_bytes(blob[20:24], "big"), int.from_bytes(blob[16:20], "big")), len(blob))
+                _check_linear_shape(
+                    p,
+                    (int.from_bytes(blob[20:24], "big"), int.from_bytes(blob[16:20], "big")),
+                    len(blob),
+                )
             with np.errstate(all="ignore"):
                 arr = np.asarray(imagecodecs.png_decode(blob))
         else:
@@ -342,7 +356,9 @@ def _read_linear(p: Path) -> RawImage:
     except RawDecodeError:
         raise
     except Exception:
-        raise RawDecodeError(f"{p.name} could not be read as a 16-bit image: it is damaged or of an unknown kind.") from None
+        raise RawDecodeError(
+            f"{p.name} could not be read as a 16-bit image: it is damaged or of an unknown kind."
+        ) from None
     if arr.ndim == 3 and arr.shape[2] == 4:
         arr = arr[..., :3]
     if arr.ndim != 3 or arr.shape[2] != 3:
@@ -352,7 +368,9 @@ def _read_linear(p: Path) -> RawImage:
     elif arr.dtype.kind == "f":
         data = np.clip(np.nan_to_num(arr.astype(np.float32)), 0.0, 1.0)
     else:
-        raise RawDecodeError(f"{p.name} is {arr.dtype} data; a linear image must be 16-bit or float.")
+        raise RawDecodeError(
+            f"{p.name} is {arr.dtype} data; a linear image must be 16-bit or float."
+        )
     meta = RawMeta(
         source_name=p.name,
         source_size=p.stat().st_size,

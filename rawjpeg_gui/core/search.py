@@ -184,10 +184,7 @@ def search(
     at = probe_lattice(height, width, PROBE_PIXELS)
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
     weight = rate_weight(weights, anchor)
-    preds = {
-        c: base if c == quality else model.predict_inputs(inputs, c)
-        for c in CANDIDATES
-    }
+    preds = {c: base if c == quality else model.predict_inputs(inputs, c) for c in CANDIDATES}
     tables = preds[anchor].qtables
 
     def cost(cand: int) -> float:
@@ -203,14 +200,18 @@ def search(
         return SearchResult(Prediction(chosen, base.qtables), best, costs)
     # Then the gamma map's size for those operators: the predicted map or a coarser one
     # pooled from it; the bytes a smaller map saves in the file count in the rate.
-    sizes = {side: replace(chosen, gamma_map=g) for side, g in gamma_sizes(chosen.gamma_map).items()}
+    sizes = {
+        side: replace(chosen, gamma_map=g) for side, g in gamma_sizes(chosen.gamma_map).items()
+    }
     full = max(sizes)
     full_payload = _payload(sizes[full])
     saved = {side: full_payload - _payload(p) for side, p in sizes.items() if side != full}
 
     def size_cost(side: int) -> float:
         bits_saved = 8.0 * saved[side] / float(height * width)
-        probe_cost = _cost(probe, at, Prediction(sizes[side], None), tables, anchor, model.info.subsampling, weight)
+        probe_cost = _cost(
+            probe, at, Prediction(sizes[side], None), tables, anchor, model.info.subsampling, weight
+        )
         return probe_cost - weight * bits_saved
 
     others = [side for side in sizes if side != full]  # the full map's cost is known

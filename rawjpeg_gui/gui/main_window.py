@@ -243,9 +243,7 @@ class MainWindow(QMainWindow):
             self.show_message("No camera raws or adapter-JPEGs there.")
         self.files_listed.emit(found)
 
-    def _on_folder_of_file_listed(
-        self, path: Path, result: tuple[list[Path], list[Path]]
-    ) -> None:
+    def _on_folder_of_file_listed(self, path: Path, result: tuple[list[Path], list[Path]]) -> None:
         siblings = result[0] if path in result[0] else [path, *result[0]]
         self.browser.show_folder_in_tree(path.parent)
         self.browser.set_files(siblings)
@@ -301,7 +299,9 @@ class MainWindow(QMainWindow):
         if image.original_path is not None and image.kind == "adapter":
             caption += f" ({image.original_path.name})"
         self.compare.set_original(image.display, image.size, caption)
-        self.compare.set_reconstruction(None, f"Reconstruction (coding at quality {self.session.quality}…)")
+        self.compare.set_reconstruction(
+            None, f"Reconstruction (coding at quality {self.session.quality}…)"
+        )
         self.compare.set_error(None)
         if image.original is None:
             self.plots.clear_rd("(needs the original raw)")
@@ -365,7 +365,11 @@ class MainWindow(QMainWindow):
 
     def _check_ready(self) -> None:
         current = self.session.current
-        if current is not None and self._rd_done and (current.psnr is not None or not self._measurable()):
+        if (
+            current is not None
+            and self._rd_done
+            and (current.psnr is not None or not self._measurable())
+        ):
             self.ready.emit()
 
     def _measurable(self) -> bool:

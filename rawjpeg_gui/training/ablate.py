@@ -358,8 +358,14 @@ def run_variant(
     if export_cap is not None:  # trained uncapped, capped at export (as the shipped model)
         net.cfg.gain_max = float(export_cap)
     # [export] search: evaluate with the encoder's search (core/search.py).
-    rate_weight = LossConfig(**cfg.get("loss", {})).rate_weight if cfg.get("export", {}).get("search") else None
-    onnx_path = export_net(net, out / "adapter.onnx", cfg.get("export", {}), sub, rate_weight=rate_weight)
+    rate_weight = (
+        LossConfig(**cfg.get("loss", {})).rate_weight
+        if cfg.get("export", {}).get("search")
+        else None
+    )
+    onnx_path = export_net(
+        net, out / "adapter.onnx", cfg.get("export", {}), sub, rate_weight=rate_weight
+    )
     parity = max_parity_error(net, onnx_path)
     ms = inference_ms(onnx_path)
     t_eval = time.time()

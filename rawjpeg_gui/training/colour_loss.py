@@ -21,7 +21,9 @@ from .loss import LossConfig, code_patches, ssim
 def srgb_encode(x: torch.Tensor) -> torch.Tensor:
     """The sRGB transfer curve, differentiable (values in [0, 1])."""
     x = x.clamp(0.0, 1.0)
-    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp_min(0.0031308) ** (1.0 / 2.4) - 0.055)
+    return torch.where(
+        x <= 0.0031308, 12.92 * x, 1.055 * x.clamp_min(0.0031308) ** (1.0 / 2.4) - 0.055
+    )
 
 
 def look_error(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -33,7 +35,10 @@ def look_error(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> 
 
 
 def photo_loss(
-    out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], cfg: LossConfig, look_weight: float
+    out: dict[str, torch.Tensor],
+    batch: dict[str, torch.Tensor],
+    cfg: LossConfig,
+    look_weight: float,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The training loss for a normalised batch and its parts (PSNR in camera RGB)."""
     y, k = batch["raw"], batch["chain"]

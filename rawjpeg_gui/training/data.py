@@ -176,9 +176,7 @@ def synthetic_photo(height: int = 96, width: int = 128, seed: int = 0) -> np.nda
     """A procedural sRGB test picture (gradients, edges, texture) in [0, 1]."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float64)
-    img = np.stack(
-        [x / width, y / height, 0.5 + 0.4 * np.sin(x / 5.0) * np.cos(y / 7.0)], axis=-1
-    )
+    img = np.stack([x / width, y / height, 0.5 + 0.4 * np.sin(x / 5.0) * np.cos(y / 7.0)], axis=-1)
     img[height // 3 : height // 2, width // 4 : width // 2] = rng.uniform(0, 1, 3)
     img += rng.normal(0.0, 0.03, img.shape)
     return np.clip(img, 0.0, 1.0).astype(np.float32)
@@ -332,7 +330,9 @@ def sample_batch(
     if crop and crop < raw.shape[-1]:
         n8 = (raw.shape[-1] - crop) // 8 + 1
         dy, dx = rng.integers(0, n8, batch) * 8, rng.integers(0, n8, batch) * 8
-        raw = np.stack([r[:, y : y + crop, x : x + crop] for r, y, x in zip(raw, dy, dx, strict=True)])
+        raw = np.stack(
+            [r[:, y : y + crop, x : x + crop] for r, y, x in zip(raw, dy, dx, strict=True)]
+        )
         off = off + np.stack([dy, dx], axis=1).astype(off.dtype)
     s = raw.shape[-1]
     if augment:

@@ -100,12 +100,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.crop:
             h, w = raw.shape[:2]
             c = args.crop
-            raw = np.ascontiguousarray(raw[(h - c) // 2 : (h + c) // 2, (w - c) // 2 : (w + c) // 2])
+            raw = np.ascontiguousarray(
+                raw[(h - c) // 2 : (h + c) // 2, (w - c) // 2 : (w + c) // 2]
+            )
         curves = rd_curves(raw, predict, qs, sub, args.baseline_subsampling)
         s = summarise(curves)
         results[f] = {"curves": curves, **s}
-        print(f"{f}: BD vs gamma {s['bd_vs_gamma']:+.1f}%  vs linear {s['bd_vs_linear']:+.1f}%"
-              f"  monotonic {s['monotonic']}", flush=True)
+        print(
+            f"{f}: BD vs gamma {s['bd_vs_gamma']:+.1f}%  vs linear {s['bd_vs_linear']:+.1f}%"
+            f"  monotonic {s['monotonic']}",
+            flush=True,
+        )
     bds = [r["bd_vs_gamma"] for r in results.values()]
     print(f"mean BD vs gamma {np.mean(bds):+.1f}%")
     if args.json:

@@ -23,7 +23,9 @@ from .train import load_checkpoint
 OPSET = 17
 
 
-def image_gain_cap(channel_max: torch.Tensor, floor: float, ceiling: float | None = None) -> torch.Tensor:
+def image_gain_cap(
+    channel_max: torch.Tensor, floor: float, ceiling: float | None = None
+) -> torch.Tensor:
     """Per-image LUT gain cap: ``max(floor, 1 / channel_max)``, at most ``ceiling``.
 
     ``1 / channel_max`` is the gain that takes the full image's brightest value of a
@@ -36,15 +38,21 @@ def image_gain_cap(channel_max: torch.Tensor, floor: float, ceiling: float | Non
 
 
 class _Wrapper(nn.Module):
-    def __init__(self, net: AdapterNet, gain_floor: float | None = None, gain_ceiling: float | None = None) -> None:
+    def __init__(
+        self, net: AdapterNet, gain_floor: float | None = None, gain_ceiling: float | None = None
+    ) -> None:
         super().__init__()
         self.net = net
         self.gain_floor = gain_floor
         self.gain_ceiling = gain_ceiling
         mix = ["lut_basis", "lut_mix"] if getattr(net.cfg, "lut_basis", 1) > 1 else []
-        self.names = ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + mix + ["qtables"]
+        self.names = (
+            ["lut", "gamma_map"] + (["dct_scale"] if net.cfg.dct else []) + mix + ["qtables"]
+        )
 
-    def forward(self, thumbnail: torch.Tensor, quality: torch.Tensor, *extra: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def forward(
+        self, thumbnail: torch.Tensor, quality: torch.Tensor, *extra: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
         """``extra``: ``channel_max`` (with a gain floor), then ``noise`` (noise models),
         then ``meta`` (metadata models), each only when the model takes it."""
         rest = list(extra)
@@ -80,7 +88,10 @@ def metadata(
         "rawjpeg.quality_min": str(int(export_cfg.get("quality_min", 10))),
         "rawjpeg.quality_max": str(int(export_cfg.get("quality_max", 100))),
         "rawjpeg.operators": ",".join(
-            ["lut"] + (["lutmix"] if getattr(c, "lut_basis", 1) > 1 else []) + (["dct"] if c.dct else []) + ["gamma"]
+            ["lut"]
+            + (["lutmix"] if getattr(c, "lut_basis", 1) > 1 else [])
+            + (["dct"] if c.dct else [])
+            + ["gamma"]
         ),
         "rawjpeg.qtables": "model",
         "rawjpeg.subsampling": subsampling,
@@ -166,7 +177,9 @@ def max_parity_error(
     t = net.cfg.thumbnail_size
     worst = 0.0
     for i in range(trials):
-        thumb = (rng.uniform(0, 1, (1, 3, t, t)) ** (1 + 3 * i) * rng.uniform(0.05, 1)).astype(np.float32)
+        thumb = (rng.uniform(0, 1, (1, 3, t, t)) ** (1 + 3 * i) * rng.uniform(0.05, 1)).astype(
+            np.float32
+        )
         q = np.array([[rng.uniform(0.1, 1.0)]], np.float32)
         feeds = {"thumbnail": thumb, "quality": q}
         cap = None
@@ -180,7 +193,9 @@ def max_parity_error(
             feeds["noise"] = noise
         meta = None
         if takes_meta:
-            meta = rng.uniform([-0.5, -1.0, 0.0, 0.6], [1.2, 0.2, 0.1, 0.9], (1, 4)).astype(np.float32)
+            meta = rng.uniform([-0.5, -1.0, 0.0, 0.6], [1.2, 0.2, 0.1, 0.9], (1, 4)).astype(
+                np.float32
+            )
             feeds["meta"] = meta
         got = dict(zip(names, sess.run(names, feeds), strict=True))
         with torch.no_grad():
@@ -209,9 +224,7 @@ def main() -> None:
         help="take the channel_max input: cap the gain per image at max(FLOOR, 1/channel_max)",
     )
     ap.add_argument("--image-gain-ceiling", type=float, help="... and never above this")
-    ap.add_argument(
-        "--lut-bins", type=int, help="sample the LUT at this many knots"
-    )
+    ap.add_argument("--lut-bins", type=int, help="sample the LUT at this many knots")
     ap.add_argument(
         "--no-search",
         action="store_true",
@@ -232,7 +245,9 @@ def main() -> None:
         net.cfg.lut_bins = args.lut_bins  # the LUT head is sampled, not sized, by lut_bins
     sub = cfg.get("loss", {}).get("subsampling", "4:4:4")
     floor, ceiling = args.image_gain_floor, args.image_gain_ceiling
-    lcfg = LossConfig(**{k: v for k, v in cfg.get("loss", {}).items() if k in LossConfig.__dataclass_fields__})
+    lcfg = LossConfig(
+        **{k: v for k, v in cfg.get("loss", {}).items() if k in LossConfig.__dataclass_fields__}
+    )
     weight = None if args.no_search else lcfg.rate_weight
     path = export_net(net, args.output, cfg.get("export", {}), sub, floor, ceiling, weight)
     err = max_parity_error(net, path, gain_floor=floor, gain_ceiling=ceiling)

@@ -35,7 +35,11 @@ RATE_LOG = 1.44
 RATE_NONZERO = 2.89
 RATE_BLOCK = 0.0
 
-_RGB2YCC = ((0.299, 0.587, 0.114), (-0.168735892, -0.331264108, 0.5), (0.5, -0.418687589, -0.081312411))
+_RGB2YCC = (
+    (0.299, 0.587, 0.114),
+    (-0.168735892, -0.331264108, 0.5),
+    (0.5, -0.418687589, -0.081312411),
+)
 _YCC2RGB = ((1.0, 0.0, 1.402), (1.0, -0.344136286, -0.714136286), (1.0, 1.772, 0.0))
 
 
@@ -140,7 +144,10 @@ def simulate(
     n, _, h, w = img.shape
     m = dct_matrix(img.device, img.dtype)
     x8 = round_ste(img.clamp(0.0, 1.0) * 255.0)
-    ycc = round_ste(_color(x8, _RGB2YCC) + torch.tensor([0.0, 128.0, 128.0], device=img.device).reshape(1, 3, 1, 1))
+    ycc = round_ste(
+        _color(x8, _RGB2YCC)
+        + torch.tensor([0.0, 128.0, 128.0], device=img.device).reshape(1, 3, 1, 1)
+    )
     ycc = ycc.clamp(0.0, 255.0) - 128.0
     if subsampling == "4:2:0":
         ycc = _pad(ycc, 16)

@@ -113,7 +113,11 @@ class AdapterNet(nn.Module):
         return scaled_tables(self.base_tables(), torch.round(quality))
 
     def _lut_from_head(
-        self, z: torch.Tensor, cmax: torch.Tensor, thumb: torch.Tensor, gain_max: torch.Tensor | None = None
+        self,
+        z: torch.Tensor,
+        cmax: torch.Tensor,
+        thumb: torch.Tensor,
+        gain_max: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The per-channel LUT (and the global gamma logit) from the head's output ``z``.
 
@@ -128,14 +132,20 @@ class AdapterNet(nn.Module):
         shape_logits = z[:, : 3 * sb].reshape(n, 3, sb)
         gain_corr = z[:, 3 * sb : 3 * sb + 3]
         hmin = cfg.headroom_min
-        headroom = hmin + (0.5 - hmin) * torch.sigmoid(z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias)
+        headroom = hmin + (0.5 - hmin) * torch.sigmoid(
+            z[:, 3 * sb + 3 : 3 * sb + 4] + self.headroom_bias
+        )
         gamma_glob = z[:, 3 * sb + 4 : 3 * sb + 5]
         # LUT.
         eps = 1e-3
         inc = torch.softmax(shape_logits, dim=-1) * (1.0 - sb * eps) + eps
-        shape = torch.cat([torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1)
+        shape = torch.cat(
+            [torch.zeros(n, 3, 1, dtype=inc.dtype, device=inc.device), torch.cumsum(inc, -1)], -1
+        )
         shape = shape / shape[..., -1:]
-        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(max=math.log(cfg.gain_max))
+        log_gain = (F.softplus(4.0 * (gain_corr - torch.log(cmax) - self.log_gain_k)) / 4.0).clamp(
+            max=math.log(cfg.gain_max)
+        )
         if gain_max is not None:
             log_gain = torch.minimum(log_gain, torch.log(gain_max.clamp_min(1.0)))
         knots = torch.linspace(0.0, 1.0, cfg.lut_bins, device=thumb.device, dtype=thumb.dtype)
@@ -180,7 +190,9 @@ class AdapterNet(nn.Module):
         cmean = x.mean(dim=(2, 3)).clamp_min(1e-5)
         gmax = cmax.amax(dim=1, keepdim=True)
         xn = x / gmax[:, :, None, None]
-        feats = torch.cat([xn.clamp_min(1e-6).pow(1.0 / 2.2), (torch.log2(x + 2.0**-16) + 16.0) / 16.0], 1)
+        feats = torch.cat(
+            [xn.clamp_min(1e-6).pow(1.0 / 2.2), (torch.log2(x + 2.0**-16) + 16.0) / 16.0], 1
+        )
         qe = torch.cat([q01, (1.0 - q01) ** 2, q01.sqrt()], dim=1)
         film = self.film(qe)
         outs = []
@@ -199,7 +211,9 @@ class AdapterNet(nn.Module):
         lut, gamma_glob = self._lut_from_head(z, cmax, thumb, gain_max)
         # Gamma map at T/4.
         side = cfg.gamma_side
-        ctx = F.interpolate(self.gamma_ctx(last), size=(side, side), mode="bilinear", align_corners=False)
+        ctx = F.interpolate(
+            self.gamma_ctx(last), size=(side, side), mode="bilinear", align_corners=False
+        )
         gz = self.gamma_local(outs[1]) + ctx + gamma_glob[:, :, None, None] + self.gamma_bias
         gamma_map = torch.exp(_LN10 * 0.999 * torch.tanh(gz[:, 0]))
         out = {"lut": lut, "gamma_map": gamma_map}

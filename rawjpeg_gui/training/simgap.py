@@ -38,7 +38,9 @@ def main() -> None:
         raw = read_raw(f).data
         h, w = raw.shape[:2]
         c = min(args.crop, h, w) // 16 * 16
-        raw = np.ascontiguousarray(raw[(h - c) // 2 : (h - c) // 2 + c, (w - c) // 2 : (w - c) // 2 + c])
+        raw = np.ascontiguousarray(
+            raw[(h - c) // 2 : (h - c) // 2 + c, (w - c) // 2 : (w - c) // 2 + c]
+        )
         for q in (int(v) for v in args.qualities.split(",")):
             params, tables = predict(raw, q)
             adapted = np.clip(operators.forward(raw, params), 0.0, 1.0)
@@ -52,11 +54,15 @@ def main() -> None:
             p1, p2 = psnr(dec, a8), psnr(sim, a8)
             gaps.append(p2 - p1)
             ratios.append(float(sbits[0]) / bits)
-            print(f"{f.split('/')[-1]} {q} {p1:.2f} {p2:.2f} {p2 - p1:+.2f} {bits} {float(sbits[0]):.0f}"
-                  f" {ratios[-1]:.2f}")
-    print(f"mean |gap| {np.mean(np.abs(gaps)):.2f} dB (max {np.max(np.abs(gaps)):.2f});"
-          f" bits ratio sim/pillow mean {np.mean(ratios):.2f} (min {np.min(ratios):.2f},"
-          f" max {np.max(ratios):.2f})")
+            print(
+                f"{f.split('/')[-1]} {q} {p1:.2f} {p2:.2f} {p2 - p1:+.2f} {bits} {float(sbits[0]):.0f}"
+                f" {ratios[-1]:.2f}"
+            )
+    print(
+        f"mean |gap| {np.mean(np.abs(gaps)):.2f} dB (max {np.max(np.abs(gaps)):.2f});"
+        f" bits ratio sim/pillow mean {np.mean(ratios):.2f} (min {np.min(ratios):.2f},"
+        f" max {np.max(ratios):.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 
 
-def dct_matrix(device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def dct_matrix(
+    device: torch.device | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The orthonormal 8x8 DCT-II matrix ``M`` (coefficients = ``M @ block @ M.T``)."""
     n = torch.arange(8, dtype=torch.float64)
     m = torch.cos(math.pi * (2 * n[None, :] + 1) * n[:, None] / 16.0) * math.sqrt(2.0 / 8.0)
@@ -94,7 +96,9 @@ def invert_lut_mix(img: torch.Tensor, luts: torch.Tensor, weights: torch.Tensor)
             hi = torch.where(below, hi, mid)
         j = lo.clamp(0, bins - 2)
     v0, v1 = knot(j), knot(j + 1)
-    yc = torch.maximum(torch.minimum(y, knot(torch.full_like(j, bins - 1))), knot(torch.zeros_like(j)))
+    yc = torch.maximum(
+        torch.minimum(y, knot(torch.full_like(j, bins - 1))), knot(torch.zeros_like(j))
+    )
     f = (yc - v0) / (v1 - v0)
     return ((j.to(y.dtype) + f) / (bins - 1)).reshape(n, c, h, w)
 

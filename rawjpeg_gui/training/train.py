@@ -124,11 +124,15 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     if init_from and not (resume and ckpt_path.is_file()):
         # Fine-tune: start from another run's weights (fresh optimiser and schedule).
         if not Path(init_from).is_file():
-            raise SystemExit(f"[train] init_from: {init_from} does not exist (train that stage first)")
+            raise SystemExit(
+                f"[train] init_from: {init_from} does not exist (train that stage first)"
+            )
         if str(init_from).endswith(".onnx"):
             net.load_state_dict(onnx_state_dict(init_from, net))
         else:
-            net.load_state_dict(torch.load(init_from, map_location=dev, weights_only=False)["model"])
+            net.load_state_dict(
+                torch.load(init_from, map_location=dev, weights_only=False)["model"]
+            )
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=dev, weights_only=False)
         net.load_state_dict(state["model"])
@@ -150,7 +154,9 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     ckpt_every = int(tc.get("ckpt_every", 500))
     max_s = float(tc.get("max_minutes", 1e9)) * 60.0
     log_path = out / "log.csv"
-    fields = ["step", "time_s", "lr", "loss", "psnr", "bpp", "ssim"] + (["look"] if cache.chains is not None else [])
+    fields = ["step", "time_s", "lr", "loss", "psnr", "bpp", "ssim"] + (
+        ["look"] if cache.chains is not None else []
+    )
     if rank == 0 and (not resume or not log_path.is_file()):
         with open(log_path, "w", newline="") as fh:
             csv.writer(fh).writerow(fields)
@@ -165,9 +171,14 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         if rank == 0:
             tmp = ckpt_path.with_suffix(".tmp")
             torch.save(
-                {"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                 "time_s": time.time() - t0 + t_prev, "config": {k: v for k, v in cfg.items() if k != "config_path"},
-                 "net_config": dataclasses.asdict(net.cfg)},
+                {
+                    "model": net.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "step": step,
+                    "time_s": time.time() - t0 + t_prev,
+                    "config": {k: v for k, v in cfg.items() if k != "config_path"},
+                    "net_config": dataclasses.asdict(net.cfg),
+                },
                 tmp,
             )
             os.replace(tmp, ckpt_path)
@@ -179,7 +190,11 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
         for g in opt.param_groups:
             g["lr"] = lr
         b = sample_batch(
-            cache, batch_size, rng, crop=int(dc.get("crop", 0)), spots=float(dc.get("spots", 0.0)),
+            cache,
+            batch_size,
+            rng,
+            crop=int(dc.get("crop", 0)),
+            spots=float(dc.get("spots", 0.0)),
             min_exposure=float(dc.get("min_exposure", 0.25)),
         )
         parts = optimisation_step(

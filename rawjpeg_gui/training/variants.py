@@ -256,13 +256,20 @@ class VariantNet(AdapterNet):
             out["lut_mix"] = torch.softmax(logits, dim=1)  # (N, K, s, s)
         if cfg.dct:
             dz = z[:, 3 * cfg.shape_bins + 5 :]
-            dz = dz.reshape(n, 1, 8, 8).expand(n, 3, 8, 8) if cfg.dct_shared else dz.reshape(n, 3, 8, 8)
+            dz = (
+                dz.reshape(n, 1, 8, 8).expand(n, 3, 8, 8)
+                if cfg.dct_shared
+                else dz.reshape(n, 3, 8, 8)
+            )
             out["dct_scale"] = torch.exp(_LN20 * 0.999 * torch.tanh(dz))
         if cfg.qt_adaptive:
             m = self.qt_adapt(stats)  # (N, 4): no quality input, so tables stay monotonic in q
             u = torch.arange(8.0, device=thumb.device)
             r = ((u[:, None] + u[None, :]) / 14.0).reshape(1, 64)
-            a, b = torch.tanh(m[:, 0::2])[:, :, None], torch.tanh(m[:, 1::2])[:, :, None]  # (N, 2, 1)
+            a, b = (
+                torch.tanh(m[:, 0::2])[:, :, None],
+                torch.tanh(m[:, 1::2])[:, :, None],
+            )  # (N, 2, 1)
             # Up to e (level) and +0.5 (ramp); down to the configured minima (identity at 0).
             level = torch.where(a > 0, a, -math.log(cfg.qt_level_min) * a)
             ramp = torch.where(b > 0, 0.5 * b, -cfg.qt_ramp_min * b)

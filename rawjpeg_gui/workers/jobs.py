@@ -204,7 +204,9 @@ def _unmeasured(
     return coded
 
 
-def measure(coded: CodedImage, original: RawImage | None, started: float | None = None) -> CodedImage:
+def measure(
+    coded: CodedImage, original: RawImage | None, started: float | None = None
+) -> CodedImage:
     """A copy of ``coded`` with PSNR, SSIM and the error maps against ``original``.
 
     Without an original (or with one of another size) the copy is unmeasured.

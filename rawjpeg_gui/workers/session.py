@@ -21,7 +21,6 @@ from .pool import GeneratorWorker, TaskPool
 log = logging.getLogger(__name__)
 
 
-
 class ImageSession(QObject):
     """Opens one image at a time and re-codes it when the quality changes.
 
@@ -442,4 +441,3 @@ class ImageSession(QObject):
         log.info("%s: %s", path or "job", message)
         self.progress.emit(message, 100)
         self.failed.emit(str(path) if path else "", message)
-

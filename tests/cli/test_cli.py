@@ -51,7 +51,10 @@ def test_encode_then_decode_round_trips_every_real_raw(path: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_encode_many_into_a_folder_and_png_output(tmp_path: Path) -> None:
-    srcs = [require(SHARED_RAW / n) for n in ("dcc_kodak_dc120_p003908.kdc", "dcc_kodak_dc120_p003911.kdc")]
+    srcs = [
+        require(SHARED_RAW / n)
+        for n in ("dcc_kodak_dc120_p003908.kdc", "dcc_kodak_dc120_p003911.kdc")
+    ]
     assert main(["encode", *map(str, srcs), "-q", "40", "-d", str(tmp_path)]) == 0
     jpgs = sorted(tmp_path.glob("*.jpg"))
     assert [p.stem for p in jpgs] == [s.stem for s in srcs]
@@ -64,7 +67,9 @@ def test_encode_many_into_a_folder_and_png_output(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_encode_reports_the_searched_operators_and_no_search_turns_it_off(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_encode_reports_the_searched_operators_and_no_search_turns_it_off(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     """On the CR2 at q95 the search borrows another quality's operators (core/search.py)."""
     src = require(ROOT / ".test-data" / "IMG_5952.CR2")
     assert main(["encode", str(src), "-q", "95", "-o", str(tmp_path / "s.jpg")]) == 0
@@ -112,7 +117,9 @@ def _bad_corpus(tmp: Path) -> dict[str, Path]:
     return corpus
 
 
-@pytest.mark.parametrize("case", ["truncated", "text-as-nef", "empty", "unsupported", "missing", "folder"])
+@pytest.mark.parametrize(
+    "case", ["truncated", "text-as-nef", "empty", "unsupported", "missing", "folder"]
+)
 def test_bad_raw_input_gives_one_line_and_no_output(case: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = _bad_corpus(tmp_path)[case]
     out = tmp_path / "out" / "x.jpg"
@@ -125,7 +132,19 @@ def test_bad_raw_input_gives_one_line_and_no_output(case: str, tmp_path: Path, c
 
 def _adapter_jpeg(tmp: Path) -> Path:
     out = tmp / "good.jpg"
-    assert main(["encode", str(require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")), "-q", "50", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "encode",
+                str(require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")),
+                "-q",
+                "50",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -157,7 +176,9 @@ def test_bad_jpeg_input_to_decode(case: str, tmp_path: Path, capsys) -> None:  #
 @pytest.mark.slow
 def test_unwritable_destination_and_overwriting_input(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     src = require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
-    assert main(["encode", str(src), "-q", "50", "-o", str(tmp_path / "no" / "such" / "x.jpg")]) != 0
+    assert (
+        main(["encode", str(src), "-q", "50", "-o", str(tmp_path / "no" / "such" / "x.jpg")]) != 0
+    )
     assert "does not exist" in capsys.readouterr().err
     good = _adapter_jpeg(tmp_path)
     before = _digest(good)
@@ -217,6 +238,10 @@ def test_console_script_is_installed() -> None:
 
 
 def test_module_entry_point() -> None:
-    done = subprocess.run([sys.executable, "-m", "rawjpeg_gui.cli", "--version"], capture_output=True,
-                          text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "rawjpeg_gui.cli", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0 and "rawjpeg" in done.stdout

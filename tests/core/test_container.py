@@ -43,8 +43,13 @@ def test_payload_of_100x100_map_lut_and_dct_is_at_most_6kb() -> None:
 
 
 def test_segment_round_trip_is_exact_on_quantised_params() -> None:
-    meta = RawMeta(source_name="x.arw", make="SONY", model="ILCE-7RM3", iso=3200.0,
-                   xyz_to_camera=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    meta = RawMeta(
+        source_name="x.arw",
+        make="SONY",
+        model="ILCE-7RM3",
+        iso=3200.0,
+        xyz_to_camera=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+    )
     q = container.quantise(smooth_params())
     back = container.decode_segment(container.encode_segment(record(q, meta)))
     assert np.array_equal(back.params.lut, q.lut)
@@ -125,11 +130,19 @@ def _replace_record(tag: int, body: bytes):  # type: ignore[no-untyped-def]
     "tag, body, error",
     [
         # gamma map declared 600x600: beyond the cap
-        (2, struct.pack("<HHff", 600, 600, 0.0, 1.0) + zlib.compress(b"\0" * 16), ParameterSizeError),
+        (
+            2,
+            struct.pack("<HHff", 600, 600, 0.0, 1.0) + zlib.compress(b"\0" * 16),
+            ParameterSizeError,
+        ),
         # gamma map: data for 2x2 but declared 3x3
         (2, struct.pack("<HHff", 3, 3, 0.0, 1.0) + zlib.compress(b"\0" * 4), CorruptParameters),
         # gamma map range non-finite
-        (2, struct.pack("<HHff", 1, 1, float("nan"), 1.0) + zlib.compress(b"\0"), CorruptParameters),
+        (
+            2,
+            struct.pack("<HHff", 1, 1, float("nan"), 1.0) + zlib.compress(b"\0"),
+            CorruptParameters,
+        ),
         # gamma values out of range: exp(10) > GAMMA_MAX
         (2, struct.pack("<HHff", 1, 1, 10.0, 10.0) + zlib.compress(b"\0"), CorruptParameters),
         # zip bomb: 3x129 LUT declared, megabytes inflated
@@ -180,5 +193,8 @@ def test_white_balance_source_round_trips_and_old_records_read_as_unknown() -> N
     assert back.wb_source == "auto" and back.wb_text == "0.83, 1.00, 2.24 (auto: none recorded)"
     old = meta.to_dict()
     del old["wb_source"]  # written before the field existed
-    assert RawMeta.from_dict(old).wb_source == "" and RawMeta.from_dict(old).wb_text == "0.83, 1.00, 2.24"
+    assert (
+        RawMeta.from_dict(old).wb_source == ""
+        and RawMeta.from_dict(old).wb_text == "0.83, 1.00, 2.24"
+    )
     assert RawMeta.from_dict({**meta.to_dict(), "wb_source": "future"}).wb_source == ""

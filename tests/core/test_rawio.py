@@ -78,10 +78,17 @@ def test_unusable_camera_wb_becomes_libraws_automatic_balance(name: str) -> None
     rgb, per_colour = auto
     libraw = render(path)  # use_camera_wb=True
     with rawpy.imread(str(path)) as raw:
-        exact = raw.postprocess(
-            user_wb=per_colour, output_color=rawpy.ColorSpace.sRGB, no_auto_bright=True,
-            gamma=(1, 1), output_bps=16, adjust_maximum_thr=0.0,
-        ).astype(np.float64) / 65535.0
+        exact = (
+            raw.postprocess(
+                user_wb=per_colour,
+                output_color=rawpy.ColorSpace.sRGB,
+                no_auto_bright=True,
+                gamma=(1, 1),
+                output_bps=16,
+                adjust_maximum_thr=0.0,
+            ).astype(np.float64)
+            / 65535.0
+        )
     assert psnr(exact, libraw) >= 80.0
     meta = read_raw(path).meta
     assert meta.as_shot_wb == pytest.approx(rgb)
@@ -99,9 +106,15 @@ def test_kodak_matrix_is_fitted_to_libraws_rendering() -> None:
     path = require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
     meta = read_raw(path).meta
     assert meta.xyz_to_camera is not None
-    common = dict(half_size=True, gamma=(1, 1), no_auto_bright=True, output_bps=16,
-                  user_wb=[1.0, 1.0, 1.0, 1.0], adjust_maximum_thr=0.0,
-                  highlight_mode=rawpy.HighlightMode.Ignore)
+    common = dict(
+        half_size=True,
+        gamma=(1, 1),
+        no_auto_bright=True,
+        output_bps=16,
+        user_wb=[1.0, 1.0, 1.0, 1.0],
+        adjust_maximum_thr=0.0,
+        highlight_mode=rawpy.HighlightMode.Ignore,
+    )
     with rawpy.imread(str(path)) as raw:
         assert not np.any(raw.rgb_xyz_matrix) and not np.any(raw.color_matrix)
         cam = raw.postprocess(output_color=rawpy.ColorSpace.raw, **common) / 65535.0

@@ -47,7 +47,9 @@ def _cost(raw, enc, quality, weights) -> float:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_searched_files_cost_less_than_unsearched_ones_on_a_noisy_landscape(model: AdapterModel) -> None:
+def test_searched_files_cost_less_than_unsearched_ones_on_a_noisy_landscape(
+    model: AdapterModel,
+) -> None:
     """The ISO 640 CR2, where the operators predicted for high qualities give up PSNR.
 
     Measured on the whole file (not the probe): at q95 the searched file's training
@@ -83,7 +85,14 @@ def test_searched_quality_slider_stays_monotonic(model: AdapterModel) -> None:
 def test_one_choice_per_band_of_the_slider(model: AdapterModel) -> None:
     """Operators change only at the band edges (q 15, 25, ..., 95), not at every step."""
     assert [search.anchor_quality(q) for q in (1, 14, 15, 24, 25, 94, 95, 100)] == [
-        10, 10, 20, 20, 30, 90, 100, 100
+        10,
+        10,
+        20,
+        20,
+        30,
+        90,
+        100,
+        100,
     ]
     raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
     inputs = model.image_inputs(raw.data)
@@ -115,12 +124,20 @@ def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(model: Adap
     raw = read_raw(require(FETCHED_RAW / "IMG_5952.CR2"))
     weights = model.info.rate_weight
     found = search.search(raw.data, 50, model, model.image_inputs(raw.data, raw.meta))
-    fixed = search.search(raw.data, 50, model, model.image_inputs(raw.data, raw.meta), adapt_gamma=False)
+    fixed = search.search(
+        raw.data, 50, model, model.image_inputs(raw.data, raw.meta), adapt_gamma=False
+    )
     assert found is not None and fixed is not None and found.gamma_costs is not None
     assert sorted(found.gamma_costs) == [1, 2, 4, 8, 16]
-    assert found.gamma_side < 16 and found.prediction.params.gamma_map.shape == (found.gamma_side,) * 2
+    assert (
+        found.gamma_side < 16 and found.prediction.params.gamma_map.shape == (found.gamma_side,) * 2
+    )
     assert fixed.gamma_side == 0 and fixed.prediction.params.gamma_map.shape == (16, 16)
     assert found.operator_quality == fixed.operator_quality  # operators first, then the map
-    adapted = codec.encode_with_params(raw, 50, found.prediction.params, found.prediction.qtables, "4:2:0")
-    predicted = codec.encode_with_params(raw, 50, fixed.prediction.params, fixed.prediction.qtables, "4:2:0")
+    adapted = codec.encode_with_params(
+        raw, 50, found.prediction.params, found.prediction.qtables, "4:2:0"
+    )
+    predicted = codec.encode_with_params(
+        raw, 50, fixed.prediction.params, fixed.prediction.qtables, "4:2:0"
+    )
     assert _cost(raw, adapted, 50, weights) < _cost(raw, predicted, 50, weights) - 0.02

@@ -25,7 +25,16 @@ RAW = REPO / ".." / "shared" / "data" / "raw" / "dcc_kodak_dc120_p003908.kdc"
 
 
 def _command(out: Path) -> list[str]:
-    app = [sys.executable, "-m", "rawjpeg_gui", str(RAW), "--screenshot", str(out), "--timeout", "240"]
+    app = [
+        sys.executable,
+        "-m",
+        "rawjpeg_gui",
+        str(RAW),
+        "--screenshot",
+        str(out),
+        "--timeout",
+        "240",
+    ]
     if os.environ.get("DISPLAY"):
         return app
     xvfb = shutil.which("xvfb-run")
@@ -38,10 +47,15 @@ def test_app_runs_in_a_real_x11_window(tmp_path: Path) -> None:
     if not RAW.is_file():
         pytest.skip(f"the shared raw {RAW} is absent")
     out = tmp_path / "window.png"
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb", RAWJPEG_CONFIG_DIR=str(tmp_path / "cfg"),
-               RAWJPEG_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run(_command(out), env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="xcb",
+        RAWJPEG_CONFIG_DIR=str(tmp_path / "cfg"),
+        RAWJPEG_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    done = subprocess.run(
+        _command(out), env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     from PIL import Image
 

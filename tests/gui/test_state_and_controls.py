@@ -199,7 +199,9 @@ def test_inspector_says_when_its_numbers_are_the_previous_qualitys(qtbot, window
     window.quality.spin.setValue(before - 20)
     assert window.inspector.fields["quality"].text() == f"{before} (coding {before - 20}…)"
     assert window.compare.right_caption.text().endswith(f"coding quality {before - 20}…")
-    qtbot.waitUntil(lambda: window.inspector.fields["quality"].text() == str(before - 20), timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.inspector.fields["quality"].text() == str(before - 20), timeout=20000
+    )
 
 
 def test_the_dng_without_shooting_data_reads_unknown(window, shared_raw: Path):

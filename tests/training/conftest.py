@@ -59,7 +59,5 @@ def make_config():  # type: ignore[no-untyped-def]
 def write_config(tmp: Path, cache: Path, steps: int = 3, bf16: bool = False) -> Path:
     """Write a tiny training config into ``tmp``."""
     path = tmp / "tiny.toml"
-    path.write_text(
-        TINY_TOML.format(cache=cache.as_posix(), steps=steps, bf16=str(bf16).lower())
-    )
+    path.write_text(TINY_TOML.format(cache=cache.as_posix(), steps=steps, bf16=str(bf16).lower()))
     return path

@@ -83,7 +83,9 @@ def test_new_switches_start_as_the_loaded_function(switch: dict) -> None:
         # (so the curves can learn to differ) and sum to 1.
         k, side = switch["lut_basis"], switch.get("lut_mix_side", 8)
         assert b["lut_basis"].shape == (2, k - 1, 3, 33)
-        assert torch.allclose(b["lut_basis"], b["lut"][:, None].expand_as(b["lut_basis"]), atol=1e-6)
+        assert torch.allclose(
+            b["lut_basis"], b["lut"][:, None].expand_as(b["lut_basis"]), atol=1e-6
+        )
         assert b["lut_mix"].shape == (2, k, side, side)
         assert torch.allclose(b["lut_mix"].sum(dim=1), torch.ones(2, side, side), atol=1e-6)
         assert float(b["lut_mix"].std()) > 1e-3
@@ -196,7 +198,11 @@ def test_two_tiny_variants_write_a_table(tiny_cache: Path, tmp_path: Path) -> No
     from rawjpeg_gui.core.model import AdapterModel
 
     assert found["steps"] == 3 and found["train_s"] == 0.0
-    assert AdapterModel(tmp_path / "runs" / "search" / "adapter.onnx").info.rate_weight == (0.2, 4.2, 2.5)
+    assert AdapterModel(tmp_path / "runs" / "search" / "adapter.onnx").info.rate_weight == (
+        0.2,
+        4.2,
+        2.5,
+    )
     assert AdapterModel(tmp_path / "runs" / "baseline" / "adapter.onnx").info.rate_weight is None
     # Reusing weights with other [model] switches would evaluate another network: refused.
     bad = tmp_path / "bad.toml"
@@ -248,7 +254,9 @@ def test_metadata_input_reaches_the_network_from_the_raw(tmp_path: Path) -> None
     assert np.abs(model.predict(raw.data, 60, raw.meta).params.lut - want).max() < 1e-3
 
 
-def test_cache_records_metadata_and_batches_raise_the_iso_with_exposure(tiny_cache: Path, tmp_path: Path) -> None:
+def test_cache_records_metadata_and_batches_raise_the_iso_with_exposure(
+    tiny_cache: Path, tmp_path: Path
+) -> None:
     from rawjpeg_gui.training.data import PatchCache, sample_batch
     from rawjpeg_gui.training.research.inputs import meta_features
 
@@ -258,8 +266,16 @@ def test_cache_records_metadata_and_batches_raise_the_iso_with_exposure(tiny_cac
     assert cache.meta[0, 3] in {np.float32(np.log2(2.0**b - 1) / 16) for b in (10, 12, 14)}
     b = sample_batch(cache, 8, np.random.default_rng(0), min_exposure=0.05)
     flat = sample_batch(cache, 8, np.random.default_rng(0), augment=False)
-    assert b["meta"].shape == (8, 4) and np.array_equal(flat["meta"][:, 0], cache.meta[cache.image_of[0], 0].repeat(8))
+    assert b["meta"].shape == (8, 4) and np.array_equal(
+        flat["meta"][:, 0], cache.meta[cache.image_of[0], 0].repeat(8)
+    )
     # An old cache (no metadata) loads with the defaults.
     old = tmp_path / "old.npz"
-    np.savez(old, **{k: getattr(cache, k) for k in ("patches", "thumbs", "image_of", "offsets", "sizes", "names")})
+    np.savez(
+        old,
+        **{
+            k: getattr(cache, k)
+            for k in ("patches", "thumbs", "image_of", "offsets", "sizes", "names")
+        },
+    )
     assert np.array_equal(PatchCache.load(old).meta[0], meta_features(None))

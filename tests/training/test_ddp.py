@@ -23,8 +23,17 @@ def test_torchrun_two_processes(tiny_cache: Path, tmp_path: Path, make_config) -
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-        "-m", "rawjpeg_gui.training", "--config", str(cfg), "--out", str(run),
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "rawjpeg_gui.training",
+        "--config",
+        str(cfg),
+        "--out",
+        str(run),
     ]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=110)
     assert res.returncode == 0, res.stderr[-3000:]

@@ -93,16 +93,27 @@ def test_spatially_varying_lut_matches_numpy(curves: int) -> None:
     want = lutmix.apply_lut_mix(raw, luts, weights)
     t_luts = torch.from_numpy(luts)[None]
     t_w = torch_ops.crop_maps(
-        torch.from_numpy(mix)[None], torch.tensor([[y0, x0]]), torch.tensor([[full_h, full_w]]), h, w
+        torch.from_numpy(mix)[None],
+        torch.tensor([[y0, x0]]),
+        torch.tensor([[full_h, full_w]]),
+        h,
+        w,
     )
     x = torch.from_numpy(raw.transpose(2, 0, 1).copy())[None]
     got = torch_ops.apply_lut_mix(x, t_luts, t_w)
     assert np.abs(got[0].numpy().transpose(1, 2, 0) - want).max() < 1e-5
     y = np.clip(want + rng.normal(0, 0.01, want.shape).astype(np.float32), 0, 1)
-    back = torch_ops.invert_lut_mix(torch.from_numpy(y.transpose(2, 0, 1).copy())[None], t_luts, t_w)
-    assert np.abs(back[0].numpy().transpose(1, 2, 0) - lutmix.invert_lut_mix(y, luts, weights)).max() < 1e-5
+    back = torch_ops.invert_lut_mix(
+        torch.from_numpy(y.transpose(2, 0, 1).copy())[None], t_luts, t_w
+    )
+    assert (
+        np.abs(back[0].numpy().transpose(1, 2, 0) - lutmix.invert_lut_mix(y, luts, weights)).max()
+        < 1e-5
+    )
     # Differentiable in the curves and the weights (the inverse included).
     t_luts.requires_grad_(True)
     t_w.requires_grad_(True)
-    torch_ops.invert_lut_mix(torch_ops.apply_lut_mix(x, t_luts, t_w) * 0.9, t_luts, t_w).sum().backward()
+    torch_ops.invert_lut_mix(
+        torch_ops.apply_lut_mix(x, t_luts, t_w) * 0.9, t_luts, t_w
+    ).sum().backward()
     assert float(t_luts.grad.abs().sum()) > 0 and float(t_w.grad.abs().sum()) > 0

@@ -22,7 +22,9 @@ SMALL_RAW = SHARED_RAW / "dcc_kodak_dc120_p003908.kdc"
 
 
 def test_default_network_size() -> None:
-    cfg = load_config(Path(__file__).resolve().parents[2] / "rawjpeg_gui/training/configs/default.toml")
+    cfg = load_config(
+        Path(__file__).resolve().parents[2] / "rawjpeg_gui/training/configs/default.toml"
+    )
     from rawjpeg_gui.training.train import net_config
 
     net = AdapterNet(net_config(cfg))
