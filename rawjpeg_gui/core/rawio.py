@@ -296,8 +296,8 @@ def _xyz_to_camera(raw) -> list[list[float]] | None:  # type: ignore[no-untyped-
 
 
 def _camera_meta(
-    raw, p: Path, shape: tuple[int, ...], wb: list[float] | None, flip: int
-) -> RawMeta:  # type: ignore[no-untyped-def]
+    raw: Any, p: Path, shape: tuple[int, ...], wb: list[float] | None, flip: int
+) -> RawMeta:
     desc = raw.color_desc.decode("ascii", "replace")
     pattern = raw.raw_pattern
     cfa = "".join(desc[int(i)] for i in pattern[:2, :2].ravel()) if pattern is not None else ""

@@ -193,3 +193,19 @@ def test_verify_passes_the_written_file_and_fails_a_worse_one(encoded) -> None: 
     worse = jpeg.insert_segment(coarse, container.encode_segment(record))
     with pytest.raises(VerificationError, match="dB below"):
         codec.verify_written(encoded, worse)
+
+
+def test_a_frame_of_another_size_is_refused_before_its_pixels_are_decoded(
+    encoded, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A JPEG of another size carrying this file's segment: refused from its header alone."""
+    record = codec.read_record(encoded.jpeg)
+    other = jpeg.encode_jpeg(np.zeros((record.height + 16, record.width, 3), np.uint8), 90)
+    crafted = jpeg.insert_segment(other, jpeg.find_segment(encoded.jpeg))
+
+    def no_decoding(data: bytes) -> np.ndarray:
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(jpeg, "decode_jpeg", no_decoding)
+    with pytest.raises(codec.NotAJpeg, match="does not match the size"):
+        codec.decode_bytes(crafted)
