@@ -132,8 +132,11 @@ def dump_json(doc: Any) -> bytes:
     ).encode("utf-8")
 
 
-def write_json(dest: str | Path, doc: Any, inputs: Sequence[Path] = ()) -> None:
-    """Write ``doc`` as strict JSON to ``dest`` atomically, or to stdout when ``dest`` is ``-``."""
+def write_json(
+    dest: str | Path, doc: Any, inputs: Sequence[Path] = (), overwrite: bool = True
+) -> None:
+    """Write ``doc`` as strict JSON to ``dest`` atomically, or to stdout when ``dest`` is ``-``;
+    an existing ``dest`` is replaced only when ``overwrite``."""
     data = dump_json(doc)
     if str(dest) == STDIO:
         sys.stdout.flush()
@@ -142,7 +145,7 @@ def write_json(dest: str | Path, doc: Any, inputs: Sequence[Path] = ()) -> None:
         return
     from ..core.fileio import write_atomic
 
-    write_atomic(Path(dest), data, inputs=inputs)
+    write_atomic(Path(dest), data, inputs=inputs, overwrite=overwrite)
 
 
 def write_stdout_binary(data: bytes, what: str) -> None:

@@ -25,6 +25,7 @@ from ..core.evaluate import (
     bd_rates,
     rd_curve,
 )
+from ..core.fileio import check_output
 from ..core.rawio import read_raw
 from .common import (
     STDIO,
@@ -62,6 +63,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         default=None,
         metavar="OUT",
         help="write all numbers as JSON to OUT (- for standard output)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --json file (never an input)"
     )
     p.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     add_model_arg(p)
@@ -105,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     json_to_stdout = args.json == STDIO
     out = sys.stderr if json_to_stdout else sys.stdout
     show_tables = not (json_to_stdout and is_quiet(args))
+    if args.json is not None and not json_to_stdout:  # refused now, not after the whole run
+        check_output(args.json, args.inputs, args.overwrite)
     model = load_model(args.model)
     results = []
     failures = 0
@@ -163,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 "files": results,
                 "mean_bd_rate": mean,
             }
-            write_json(args.json, doc, inputs=args.inputs)
+            write_json(args.json, doc, inputs=args.inputs, overwrite=args.overwrite)
     return 1 if failures else 0
 
 

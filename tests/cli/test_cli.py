@@ -92,6 +92,17 @@ def test_eval_prints_table_and_writes_json(tmp_path: Path, capsys) -> None:  # t
     assert len(doc["files"][0]["points"]) == 12
     assert set(doc["mean_bd_rate"]) == {"gamma22", "linear"}
     assert doc["searched"] is True
+    # An existing report is kept unless --overwrite, and refused before any work is done.
+    out.write_text("keep")
+    assert main(["eval", str(src), "-q", "20,40,60,80", "--json", str(out), "--no-ssim"]) == 1
+    assert out.read_text() == "keep" and "already exists" in capsys.readouterr().err
+    assert (
+        main(
+            ["eval", str(src), "-q", "30,50,70,90", "--json", str(out), "--no-ssim", "--overwrite"]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["qualities"] == [30, 50, 70, 90]
 
 
 def test_info_of_a_raw(capsys) -> None:  # type: ignore[no-untyped-def]
