@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Sequence
 from functools import partial
@@ -14,7 +13,6 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QToolBar
 
 from rawjpeg_gui.workers import jobs
 from rawjpeg_gui.workers.encoder_process import EncoderProcess
-from rawjpeg_gui.workers.outputs import dng_available
 from rawjpeg_gui.workers.pool import TaskPool
 from rawjpeg_gui.workers.session import ImageSession, describe_error
 from rawjpeg_gui.workers.thumbnails import ThumbnailLoader
@@ -178,11 +176,6 @@ class MainWindow(QMainWindow):
         # fmt: on
         for name, handler in handlers.items():
             a.actions[name].triggered.connect(handler)
-        a.save_dng.setVisible(dng_available())
-        batch = importlib.util.find_spec("rawjpeg_gui.gui.batch_dialog") is not None
-        a.batch.setEnabled(batch)
-        if not batch:
-            a.batch.setStatusTip("Batch export is not installed.")
         self._update_output_actions()
 
     def _restore(self) -> None:
@@ -272,7 +265,7 @@ class MainWindow(QMainWindow):
 
     def open_batch_dialog(self) -> None:
         """Open the batch export dialog on the listed files."""
-        from rawjpeg_gui.gui.batch_dialog import BatchExportDialog  # optional module
+        from rawjpeg_gui.gui.batch_dialog import BatchExportDialog  # loaded on first use
 
         sources = list(self.browser.paths) or ([self.current_path] if self.current_path else [])
         self._batch_dialog = BatchExportDialog(self, sources, quality=self.session.quality)

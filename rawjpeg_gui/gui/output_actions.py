@@ -100,7 +100,7 @@ class OutputActions(QObject):
     def save_dng(self, dest: Path | None = None) -> None:
         """Write the reconstructed raw as a DNG."""
         coded = self._window.session.current
-        if coded is None or not outputs.dng_available():
+        if coded is None:
             return
         dest = dest or self._ask(
             "Save reconstructed raw as DNG", self._default(".dng", ".reconstructed"), "DNG (*.dng)"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 
-from rawjpeg_gui.core import fileio
+from rawjpeg_gui.core import dng, fileio
 from rawjpeg_gui.core.rawio import RawImage
 
 
@@ -20,16 +18,7 @@ def save_tiff(raw: RawImage, dest: Path, inputs: list[Path]) -> Path:
     return fileio.write_image16(dest, raw.data, inputs=inputs)
 
 
-def dng_available() -> bool:
-    """True when the DNG writer (``rawjpeg_gui.core.dng``) is installed."""
-    try:
-        return importlib.util.find_spec("rawjpeg_gui.core.dng") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def save_dng(raw: RawImage, dest: Path, inputs: list[Path]) -> Path:
     """Write the reconstructed raw as a DNG with ``core.dng.write_dng``."""
-    dng = importlib.import_module("rawjpeg_gui.core.dng")
     result = dng.write_dng(dest, raw, inputs=inputs)
     return Path(result) if result is not None else dest
