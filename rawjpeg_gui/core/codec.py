@@ -283,7 +283,7 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
     record = read_record(data, source)
     t1 = time.perf_counter()
     size = (record.height, record.width)
-    frame = jpeg.frame_info(data)  # checked before any pixel is decoded: bounded memory
+    frame = jpeg.check_decodable(data)  # before any pixel is decoded: bounded memory
     if (frame.height, frame.width) not in (size, size[::-1]):
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
     pixels = jpeg.decode_jpeg(data)

@@ -212,7 +212,7 @@ def test_verify_fails_an_output_whose_disk_bytes_reconstruct_worse(
     damaged[middle : middle + 64] = bytes(64)  # a run of zeros inside the entropy-coded data
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(bytes(damaged))
-    with pytest.raises(VerifyFailed, match="bad.jpg was written but the written file does not"):
+    with pytest.raises(VerifyFailed, match="bad.jpg was written but does not decode"):
         verify_output(bad, encoded)
     # Pixels that match their own fingerprint but reconstruct worse than this encode: the
     # same parameters over a coarser JPEG of the same image.

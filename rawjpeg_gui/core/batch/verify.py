@@ -36,8 +36,5 @@ def verify_output(dest: Path, encoded: EncodeResult) -> float:
         on_disk = read_file_bytes(dest)
         return verify_written(encoded, on_disk).measured_db
     except RawJpegError as exc:
-        raise VerifyFailed(f"{dest.name} was written but {_lower_first(str(exc))}") from None
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+        what = str(exc).removeprefix("The written file ")
+        raise VerifyFailed(f"{dest.name} was written but {what[:1].lower()}{what[1:]}") from None
