@@ -11,11 +11,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Fuzz tests draw the same examples on every run, so a CI result can be reproduced;
+# RAWJPEG_FUZZ_RANDOM=1 draws fresh ones (and keeps failures in .hypothesis/).
+settings.register_profile("reproducible", derandomize=True, database=None)
+if not os.environ.get("RAWJPEG_FUZZ_RANDOM"):
+    settings.load_profile("reproducible")
 
 # Qt tests run headless unless a test asks for a real platform (tests/e2e/test_gui_xvfb.py).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from realdata import ROOT, SHARED_RAW, real_raw_files, require  # noqa: F401 (re-exported)
+from realdata import ROOT, SHARED_RAW, real_raw_files, require  # noqa: E402, F401 (re-exported)
 
 
 @pytest.fixture(scope="session")

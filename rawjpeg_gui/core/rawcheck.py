@@ -2,6 +2,7 @@
 
 - :func:`check_header_sizes`: the sizes LibRaw read from the header against a pixel
   cap and against what the file's size could hold.
+- :func:`check_not_blank`: unpacked data that is one value throughout is refused.
 - :func:`judge_libraw_output`: what LibRaw printed while decoding (captured by
   :mod:`capture`); damaged data is refused.
 - :func:`libraw_error`: one sentence for a LibRaw exception.
@@ -73,6 +74,21 @@ def check_header_sizes(raw, p: Path, file_size: int) -> None:  # type: ignore[no
         raise RawDecodeError(
             f"{p.name} declares a {s.raw_width}x{s.raw_height} image, more than the file "
             "can hold: it is truncated or damaged."
+        )
+
+
+def check_not_blank(raw, p: Path) -> None:  # type: ignore[no-untyped-def]
+    """Refuse unpacked raw data whose every sample is the same value: a sensor always
+    records some noise, so such data comes from a damaged header or a truncated file
+    that LibRaw read without complaint."""
+    try:
+        data = np.asarray(raw.raw_image_visible)
+    except Exception:  # formats whose samples LibRaw keeps elsewhere: nothing to judge
+        return
+    if data.size and int(data.min()) == int(data.max()):
+        raise RawDecodeError(
+            f"{p.name} holds no image data (every sample is {int(data.min())}): "
+            "it is truncated or damaged."
         )
 
 

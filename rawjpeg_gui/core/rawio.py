@@ -35,6 +35,7 @@ from .metadata import RawMeta, read_exif_fields
 from .rawcheck import (
     MAX_PIXELS,
     check_header_sizes,
+    check_not_blank,
     judge_libraw_output,
     libraw_error,
     tiff_data_end,
@@ -109,6 +110,7 @@ def _open_raw(p: Path):  # type: ignore[no-untyped-def]
         raw.open_file(str(p))
         check_header_sizes(raw, p, size)
         raw.unpack()
+        check_not_blank(raw, p)
     except BaseException:
         raw.close()
         raise

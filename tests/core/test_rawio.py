@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +166,16 @@ def test_eight_bit_tiff_is_refused(tmp_path: Path) -> None:
     tifffile.imwrite(tmp_path / "srgb.tif", np.zeros((4, 4, 3), np.uint8), photometric="rgb")
     with pytest.raises(RawDecodeError, match="16-bit"):
         read_raw(tmp_path / "srgb.tif")
+
+
+def test_damaged_header_read_as_blank_data_is_refused(tmp_path):
+    """Two header bytes of a compressed Kodak raw changed and half the file cut: LibRaw,
+    in a fresh process, reads another layout from it without a word and returns
+    all-zero samples (what ``rawjpeg encode`` meets)."""
+    src = bytearray(require(SHARED_RAW / "dcc_kodak_dc120_p003911.kdc").read_bytes())
+    src[110], src[722] = 1, 0
+    path = tmp_path / "f.kdc"
+    path.write_bytes(bytes(src[: len(src) // 2]))
+    code = "from rawjpeg_gui.core.rawio import read_raw; import sys; read_raw(sys.argv[1])"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert done.returncode != 0 and "f.kdc holds no image data" in done.stderr
