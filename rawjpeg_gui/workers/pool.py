@@ -68,13 +68,22 @@ class GeneratorWorker(QRunnable):
             if isinstance(result, Generator):
                 result = self._iterate(result)
             if not self.aborted:
-                self.signals.returned.emit(result)
+                self._emit(self.signals.returned, result)
         except Exception as exc:  # reported, never raised into Qt
             if not self.aborted:
                 log.debug("worker failed: %s", "".join(traceback.format_exception(exc)))
-                self.signals.errored.emit(exc)
+                self._emit(self.signals.errored, exc)
         finally:
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
+
+    @staticmethod
+    def _emit(signal: Any, *args: Any) -> None:
+        """Emit, unless Qt already destroyed the signals' object (the app is closing
+        while this job unwinds: nobody is left to tell)."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            log.debug("a background job ended after its receiver was destroyed")
 
     def _iterate(self, gen: Generator[Any, None, Any]) -> Any:
         while True:
@@ -86,7 +95,7 @@ class GeneratorWorker(QRunnable):
             except StopIteration as stop:
                 return stop.value
             if not self.aborted:
-                self.signals.yielded.emit(value)
+                self._emit(self.signals.yielded, value)
 
 
 def _ignore(_exc: BaseException) -> None:
