@@ -3,11 +3,14 @@
 Prints per file: BD-rate vs the gamma-1/2.2 JPEG (IJG tables, 4:2:0, optimised Huffman,
 as ``rawjpeg eval``), the q100 ceiling against that JPEG's q100, whether bpp and PSNR
 rise at every quality step, the look (mean and 95th-percentile CIEDE2000 between the
-adapter-JPEG decoded by Pillow and the app's display rendering of the same raw), the
+adapter-JPEG as a colour-managed viewer shows it and the app's display rendering of the same raw), the
 adapter's own work each way (operators and colour chain, not the JPEG codec) and the
 parameter payload; then the means and each target met or not.
 
-    python benchmarks/model_v2.py --split validation --look photo [--no-search]
+    python benchmarks/model_v2.py --split validation [--model M.onnx] [--no-search]
+
+A model tagged ``rawjpeg.look = photo`` codes through the research photo look
+(``training/research/photolook.py``); the others through the core codec.
 
 Test numbers are for a shipped model only: choose on ``--split validation``.
 """
@@ -15,42 +18,41 @@ Test numbers are for a shipped model only: choose on ``--split validation``.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from skimage.color import deltaE_ciede2000, rgb2lab
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, colour, display, evaluate, fastops, metrics  # noqa: E402
+from rawjpeg_gui.core import codec, colour, display, evaluate, fastops, icc, metrics  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import split  # noqa: E402
+from rawjpeg_gui.training.research import photolook  # noqa: E402
 
 
 def look_error(raw, enc) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Mean and 95th percentile CIEDE2000: viewer (Pillow) vs the app's rendering."""
-    with Image.open(io.BytesIO(enc.jpeg)) as im:
-        viewer = np.asarray(im.convert("RGB"), np.float32)[::2, ::2] / 255
+    """Mean and 95th percentile CIEDE2000: a colour-managed viewer vs the app's rendering."""
+    viewer = icc.viewer_rgb(enc.jpeg)[::2, ::2]
     gain = display.auto_gain(raw.data, raw.meta)
     app = colour.srgb_encode(display.to_srgb_linear(raw.data, raw.meta, gain))[::2, ::2]
-    de = colour.ciede2000(colour.srgb_to_lab(app), colour.srgb_to_lab(viewer))
+    de = deltaE_ciede2000(rgb2lab(app), rgb2lab(viewer))
     return float(de.mean()), float(np.percentile(de, 95))
 
 
 def adapter_work(raw, enc) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Seconds of the adapter's own work: chain + forward operators; inverse + chain."""
     t0 = time.perf_counter()
-    src = raw.data if enc.colour is None else enc.colour.forward(raw.data)
+    src = raw.data if enc.chain is None else enc.chain.forward(raw.data)
     adapted = fastops.forward_uint8(src, enc.params)
     t1 = time.perf_counter()
     back = fastops.inverse_uint8(adapted, enc.params)
-    if enc.colour is not None:
-        enc.colour.inverse(back)
+    if enc.chain is not None:
+        enc.chain.inverse(back)
     return t1 - t0, time.perf_counter() - t1
 
 
@@ -60,7 +62,6 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--split", default="validation", choices=split.SPLITS[1:])
-    ap.add_argument("--look", default=None, choices=codec.LOOKS, help="default: the model's own")
     ap.add_argument("--model", default=None)
     ap.add_argument("--no-search", action="store_true")
     ap.add_argument("-q", "--qualities", default=",".join(str(q) for q in range(10, 101, 5)))
@@ -81,15 +82,15 @@ def main() -> None:
             and not per.update({sides.camera(p.name): per[sides.camera(p.name)] + 1})
         ]
     print(
-        f"model {model.name}, look {args.look or model.info.look}, search {not args.no_search}, split {args.split}, q {qs[0]}..{qs[-1]}"
+        f"model {model.name}, look {model.info.look}, search {not args.no_search}, split {args.split}, q {qs[0]}..{qs[-1]}"
     )
     rows = []
     for path in paths:
         raw = read_raw(path)
         pts, encs = [], {}
         for q in qs:
-            enc = codec.encode_image(raw, q, model, not args.no_search, args.look)
-            back = codec.decode_bytes(enc.jpeg).raw.data
+            enc = photolook.encode_image(raw, q, model, not args.no_search)
+            back = photolook.decode_bytes(enc.jpeg).raw.data
             encs[q] = enc
             pts.append(
                 evaluate.RDPoint("adapter", q, enc.bpp, metrics.psnr(raw.data, back), float("nan"))

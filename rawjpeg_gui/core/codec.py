@@ -1,13 +1,12 @@
 """Encode a raw into an adapter-JPEG and reconstruct the raw from one: two calls.
 
-``encode_image``: camera normalisation (:mod:`colour`: white balance, colour matrix,
-base exposure, soft clip; the ``"photo"`` look) -> thumbnail -> model (and the
-encoder's search over its operating points, :mod:`search`) -> quantised parameters ->
-forward operators -> 8-bit JPEG (+ EXIF + parameter segment with the pixel
-fingerprint). ``decode_bytes``: find and validate the segment -> decode the JPEG ->
-check the pixels against the fingerprint (:mod:`fingerprint`: refused when re-encoded
-or edited, a lossless rotation undone) -> inverse operators -> inverse normalisation
-(files without a colour record skip it) -> linear camera RGB + metadata.
+``encode_image``: thumbnail -> model (and the encoder's search over its operating
+points, :mod:`search`) -> quantised parameters -> forward operators -> 8-bit JPEG
+(+ EXIF, metadata, the ICC profile that makes colour-managed viewers show the
+photograph (:mod:`icc`), and the parameter segment with the pixel fingerprint).
+``decode_bytes``: find and validate the segment -> decode the JPEG -> check the pixels
+against the fingerprint (:mod:`fingerprint`: refused when re-encoded or edited, a
+lossless rotation undone) -> inverse operators -> linear camera RGB + metadata.
 ``verify_written`` checks a written file reconstructs as well as the encoder measured.
 """
 
@@ -20,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import colour, container, fastops, fingerprint, fullmeta, jpeg, search
+from . import colour, container, fastops, fingerprint, fullmeta, icc, jpeg, search
 from .errors import (
+    ModelError,
     NotAJpeg,
     ParameterSizeError,
     PixelsChanged,
@@ -36,10 +36,6 @@ from .rawio import RawImage, read_raw
 
 #: The JPEG's pixels, 8 bits per channel.
 _EIGHT_BIT = np.float32(255.0)
-#: ``look`` values: "photo" normalises the camera colour first (the JPEG shows the
-#: photograph), "raw" codes camera RGB as it is (the JPEG looks dark and green). By
-#: default the encoder uses the look the model was trained for (``ModelInfo.look``).
-LOOKS = ("photo", "raw")
 #: Refuse to read adapter-JPEG files larger than this (bytes).
 MAX_FILE_BYTES = 512 << 20
 #: ``--verify`` fails a file that reconstructs more than this many dB below the encoder's
@@ -64,8 +60,6 @@ class EncodeResult:
             "jpeg").
         operator_quality: the quality whose predicted operators were used (the search
             may borrow another quality's; the JPEG tables are always ``quality``'s).
-        colour: the camera normalisation applied before the operators (``None``: the
-            operators coded camera RGB).
     """
 
     jpeg: bytes
@@ -78,7 +72,6 @@ class EncodeResult:
     payload_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
     operator_quality: int = 0
-    colour: colour.ColourChain | None = None
 
     def __post_init__(self) -> None:
         self.operator_quality = self.operator_quality or self.quality
@@ -137,41 +130,33 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.asarray(out.astype(np.uint8))
 
 
-def normalise(raw: RawImage, look: str = "raw") -> tuple[colour.ColourChain | None, np.ndarray]:
-    """The chain for ``look`` and the image the operators see (camera RGB for "raw")."""
-    if look not in LOOKS:
-        raise ValueError(f"The look must be one of {', '.join(LOOKS)}, not {look!r}.")
-    if look == "raw":
-        return None, raw.data
-    chain = colour.chain_for(raw.data, raw.meta)
-    return chain, chain.forward(raw.data)
-
-
 def encode_image(
     raw: RawImage,
     quality: int,
     model: AdapterModel | None = None,
     searched: bool = True,
-    look: str | None = None,
 ) -> EncodeResult:
     """Encode a linear image as an adapter-JPEG at ``quality`` (1-100) with ``model``.
 
     ``searched``: let the encoder choose among the model's operating points
     (:func:`search.search`, for models that declare their rate weight); ``False`` uses
-    the operators predicted for ``quality``. ``look``: see :data:`LOOKS` (``None``: the
-    model's own); the model sees the image after the normalisation.
+    the operators predicted for ``quality``.
     """
     quality = check_quality(quality)
     model = model or default_model()
+    if model.info.look != "raw":
+        raise ModelError(
+            f"{model.name} was trained for the {model.info.look!r} look, which this rawjpeg "
+            "does not encode (research code: rawjpeg_gui.training.research.photolook)."
+        )
     t0 = time.perf_counter()
-    chain, source = normalise(raw, look or model.info.look)
-    inputs = model.image_inputs(source, raw.meta)
+    inputs = model.image_inputs(raw.data, raw.meta)
     t1 = time.perf_counter()
-    found = search.search(source, quality, model, inputs) if searched else None
+    found = search.search(raw.data, quality, model, inputs) if searched else None
     pred = found.prediction if found else model.predict_inputs(inputs, quality)
     t2 = time.perf_counter()
     result = encode_with_params(
-        raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name, chain, source
+        raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name
     )
     if found:  # otherwise EncodeResult already says the slider's own quality
         result.operator_quality = found.operator_quality
@@ -186,26 +171,19 @@ def encode_with_params(
     qtables: np.ndarray | None = None,
     subsampling: str = "4:4:4",
     model_name: str = "",
-    chain: colour.ColourChain | None = None,
-    source: np.ndarray | None = None,
 ) -> EncodeResult:
-    """Encode with given parameters (quantised first, exactly as the file will store them).
-
-    ``chain``: the camera normalisation applied before the operators (``None``: they
-    act on camera RGB); ``source``: ``chain.forward(raw.data)`` when the caller has it.
-    """
+    """Encode with given parameters (quantised first, exactly as the file will store them)."""
     quality = check_quality(quality)
     t0 = time.perf_counter()
     params = container.quantise(params)
-    if source is None:
-        source = raw.data if chain is None else chain.forward(raw.data)
-    adapted = fastops.forward_uint8(source, params)
+    adapted = fastops.forward_uint8(raw.data, params)
     t1 = time.perf_counter()
-    plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta)
+    profile = viewer_profile(raw, params)
+    plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, icc_profile=profile)
     plain = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, raw.meta.orientation)
     record = container.AdapterRecord(
         params, raw.width, raw.height, quality, subsampling, model_name, raw.meta,
-        fingerprint=fingerprint.compute(fingerprint.decode_ycbcr(plain)), colour=chain,
+        fingerprint=fingerprint.compute(fingerprint.decode_ycbcr(plain)),
     )  # fmt: skip
     try:  # the raw's complete metadata inside the one segment, in separate ones if too large
         data = jpeg.insert_segment(plain, container.encode_segment(record))
@@ -225,8 +203,17 @@ def encode_with_params(
         qtables,
         segment_bytes,
         {"forward": t1 - t0, "jpeg": t2 - t1},
-        colour=chain,
     )
+
+
+def viewer_profile(raw: RawImage, params: AdapterParams) -> bytes:
+    """The ICC profile that makes colour-managed viewers show a camera-RGB adapter-JPEG
+    as the app's rendering of ``raw`` (:mod:`icc`)."""
+    meta = raw.meta
+    make, model = (meta.make, meta.model) if meta else ("", "")
+    camera = model if model.startswith(make) else f"{make} {model}".strip()
+    name = f"rawjpeg camera RGB ({camera})" if camera else "rawjpeg camera RGB"
+    return icc.camera_profile(params, colour.chain_for(raw.data, meta), name)
 
 
 def encode_file(
@@ -234,7 +221,6 @@ def encode_file(
     quality: int,
     model: AdapterModel | None = None,
     searched: bool = True,
-    look: str | None = None,
 ) -> EncodeResult:
     """Read a raw file and encode it as an adapter-JPEG; nothing is written.
 
@@ -244,7 +230,6 @@ def encode_file(
         model: the adapter model; default: the bundled one.
         searched: let the encoder choose among the model's operating points
             (see :func:`encode_image`).
-        look: "photo" or "raw" (see :func:`encode_image`); default: the model's.
 
     Returns:
         The file's bytes (``result.jpeg``) and how they were made.
@@ -254,7 +239,7 @@ def encode_file(
         ModelError: the model is missing or unusable.
         ValueError: ``quality`` is not a whole number from 1 to 100.
     """
-    return encode_image(read_raw(path), quality, model, searched, look)
+    return encode_image(read_raw(path), quality, model, searched)
 
 
 def read_record(data: bytes, source: str = "The file") -> container.AdapterRecord:
@@ -295,8 +280,6 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
     if pixels.shape[:2] != size:
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
     linear = fastops.inverse_uint8(pixels, record.params)
-    if record.colour is not None:
-        linear = record.colour.inverse(linear)
     t4 = time.perf_counter()
     times = {"params": t1 - t0, "jpeg": t2 - t1, "check": t3 - t2, "inverse": t4 - t3}
     return Reconstruction(

@@ -21,9 +21,6 @@ Records (tag: content):
    (parsed and checked by the codec); readers that predate it skip the unknown tag
 9. the raw's complete metadata (optional): ``meta.full_metadata`` as
    :mod:`fullmeta` stores it (zlib-compressed EXV), when it fits in this segment
-16. colour chain (optional): :meth:`ColourChain.to_bytes` - the camera normalisation
-    applied before the operators (white balance, matrix, exposure, soft clip); absent in
-    files made with the camera-RGB chain, whose operators act on camera RGB directly
 
 When the raw's complete metadata does not fit in this segment (record 9), it travels in
 separate APP11 segments after this one (:func:`metadata_segments`), each ``b"RAWJMETA"``,
@@ -49,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from .colour import ColourChain
 from .errors import CorruptParameters, NotAnAdapterJpeg, ParameterSizeError, UnsupportedVersion
 from .metadata import RawMeta
 from .params import MAX_GAMMA_SIDE, MAX_LUT_BINS, AdapterParams, sanitize
@@ -67,7 +63,6 @@ MAX_IMAGE_SIDE = 65500
 _TAG_IMAGE, _TAG_GAMMA, _TAG_LUT, _TAG_DCT, _TAG_META = 1, 2, 3, 4, 5
 _TAG_FINGERPRINT = 8
 _TAG_FULL_METADATA = 9
-_TAG_COLOUR = 16
 _SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:0": 2}
 
 
@@ -85,8 +80,6 @@ class AdapterRecord:
         version: format version of the segment (always FORMAT_VERSION).
         fingerprint: the pixel fingerprint record (:mod:`fingerprint`), or ``None`` for
             files written before rawjpeg stored one.
-        colour: the camera normalisation applied before the operators, or ``None``
-            (the operators act on camera RGB).
     """
 
     params: AdapterParams
@@ -98,7 +91,6 @@ class AdapterRecord:
     meta: RawMeta
     version: int = FORMAT_VERSION
     fingerprint: bytes | None = None
-    colour: ColourChain | None = None
 
 
 # ---------------------------------------------------------------- quantisation
@@ -196,8 +188,6 @@ def encode_segment(record: AdapterRecord, full_metadata: bool = True) -> bytes:
     recs.append(_record(_TAG_LUT, _lut_body(p.lut)))
     if p.dct_scale is not None:
         recs.append(_record(_TAG_DCT, p.dct_scale.astype("<f2").tobytes()))
-    if record.colour is not None:
-        recs.append(_record(_TAG_COLOUR, record.colour.to_bytes()))
     meta_json = json.dumps(record.meta.to_dict(), separators=(",", ":")).encode("utf-8")
     recs.append(_record(_TAG_META, zlib.compress(meta_json, 9)))
     if record.fingerprint is not None:
@@ -347,11 +337,9 @@ def _parse(recs: dict[int, bytes]) -> AdapterRecord:
     meta = RawMeta.from_dict(load_meta_json(_inflate(recs[_TAG_META], -1, "metadata")))
     meta.full_metadata = recs.get(_TAG_FULL_METADATA, b"")
     fingerprint = recs.get(_TAG_FINGERPRINT)
-    colour = ColourChain.from_bytes(recs[_TAG_COLOUR]) if _TAG_COLOUR in recs else None
     return AdapterRecord(
-        params, width, height, quality, subs[sub], model_name, meta,
-        fingerprint=fingerprint, colour=colour,
-    )  # fmt: skip
+        params, width, height, quality, subs[sub], model_name, meta, fingerprint=fingerprint
+    )
 
 
 # ---------------------------------------------------------------- full metadata segments

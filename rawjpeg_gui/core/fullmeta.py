@@ -187,6 +187,7 @@ def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
         exif["Exif.Image.Orientation"] = exiv2.UShortValue(orientation)
         exif["Exif.Image.ProcessingSoftware"] = "rawjpeg"  # Software stays the camera's
         _jpeg_required(exif, target.pixelWidth(), target.pixelHeight())
+        _colour_space(exif, bool(target.iccProfileDefined()))
         target.setXmpData(stored.xmpData())
         target.setIptcData(stored.iptcData())
         try:
@@ -207,7 +208,6 @@ def _jpeg_required(exif: Any, width: int, height: int) -> None:
         "Exif.Photo.ExifVersion": "48 50 51 50",
         "Exif.Photo.ComponentsConfiguration": "1 2 3 0",
         "Exif.Photo.FlashpixVersion": "48 49 48 48",
-        "Exif.Photo.ColorSpace": "1",  # sRGB: what viewers assume of an untagged JPEG anyway
     }
     present = {datum.key() for datum in exif}
     for key, value in defaults.items():
@@ -215,6 +215,16 @@ def _jpeg_required(exif: Any, width: int, height: int) -> None:
             exif[key] = value
     exif["Exif.Photo.PixelXDimension"] = str(width)
     exif["Exif.Photo.PixelYDimension"] = str(height)
+
+
+def _colour_space(exif: Any, icc: bool) -> None:
+    """Say what this JPEG's pixels are: sRGB, or "uncalibrated" when its ICC profile says
+    (the raw's own sRGB claims and the sRGB interoperability index go)."""
+    exif["Exif.Photo.ColorSpace"] = _exiv2().UShortValue(0xFFFF if icc else 1)
+    if icc:
+        for key in ("Exif.Iop.InteroperabilityIndex", "Exif.Iop.InteroperabilityVersion"):
+            if key in exif:
+                del exif[key]
 
 
 def embed_in_dng(path: Path, blob: bytes) -> bool:

@@ -39,7 +39,11 @@ def _rational(value: float) -> IFDRational:
     return IFDRational(f.numerator, f.denominator)
 
 
-def _exif_bytes(meta: RawMeta | None) -> bytes:
+#: EXIF ColorSpace values: sRGB, and "uncalibrated" (an embedded ICC profile says).
+COLOUR_SPACE_SRGB, COLOUR_SPACE_ICC = 1, 0xFFFF
+
+
+def _exif_bytes(meta: RawMeta | None, colour_space: int = COLOUR_SPACE_SRGB) -> bytes:
     if meta is None:
         return b""
     exif = Image.Exif()
@@ -64,7 +68,7 @@ def _exif_bytes(meta: RawMeta | None) -> bytes:
         sub[0x920A] = _rational(meta.focal_length)
     if meta.lens:
         sub[0xA434] = meta.lens
-    sub[0xA001] = 1  # ColorSpace: sRGB (the pixels are sRGB-encoded)
+    sub[0xA001] = colour_space
     return exif.tobytes()
 
 
@@ -75,6 +79,7 @@ def encode_jpeg(
     qtables: np.ndarray | None = None,
     meta: RawMeta | None = None,
     segment: bytes | None = None,
+    icc_profile: bytes | None = None,
 ) -> bytes:
     """Encode an HxWx3 uint8 image as a baseline JPEG.
 
@@ -85,6 +90,8 @@ def encode_jpeg(
         qtables: optional (2, 64) luma/chroma tables in natural order.
         meta: camera metadata written as EXIF.
         segment: optional APP11 body (our parameter segment) inserted after the headers.
+        icc_profile: optional ICC profile of the pixels (APP2; EXIF ColorSpace then
+            says "uncalibrated"); without one the pixels are declared sRGB.
     """
     pil = Image.fromarray(np.ascontiguousarray(image), "RGB")
     kwargs: dict[str, object] = {"subsampling": SUBSAMPLING[subsampling], "optimize": True}
@@ -92,7 +99,9 @@ def encode_jpeg(
         kwargs["qtables"] = [[int(v) for v in t] for t in np.asarray(qtables).reshape(2, 64)]
     else:
         kwargs["quality"] = int(quality)
-    exif = _exif_bytes(meta)
+    if icc_profile:
+        kwargs["icc_profile"] = icc_profile
+    exif = _exif_bytes(meta, COLOUR_SPACE_ICC if icc_profile else COLOUR_SPACE_SRGB)
     if exif:
         kwargs["exif"] = exif
     # Pillow encodes into a real file in one call that releases the GIL; into a BytesIO

@@ -22,9 +22,9 @@ Metadata (``metadata_props``)
     training objective's price of a bit, ``w(q) = hi + lo * (1 - q/100) ** power`` per bit
     per pixel against ln(MSE); a model that declares it has its operators chosen by the
     encoder's search (:mod:`rawjpeg_gui.core.search`); optionally ``rawjpeg.look`` =
-    ``photo`` or ``raw`` (the default): whether the model was trained on images after
-    the camera normalisation (:mod:`rawjpeg_gui.core.colour`; its ``thumbnail`` is then
-    the normalised image's) or on camera RGB. The encoder uses the model's look.
+    ``photo`` or ``raw`` (the default): whether the model was trained on camera-normalised
+    images (research, :mod:`rawjpeg_gui.training.research.photolook`; the core codec
+    refuses such a model) or on camera RGB.
 
 The runtime sanitises the outputs (:func:`rawjpeg_gui.core.params.sanitize`), so a
 model can never produce parameters that the operators cannot invert.

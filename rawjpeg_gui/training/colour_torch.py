@@ -1,6 +1,6 @@
-"""The camera normalisation's inverse in torch (``core/colour.py`` is the specification).
+"""The photo look's inverse in torch (``research/photolook.py`` is the specification).
 
-The training data holds images after :meth:`ColourChain.forward` (what the network and
+The training data holds images after :meth:`PhotoChain.forward` (what the network and
 the operators see at run time); the loss measures the reconstruction in linear camera
 RGB, as ``rawjpeg eval`` does, so the coded image goes back through the chain's
 inverse, differentiably. Each image's chain is packed by :func:`chain_constants` into
@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rawjpeg_gui.core import colour
+from .research.photolook import SHOULDER, TOE, PhotoChain
 
 #: Floats per packed chain: toe (flag, a, c), shoulder (flag, a, c), 3x3 inverse
 #: matrix / gain, and per channel (wb, knee x0, knee y0, kind, a, c).
 N_CONSTANTS = 6 + 9 + 18
 
 
-def chain_constants(chain: colour.ColourChain) -> np.ndarray:
+def chain_constants(chain: PhotoChain) -> np.ndarray:
     """Pack ``chain`` for :func:`inverse` (float64 -> float32)."""
     (toe, shoulder) = chain._clip_curves()[0]
     out: list[float] = []
@@ -51,12 +51,12 @@ def _expand(
 
 def inverse(y: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Display-referred linear sRGB (N, 3, H, W) -> linear camera RGB, per image chain ``k``
-    (N, :data:`N_CONSTANTS`). Matches :meth:`ColourChain.inverse` to float precision."""
+    (N, :data:`N_CONSTANTS`). Matches :meth:`PhotoChain.inverse` to float precision."""
     n = y.shape[0]
     view = (n, 1, 1, 1)
     y = y.clamp(0.0, 1.0)
     has_toe, toe_a, toe_c, has_sh, sh_a, sh_c = (k[:, i].view(view) for i in range(6))
-    toe, sh = colour.TOE, colour.SHOULDER
+    toe, sh = TOE, SHOULDER
     u_toe = (toe - y).clamp_min(0.0)
     u_sh = (y - sh).clamp_min(0.0)
     lin = torch.where((y < toe) & (has_toe > 0), toe - _expand(u_toe, 1.0, toe_a, toe_c), y)

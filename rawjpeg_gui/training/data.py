@@ -255,8 +255,9 @@ def build_cache(
             continue
         if normalise:
             from .colour_torch import chain_constants
+            from .research.photolook import chain_for
 
-            chain = colour.chain_for(img, raw_meta)
+            chain = chain_for(img, raw_meta)
             img = chain.forward(img)
             chains.append(chain_constants(chain))
         thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))

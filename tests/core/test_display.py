@@ -75,10 +75,10 @@ def test_render_white_balance_and_srgb_curve():
     assert np.all(out == out[0, 0, 0])  # neutral grey after white balance
     expected = round((1.055 * 0.5 ** (1 / 2.4) - 0.055) * 255)
     assert abs(int(out[0, 0, 0]) - expected) <= 1
-    brighter = display.render(data, meta, exposure_ev=1.0, max_side=None)
-    # White itself lands in the soft clip's shoulder: compressed toward 255, not clipped.
-    assert out[0, 0, 0] < brighter[0, 0, 0] < 255
-    assert brighter[0, 0, 0] >= 240
+    brighter = display.render(data, meta, exposure_ev=0.5, max_side=None)
+    expected = round((1.055 * (0.5 * 2**0.5) ** (1 / 2.4) - 0.055) * 255)
+    assert abs(int(brighter[0, 0, 0]) - expected) <= 1
+    assert np.all(display.render(data, meta, exposure_ev=1.0, max_side=None) == 255)
 
 
 def test_render_orientation_and_clipped_highlights_stay_white():

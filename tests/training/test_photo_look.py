@@ -13,10 +13,11 @@ from realdata import SHARED_RAW, require
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
 
-from rawjpeg_gui.core import colour  # noqa: E402
+from rawjpeg_gui.core import jpeg  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import colour_torch  # noqa: E402
 from rawjpeg_gui.training.data import PatchCache, build_cache, sample_batch, synthetic_photo  # noqa: E402
+from rawjpeg_gui.training.research import photolook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_torch_inverse_matches_the_numpy_chain_on_real_raws(name):
     raw = read_raw(require(SHARED_RAW / name))
     crop = raw.data[:256, :256]
-    chain = colour.chain_for(raw.data, raw.meta)
+    chain = photolook.chain_for(raw.data, raw.meta)
     y = chain.forward(crop)
     k = torch.from_numpy(colour_torch.chain_constants(chain))[None]
     back = (
@@ -76,7 +77,6 @@ def test_warm_start_from_the_shipped_onnx_reproduces_its_weights():
 
 
 def test_model_look_tag_switches_the_encoder(tmp_path):
-    from rawjpeg_gui.core import codec
     from rawjpeg_gui.core.model import AdapterModel
 
     src = ROOT / "models" / "analytic-gamma22.onnx"
@@ -89,6 +89,9 @@ def test_model_look_tag_switches_the_encoder(tmp_path):
     model = AdapterModel(tagged)
     assert model.info.look == "photo" and AdapterModel(src).info.look == "raw"
     raw = read_raw(require(SHARED_RAW / "dcc_kodak_dc120_p003911.kdc"))
-    enc = codec.encode_image(raw, 80, model, searched=False)
-    assert enc.colour is not None and codec.read_record(enc.jpeg).colour == enc.colour
-    assert codec.encode_image(raw, 80, AdapterModel(src), searched=False).colour is None
+    enc = photolook.encode_image(raw, 80, model, searched=False)
+    assert (
+        enc.chain is not None
+        and photolook.decode_segment(jpeg.find_segment(enc.jpeg))[1] == enc.chain
+    )
+    assert photolook.encode_image(raw, 80, AdapterModel(src), searched=False).chain is None
