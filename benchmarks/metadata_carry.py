@@ -97,7 +97,7 @@ def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, in
     jpg = work / f"{path.stem}.jpg"
     jpg.write_bytes(encoded.jpeg)
     dng = work / f"{path.stem}.dng"
-    write_dng(dng, codec.decode_file(jpg).raw)
+    write_dng(dng, codec.decode_file(jpg).raw, reconstructed=True)
     raw_tags = exiftool(path)
     image_data = sum(1 for k in raw_tags if k.split(":", 1)[1] in IMAGE_DATA_TAGS)
     j_done, total, j_missing = carried(raw_tags, exiftool(jpg))
@@ -121,7 +121,7 @@ def gps_check(work: Path) -> bool:
     jpg = work / "gps.jpg"
     jpg.write_bytes(codec.encode_file(copy, 75).jpeg)
     dng = work / "gps_out.dng"
-    write_dng(dng, codec.decode_file(jpg).raw)
+    write_dng(dng, codec.decode_file(jpg).raw, reconstructed=True)
     want = {k: v for k, v in by_name(exiftool(copy)).items() if k.startswith("GPS")}
     ok = True
     for out in (jpg, dng):

@@ -46,6 +46,12 @@ def _starts_like_jpeg(path: Path) -> bool:
         return fh.read(2) == b"\xff\xd8"
 
 
+def _is_raw_file(path: Path) -> bool:
+    """True when :func:`load_linear` reads ``path`` as a raw file, not an adapter-JPEG."""
+    suffix = path.suffix.lower()
+    return str(path) != STDIO and (suffix in RAW_EXTENSIONS or suffix in LINEAR_EXTENSIONS)
+
+
 def load_linear(path: Path, force: bool = False) -> RawImage:
     """The linear image of an adapter-JPEG (reconstructed) or of a raw file (reference).
 
@@ -57,7 +63,7 @@ def load_linear(path: Path, force: bool = False) -> RawImage:
         result = decode_bytes(read_stdin(MAX_INPUT_BYTES), "Standard input", force)
     else:
         suffix = path.suffix.lower()
-        if suffix in RAW_EXTENSIONS or suffix in LINEAR_EXTENSIONS:
+        if _is_raw_file(path):
             return read_raw(path)
         if suffix not in JPEG_SUFFIXES and not _starts_like_jpeg(path):
             raise UnsupportedFileError(
@@ -86,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             from ..core.dng import write_dng
 
             check_output(out, inputs, args.overwrite)
-            write_dng(out, image, inputs=inputs)
+            write_dng(out, image, inputs=inputs, reconstructed=not _is_raw_file(args.input))
         else:
             write_image16(out, image.data, inputs=inputs, overwrite=args.overwrite)
     except RawJpegError as exc:

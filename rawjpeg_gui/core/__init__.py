@@ -14,7 +14,7 @@ Example::
 
     result = encode_file("photo.dng", quality=75)
     Path("photo.jpg").write_bytes(result.jpeg)
-    write_dng("photo-back.dng", decode_file("photo.jpg").raw)
+    write_dng("photo-back.dng", decode_file("photo.jpg").raw, reconstructed=True)
 
 Every error the engine raises on purpose is a :class:`RawJpegError` whose message is
 one sentence for a person.

@@ -5,12 +5,15 @@ that: a three-sample ``LinearRaw`` image (PhotometricInterpretation 34892),
 16-bit samples, ``BlackLevel`` 0. Re-mosaicing to a CFA would throw away two thirds of
 the reconstructed samples and force a second demosaic in the developer.
 
-Samples keep the precision the camera recorded: ``round(linear * L)`` with ``L`` the
-raw's own range (white level minus black level, :func:`sample_levels`; 65535 when the
-metadata has none) and ``WhiteLevel`` ``L``. The full-resolution image is stored in
-tiles of :data:`TILE` x :data:`TILE` pixels, each a lossless JPEG (DNG ``Compression`` 7, predictor 1), the
-compression Adobe's converter uses and every raw developer reads. Finer levels than
-the camera's would only store demosaic rounding noise, which costs bits and no detail.
+Samples of a raw file's own image keep the precision the camera recorded:
+``round(linear * L)`` with ``L`` the raw's own range (white level minus black level,
+:func:`sample_levels`; 65535 when the metadata has none) and ``WhiteLevel`` ``L``; finer
+levels would only store demosaic rounding noise. A reconstruction from an adapter-JPEG
+carries the JPEG's coding error, so it is stored on a square-root scale with fewer
+levels (:class:`SampleScale`) and a ``LinearizationTable`` that maps the samples back to
+linear 16-bit levels. The full-resolution image is stored in tiles of :data:`TILE` x
+:data:`TILE` pixels, each a lossless JPEG (DNG ``Compression`` 7, predictor 1), the
+compression Adobe's converter uses and every raw developer reads.
 
 Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktable):
 
@@ -19,7 +22,8 @@ Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktabl
   ``CalibrationIlluminant1`` D65, ``AsShotNeutral``, ``Orientation``, Make, Model)
   and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
 - SubIFD 0: the full-resolution ``LinearRaw`` image (``NewSubFileType`` 0) with
-  ``BlackLevel``, ``WhiteLevel`` and the default crop.
+  ``BlackLevel``, ``WhiteLevel``, the default crop and, for a reconstruction,
+  ``LinearizationTable``.
 
 tifffile writes the file; it cannot write an EXIF IFD, so a placeholder LONG tag
 reserves the entry in IFD0 and :func:`_link_exif_ifd` appends the EXIF directory and
@@ -32,6 +36,7 @@ import os
 import re
 import struct
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -49,8 +54,11 @@ from .rawio import RawImage
 FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
 #: CIE XYZ of the D65 white point (Y = 1).
 D65_XYZ = np.array([0.95047, 1.0, 1.08883])
-#: WhiteLevel of the stored data; BlackLevel is 0.
+#: WhiteLevel of 16-bit data and of a LinearizationTable's values; BlackLevel is 0.
 WHITE_LEVEL = 65535
+#: Levels of the square-root scale a reconstruction from an adapter-JPEG is stored on
+#: (:func:`sample_scale`): its rounding stays well under the JPEG's coding error.
+ROOT_LEVELS = 1023
 #: Fewest levels a DNG stores: demosaiced 8-bit data rounded to 255 levels would render
 #: 2 dB under the 60 dB the writer promises against LibRaw's render of the original.
 MIN_LEVELS = 1023
@@ -213,11 +221,15 @@ def _camera_tags(meta: RawMeta, matrix: np.ndarray, neutral: np.ndarray) -> list
     return tags
 
 
-def _raw_tags(width: int, height: int, levels: int = WHITE_LEVEL) -> list[tuple[Any, ...]]:
+def _raw_tags(width: int, height: int, scale: SampleScale) -> list[tuple[Any, ...]]:
     """SubIFD tags of the LinearRaw image."""
-    return [
+    tags: list[tuple[Any, ...]] = []
+    if not scale.linear:
+        table = tuple(int(v) for v in scale.table())
+        tags.append((50712, _SHORT, len(table), table, True))  # LinearizationTable
+    return tags + [
         (50714, _LONG, 3, (0, 0, 0), True),  # BlackLevel, one per sample
-        (50717, _LONG, 3, (levels,) * 3, True),  # WhiteLevel, one per sample
+        (50717, _LONG, 3, (scale.white_level,) * 3, True),  # WhiteLevel, one per sample
         (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
         (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
     ]
@@ -301,8 +313,8 @@ def _check_image(raw: RawImage) -> np.ndarray:
 
 
 def sample_levels(meta: RawMeta) -> int:
-    """The DNG's WhiteLevel: the raw's own range (white minus black level) in
-    [:data:`MIN_LEVELS`, 65535], or 65535 when the metadata gives none."""
+    """The raw's own range (white minus black level) in [:data:`MIN_LEVELS`, 65535],
+    or 65535 when the metadata gives none."""
     white = _positive(meta.white_level)
     black = _floats(meta.black_levels, (4,))
     if white is None or white <= 1.0:
@@ -313,15 +325,127 @@ def sample_levels(meta: RawMeta) -> int:
 
 def to_dng_samples(data: np.ndarray, levels: int = WHITE_LEVEL) -> np.ndarray:
     """Linear [0, 1] float -> uint16 DNG samples ``round(linear * levels)`` (NaN -> 0)."""
-    out = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-    np.clip(out, 0.0, 1.0, out=out)
+    out = _clipped(data)
     out *= np.float32(levels)
     np.rint(out, out=out)
     return out.astype(np.uint16)
 
 
+def _clipped(data: np.ndarray) -> np.ndarray:
+    """A float32 copy of ``data`` in [0, 1]: NaN -> 0, +inf -> 1."""
+    out = np.nan_to_num(np.asarray(data, dtype=np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+@dataclass(frozen=True)
+class SampleScale:
+    """How linear values in [0, 1] become the DNG's integer samples, and back.
+
+    A sample is ``u(x)`` rounded: ``u = levels * x`` below the knee ``x0``, above it
+    ``levels * x0 + root_levels * (sqrt(x) - sqrt(x0))``, the square root of the
+    linear value on ``root_levels`` levels. The knee, ``sqrt(x0) = root_levels / (2 *
+    levels)``, is where the root's step has grown to one camera level, so the scale is
+    never finer than the camera. With ``root_levels`` 0, or a knee at or above 1, the
+    scale is linear: samples are ``round(x * levels)``, ``WhiteLevel`` is ``levels``
+    and the DNG needs no table. Otherwise the DNG's ``LinearizationTable`` (tag 50712,
+    :meth:`table`) maps each sample to ``WhiteLevel`` :data:`WHITE_LEVEL`.
+
+    Attributes:
+        levels: linear levels of the camera (the step in the shadows is ``1 / levels``).
+        root_levels: levels of the square-root part over [0, 1]; 0 for a linear scale.
+    """
+
+    levels: int
+    root_levels: int = 0
+
+    @property
+    def _root_knee(self) -> float:
+        """``sqrt(x0)``, 1.0 for a linear scale."""
+        return min(1.0, self.root_levels / (2.0 * self.levels)) if self.root_levels else 1.0
+
+    @property
+    def linear(self) -> bool:
+        """True when samples are plain ``round(x * levels)`` (no table)."""
+        return self._root_knee >= 1.0
+
+    @property
+    def top(self) -> int:
+        """The largest sample (the encoding of 1.0)."""
+        r0 = self._root_knee
+        if self.linear:
+            return self.levels
+        return round(self.levels * r0 * r0 + self.root_levels * (1.0 - r0))
+
+    @property
+    def _root_gain(self) -> float:
+        """The root part's factor: ``root_levels`` adjusted so that 1.0 is exactly :attr:`top`."""
+        r0 = self._root_knee
+        return (self.top - self.levels * r0 * r0) / (1.0 - r0)
+
+    @property
+    def white_level(self) -> int:
+        """The DNG's ``WhiteLevel``: ``levels``, or :data:`WHITE_LEVEL` with a table."""
+        return self.levels if self.linear else WHITE_LEVEL
+
+    @property
+    def max_error(self) -> float:
+        """The largest rounding error of a linear value, table rounding included."""
+        if self.linear:
+            return 0.5 / self.levels
+        return 1.0 / self._root_gain + 0.5 / WHITE_LEVEL  # half the root's step at 1.0
+
+    def encode(self, data: np.ndarray) -> np.ndarray:
+        """Linear values (clipped to [0, 1], NaN -> 0) -> uint16 samples."""
+        if self.linear:
+            return to_dng_samples(data, self.levels)
+        out = _clipped(data)
+        r0 = self._root_knee
+        shadow = out <= np.float32(r0 * r0)
+        below = out * np.float32(self.levels)
+        np.sqrt(out, out=out)
+        out -= np.float32(r0)
+        out *= np.float32(self._root_gain)
+        out += np.float32(self.levels * r0 * r0)
+        np.copyto(out, below, where=shadow)
+        np.rint(out, out=out)
+        return out.astype(np.uint16)
+
+    def table(self) -> np.ndarray:
+        """The LinearizationTable: uint16 ``WhiteLevel`` units of samples 0..:attr:`top`."""
+        r0 = self._root_knee
+        k = np.arange(self.top + 1, dtype=np.float64)
+        knee = self.levels * r0 * r0
+        root = np.square((np.maximum(k, knee) - knee) / self._root_gain + r0)
+        linear = np.where(k <= knee, k / self.levels, root)
+        return np.asarray(np.rint(np.clip(linear, 0.0, 1.0) * WHITE_LEVEL).astype(np.uint16))
+
+    def decode(self, samples: np.ndarray) -> np.ndarray:
+        """Samples -> the linear values a DNG reader gives, as float32 in [0, 1]."""
+        if self.linear:
+            return np.asarray(samples, dtype=np.float32) / np.float32(self.levels)
+        return np.asarray(self.table()[samples], dtype=np.float32) / np.float32(WHITE_LEVEL)
+
+
+def sample_scale(meta: RawMeta, reconstructed: bool = False) -> SampleScale:
+    """The scale the DNG of an image with ``meta`` stores its samples on.
+
+    A raw file's own image (``reconstructed`` false) keeps the camera's linear levels
+    exactly (:func:`sample_levels`). A reconstruction from an adapter-JPEG carries the
+    JPEG's coding error, far coarser than the camera's levels in the highlights: it is
+    stored on the square-root scale with :data:`ROOT_LEVELS` levels, never finer than
+    the camera's levels.
+    """
+    levels = sample_levels(meta)
+    return SampleScale(levels, ROOT_LEVELS if reconstructed else 0)
+
+
 def write_dng(
-    dest: str | os.PathLike[str], raw: RawImage, inputs: Iterable[str | os.PathLike[str]] = ()
+    dest: str | os.PathLike[str],
+    raw: RawImage,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    *,
+    reconstructed: bool = False,
 ) -> Path:
     """Write ``raw`` as a DNG 1.4 LinearRaw file, atomically.
 
@@ -329,6 +453,9 @@ def write_dng(
         dest: output path (normally ending in ``.dng``).
         raw: linear camera RGB in [0, 1] (sensor orientation) and its metadata.
         inputs: files that must never be overwritten (the decode's input).
+        reconstructed: ``raw`` was decoded from an adapter-JPEG; its samples are then
+            stored on the square-root scale of :func:`sample_scale` instead of the
+            camera's exact linear levels.
 
     Returns:
         ``dest`` as a :class:`~pathlib.Path`.
@@ -343,8 +470,8 @@ def write_dng(
     meta = raw.meta
     matrix = color_matrix(meta)
     neutral = camera_neutral(meta, matrix)
-    levels = sample_levels(meta)
-    samples = to_dng_samples(data, levels)
+    scale = sample_scale(meta, reconstructed)
+    samples = scale.encode(data)
     preview = render_preview(data, matrix, neutral)
     height, width = samples.shape[:2]
     # Tiles no wider or taller than the image (multiples of 16, as TIFF requires): LibRaw
@@ -372,7 +499,7 @@ def write_dng(
                 compressionargs={"lossless": True, "predictor": 1, "bitspersample": 16},
                 subfiletype=0,
                 metadata=None,
-                extratags=_raw_tags(width, height, levels),
+                extratags=_raw_tags(width, height, scale),
             )
         _link_exif_ifd(tmp, meta)
         fullmeta.embed_in_dng(tmp, meta.full_metadata)

@@ -20,5 +20,5 @@ def save_tiff(raw: RawImage, dest: Path, inputs: list[Path]) -> Path:
 
 def save_dng(raw: RawImage, dest: Path, inputs: list[Path]) -> Path:
     """Write the reconstructed raw as a DNG with ``core.dng.write_dng``."""
-    result = dng.write_dng(dest, raw, inputs=inputs)
+    result = dng.write_dng(dest, raw, inputs=inputs, reconstructed=True)
     return Path(result) if result is not None else dest

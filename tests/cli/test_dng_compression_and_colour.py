@@ -1,8 +1,10 @@
 """DNG output at a sane size, read identically by LibRaw, RawTherapee and darktable.
 
-The LinearRaw image is stored in lossless-JPEG tiles at the camera's own precision
+The LinearRaw image is stored in lossless-JPEG tiles, at the camera's own precision for
+a raw file and on a square-root scale with a LinearizationTable for a reconstruction
 (core/dng.py): LibRaw must read the samples back exactly, and the raw developers must
-render the DNG made from ``tinydng_colorchart.dng`` as they render the original. Before
+render the DNGs made from ``tinydng_colorchart.dng`` (directly and through a q90
+adapter-JPEG) as they render the original. Before
 the ColorMatrix fix, RawTherapee rendered that DNG with a strong blue cast (mean blue
 1.7x the original's): its ColorMatrix1 rows were scaled by LibRaw's daylight multipliers.
 """
@@ -29,13 +31,43 @@ def _ratios(values: tuple[int, ...]) -> np.ndarray:
     return v[0::2] / v[1::2]
 
 
-@pytest.fixture(scope="module")
-def chart(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(original tinydng colour chart, the DNG ``decode`` writes from it)."""
+@pytest.fixture(scope="module", params=["direct", "via-q90"])
+def chart(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """(original tinydng colour chart, the DNG ``decode`` writes from it or from its
+    q90 adapter-JPEG)."""
     src = require(SHARED_RAW / "tinydng_colorchart.dng")
-    out = tmp_path_factory.mktemp("chart") / "chart.dng"
-    assert main(["decode", str(src), "-o", str(out)]) == 0
+    folder = tmp_path_factory.mktemp("chart")
+    out, source = folder / "chart.dng", src
+    if request.param == "via-q90":
+        source = folder / "chart.jpg"
+        assert main(["encode", str(src), "-q", "90", "-o", str(source)]) == 0
+    assert main(["decode", str(source), "-o", str(out)]) == 0
     return src, out
+
+
+def test_a_reconstruction_is_stored_on_a_square_root_scale_libraw_linearises(
+    chart: tuple[Path, Path],
+) -> None:
+    src, out = chart
+    with tifffile.TiffFile(out) as tif:
+        page = tif.pages[0].pages[0]
+        stored = page.asarray()
+        table = page.tags.get("LinearizationTable")
+        white = page.tags["WhiteLevel"].value[0]
+    with rawpy.imread(str(out)) as raw:
+        libraw = raw.raw_image_visible[..., :3].copy()
+        assert raw.white_level == white
+    if table is None:  # the raw file's own image: the camera's linear levels, exactly
+        np.testing.assert_array_equal(libraw, stored)
+        return
+    curve = np.asarray(table.value, np.uint16)
+    assert white == 65535 and curve[0] == 0 and curve[-1] == 65535
+    assert np.all(np.diff(curve.astype(np.int64)) > 0) and len(curve) <= 1024
+    np.testing.assert_array_equal(libraw, curve[stored])  # LibRaw applies tag 50712
+    # measured 4.3 MB: 1.09 times the 3.9 MB original (5.6 MB at the camera's linear levels)
+    assert out.stat().st_size <= 1.2 * src.stat().st_size
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,13 @@ from realdata import SHARED_RAW, real_raw_files
 
 from rawjpeg_gui.core.dng import (
     FALLBACK_XYZ_TO_CAMERA,
+    SampleScale,
     camera_neutral,
     camera_to_srgb,
     color_matrix,
     render_preview,
     sample_levels,
+    sample_scale,
     to_dng_samples,
     write_dng,
 )
@@ -97,6 +99,7 @@ def test_layout_preview_ifd0_and_linear_raw_subifd(tmp_path: Path) -> None:
         assert raw_ifd.tags["BlackLevel"].value == (0, 0, 0)
         levels = sample_levels(_meta())
         assert raw_ifd.tags["WhiteLevel"].value == (levels,) * 3
+        assert "LinearizationTable" not in raw_ifd.tags  # a raw file's image: linear levels
         assert raw_ifd.tags["DefaultCropSize"].value == (96, 64)
         np.testing.assert_array_equal(raw_ifd.asarray(), to_dng_samples(_image(), levels))
 
@@ -109,6 +112,52 @@ def test_samples_keep_the_cameras_precision() -> None:
     assert sample_levels(meta) == 1023  # never fewer than MIN_LEVELS
     meta.white_level = 1.0  # normalised metadata (no raw units): full 16 bits
     assert sample_levels(meta) == 65535
+
+
+def test_a_raw_files_scale_is_the_cameras_linear_levels() -> None:
+    meta = _meta()
+    meta.white_level, meta.black_levels = 4095.0, [128.0] * 4
+    scale = sample_scale(meta)
+    assert scale.linear and scale.white_level == scale.top == 3967
+    data = _image()
+    np.testing.assert_array_equal(scale.encode(data), to_dng_samples(data, 3967))
+    assert np.abs(scale.decode(scale.encode(data)) - data).max() <= scale.max_error + 1e-7
+
+
+@pytest.mark.parametrize("levels", [1023, 3967, 16383, 65535])
+def test_a_reconstructions_scale_is_a_square_root_never_finer_than_the_camera(
+    levels: int,
+) -> None:
+    scale = SampleScale(levels, 1023)
+    assert not scale.linear and scale.white_level == 65535
+    table = scale.table().astype(np.int64)
+    assert len(table) == scale.top + 1 <= 1024 and table[0] == 0 and table[-1] == 65535
+    steps = np.diff(table)
+    assert np.all(steps > 0)
+    assert steps.min() >= 65535 / levels - 1  # never finer than one camera level
+    assert steps.max() <= 2 * 65535 / 1023 + 1  # the root's step at white
+    x = np.linspace(0, 1, 200_001, dtype=np.float32).reshape(-1, 1, 1)
+    back = scale.decode(scale.encode(x))
+    assert np.abs(back - x).max() <= scale.max_error
+    assert scale.encode(np.float32([[[0.0, 1.0, np.nan]]])).tolist() == [[[0, scale.top, 0]]]
+    assert SampleScale(255, 1023).linear  # a coarse camera: the root would be finer
+
+
+def test_a_reconstruction_dng_carries_the_linearization_table(tmp_path: Path) -> None:
+    data = _image(80, 120, seed=4)
+    data[0, 0] = 1.0
+    meta = _meta()
+    meta.white_level, meta.black_levels = 16383.0, [0.0] * 4
+    out = write_dng(tmp_path / "a.dng", RawImage(data, meta), reconstructed=True)
+    scale = sample_scale(meta, reconstructed=True)
+    with tifffile.TiffFile(out) as tif:
+        page = tif.pages[0].pages[0]
+        np.testing.assert_array_equal(page.tags["LinearizationTable"].value, scale.table())
+        assert page.tags["WhiteLevel"].value == (65535,) * 3
+        np.testing.assert_array_equal(page.asarray(), scale.encode(data))
+    back = linear_back(out)  # LibRaw applies the table: the linear 16-bit levels
+    np.testing.assert_array_equal(back, scale.table()[scale.encode(data)])
+    assert np.abs(back / 65535.0 - data).max() <= scale.max_error
 
 
 def test_exif_ifd_is_readable_by_tifffile_exifread_and_libraw(tmp_path: Path) -> None:

@@ -1,0 +1,78 @@
+"""DNG size against the raw file, and what the DNG's sample scale costs: docs/DNG.md "Size".
+
+For every real raw (``../shared/data/raw`` and ``.test-data``) it writes the DNG of the
+raw itself (``rawjpeg decode RAW -o X.dng``) and of a reconstruction from an adapter-JPEG
+at quality ``-q`` (``write_dng(..., reconstructed=True)``, as ``rawjpeg decode X.jpg``
+does), and prints both sizes over the raw's. With ``--psnr`` it also prints, per
+quality, how much the reconstruction's PSNR against the raw's linear image drops when
+rounded to the reconstruction's sample scale (``SampleScale.encode`` then ``decode``,
+what every reader gets back).
+
+Usage: ``python benchmarks/dng_size.py [-q 90] [--psnr 50,75,90,100] [FILES...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rawjpeg_gui.core import codec  # noqa: E402
+from rawjpeg_gui.core.dng import sample_scale, write_dng  # noqa: E402
+from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
+
+
+def default_files() -> list[Path]:
+    """The shared raws, then the fetched ARW/CR2 if present."""
+    shared = ROOT.parent / "shared" / "data" / "raw"
+    files = sorted(shared.glob("*")) if shared.is_dir() else []
+    fetched = ROOT / ".test-data"
+    files += sorted(fetched.glob("*.ARW")) + sorted(fetched.glob("*.CR2"))
+    return [f for f in files if f.is_file()]
+
+
+def main() -> int:
+    """Print the size table (Markdown), and the PSNR drops when asked."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-q", "--quality", type=int, default=90)
+    ap.add_argument("--psnr", default="", help="qualities to measure the PSNR drop at")
+    ap.add_argument("files", nargs="*", type=Path)
+    args = ap.parse_args()
+    qualities = [int(q) for q in args.psnr.split(",") if q]
+    print(f"| raw | raw bytes | DNG of raw | / raw | DNG from q{args.quality} | / raw |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    drops: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in args.files or default_files():
+            ref = read_raw(path)
+            direct = write_dng(Path(tmp) / "direct.dng", ref).stat().st_size
+            rec = codec.decode_bytes(codec.encode_image(ref, args.quality).jpeg).raw
+            via = write_dng(Path(tmp) / "via.dng", rec, reconstructed=True).stat().st_size
+            size = path.stat().st_size
+            print(
+                f"| {path.name} | {size} | {direct} | {direct / size:.2f} "
+                f"| {via} | {via / size:.2f} |",
+                flush=True,
+            )
+            scale = sample_scale(ref.meta, reconstructed=True)
+            row = []
+            for q in qualities:
+                data = rec.data if q == args.quality else None
+                if data is None:
+                    data = codec.decode_bytes(codec.encode_image(ref, q).jpeg).raw.data
+                exact = codec.reconstruction_psnr(ref.data, data)
+                stored = codec.reconstruction_psnr(ref.data, scale.decode(scale.encode(data)))
+                row.append(f"q{q} {exact:.2f} {stored - exact:+.3f}")
+            if row:
+                drops.append(f"{path.name}: " + ", ".join(row))
+    for line in drops:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
