@@ -35,21 +35,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the LibRaw reference renders the tests use
 
 from libraw_renders import linear_back, render, white_balanced_first  # noqa: E402
+from realdata import real_raw_files  # noqa: E402
 
 from rawjpeg_gui.cli import main as rawjpeg  # noqa: E402
 from rawjpeg_gui.core.codec import decode_file  # noqa: E402
 from rawjpeg_gui.core.dng import write_dng  # noqa: E402
 from rawjpeg_gui.core.metrics import psnr  # noqa: E402
 from rawjpeg_gui.core.rawio import RawImage, read_raw  # noqa: E402
-
-
-def default_files() -> list[Path]:
-    """The shared raws, then the fetched ARW/CR2 if present."""
-    shared = ROOT.parent / "shared" / "data" / "raw"
-    files = sorted(shared.glob("*")) if shared.is_dir() else []
-    fetched = ROOT / ".test-data"
-    files += sorted(fetched.glob("*.ARW")) + sorted(fetched.glob("*.CR2"))
-    return [f for f in files if f.is_file()]
 
 
 def _quiet(argv: list[str]) -> int:
@@ -105,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quality", type=int, default=95)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    files = args.files or default_files()
+    files = args.files or real_raw_files()
     q = args.quality
     head = (
         f"| file | matrix | direct: linear | direct: cam WB | direct: same WB | "

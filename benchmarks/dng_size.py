@@ -20,19 +20,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # realdata: where the real raws live
+
+from realdata import real_raw_files  # noqa: E402
 
 from rawjpeg_gui.core import codec  # noqa: E402
 from rawjpeg_gui.core.dng import sample_scale, write_dng  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
-
-
-def default_files() -> list[Path]:
-    """The shared raws, then the fetched ARW/CR2 if present."""
-    shared = ROOT.parent / "shared" / "data" / "raw"
-    files = sorted(shared.glob("*")) if shared.is_dir() else []
-    fetched = ROOT / ".test-data"
-    files += sorted(fetched.glob("*.ARW")) + sorted(fetched.glob("*.CR2"))
-    return [f for f in files if f.is_file()]
 
 
 def main() -> int:
@@ -47,7 +41,7 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     drops: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for path in args.files or default_files():
+        for path in args.files or real_raw_files():
             ref = read_raw(path)
             direct = write_dng(Path(tmp) / "direct.dng", ref).stat().st_size
             rec = codec.decode_bytes(codec.encode_image(ref, args.quality).jpeg).raw

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from colour_data import XYZ_TO_CAM, random_image
 
 from rawjpeg_gui.core import colour, display
 from rawjpeg_gui.core.metadata import RawMeta
-
-#: A strongly non-diagonal camera matrix (XYZ -> camera) like a real sensor's.
-XYZ_TO_CAM = [[0.7, -0.1, -0.05], [-0.4, 1.2, 0.2], [-0.05, 0.15, 0.6]]
-
-
-def _random_image(seed: int = 0, shape: tuple[int, int] = (64, 48)) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    img = rng.random(shape + (3,), dtype=np.float32) ** 2
-    img[:4] = 1.0  # clipped rows
-    img[4:8] = 0.0  # black rows
-    img[8, :, 0] = 1.0  # pure camera red, far outside sRGB after the matrix
-    img[8, :, 1:] = 0.0
-    return img
 
 
 def test_knee_is_monotonic_and_smooth_per_channel():
@@ -42,7 +30,7 @@ def test_clipped_highlights_are_white_and_greys_neutral():
     assert np.allclose(clipped, 1.0, atol=1e-5)  # white, not pink
     grey = chain.forward(np.array([[[0.1, 0.2, 0.2 / 1.5]]], np.float32))[0, 0]
     assert np.allclose(grey, 0.2, atol=1e-5)  # balanced grey, below the knee: exact sRGB grey
-    out = chain.forward(_random_image())
+    out = chain.forward(random_image())
     assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
 
 
@@ -57,7 +45,7 @@ def test_white_balance_falls_back_to_daylight_of_the_matrix():
 
 def test_display_render_is_the_chain_with_the_srgb_curve():
     meta = RawMeta(as_shot_wb=[2.0, 1.0, 1.5], xyz_to_camera=XYZ_TO_CAM)
-    img = _random_image(1)
+    img = random_image(1)
     gain = display.auto_gain(img, meta)
     shown = display.render(img, meta, max_side=None, base_gain=gain)
     chain = colour.chain_for(img, meta)

@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from colour_data import XYZ_TO_CAM, random_image
 from PIL import Image
 from realdata import SHARED_RAW, require
 from skimage.color import deltaE_ciede2000, rgb2lab
@@ -18,25 +19,13 @@ from rawjpeg_gui.core.rawio import read_raw
 from rawjpeg_gui.training.research import photolook
 from rawjpeg_gui.training.research.photolook import PhotoChain
 
-XYZ_TO_CAM = [[0.7, -0.1, -0.05], [-0.4, 1.2, 0.2], [-0.05, 0.15, 0.6]]
-
-
-def _random_image(seed: int = 0, shape: tuple[int, int] = (64, 48)) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    img = rng.random(shape + (3,), dtype=np.float32) ** 2
-    img[:4] = 1.0  # clipped rows
-    img[4:8] = 0.0  # black rows
-    img[8, :, 0] = 1.0  # pure camera red, far outside sRGB after the matrix
-    img[8, :, 1:] = 0.0
-    return img
-
 
 @pytest.mark.parametrize("gain", [1.0, 3.7, 16.0])
 def test_chain_is_exactly_invertible_and_stays_in_range(gain):
     meta = RawMeta(as_shot_wb=[2.3, 1.0, 1.6], xyz_to_camera=XYZ_TO_CAM)
     c = colour.chain_for(np.zeros((2, 2, 3), np.float32), meta, gain)
     chain = PhotoChain(c.wb, c.matrix, c.gain)
-    img = _random_image()
+    img = random_image()
     out = chain.forward(img)
     assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
     back = chain.inverse(out)
