@@ -1,7 +1,7 @@
 """Issue 13's targets for a model and a look, on a split's cameras (models/split.toml).
 
 Prints per file: BD-rate vs the gamma-1/2.2 JPEG (IJG tables, 4:2:0, optimised Huffman,
-as ``rawjpeg eval``), the q100 ceiling against that JPEG's q100, whether bpp and PSNR
+as ``rawjpeg eval``: the camera's metadata not counted; also with every byte of the file), the q100 ceiling against that JPEG's q100, whether bpp and PSNR
 rise at every quality step, the look (mean and 95th-percentile CIEDE2000 between the
 adapter-JPEG as a colour-managed viewer shows it and the app's display rendering of the same raw), the
 adapter's own work each way (operators and colour chain, not the JPEG codec) and the
@@ -28,7 +28,7 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, colour, display, evaluate, fastops, icc, metrics  # noqa: E402
+from rawjpeg_gui.core import codec, colour, container, display, evaluate, fastops, icc, metrics  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import split  # noqa: E402
@@ -87,16 +87,20 @@ def main() -> None:
     rows = []
     for path in paths:
         raw = read_raw(path)
-        pts, encs = [], {}
+        pts, whole, encs = [], [], {}
         for q in qs:
             enc = photolook.encode_image(raw, q, model, not args.no_search)
             back = photolook.decode_bytes(enc.jpeg).raw.data
             encs[q] = enc
-            pts.append(
-                evaluate.RDPoint("adapter", q, enc.bpp, metrics.psnr(raw.data, back), float("nan"))
+            psnr = metrics.psnr(raw.data, back)
+            coded = (
+                8.0 * (len(enc.jpeg) - evaluate.metadata_bytes(enc.jpeg)) / raw.data[..., 0].size
             )
+            pts.append(evaluate.RDPoint("adapter", q, coded, psnr, float("nan")))
+            whole.append(evaluate.RDPoint("adapter", q, enc.bpp, psnr, float("nan")))
             pts.append(evaluate.code_point(raw, "gamma22", q, with_ssim=False)[0])
         bd = evaluate.bd_rates(pts)["gamma22"]
+        bd_whole = evaluate.bd_rates(whole + [p for p in pts if p.method == "gamma22"])["gamma22"]
         ad = sorted((p for p in pts if p.method == "adapter"), key=lambda p: p.quality)
         g22 = {p.quality: p for p in pts if p.method == "gamma22"}
         mono = all(b.bpp > a.bpp and b.psnr > a.psnr for a, b in zip(ad, ad[1:], strict=False))
@@ -104,7 +108,7 @@ def main() -> None:
         qlook = 75 if 75 in encs else qs[len(qs) // 2]
         de_mean, de_p95 = look_error(raw, encs[qlook])
         fwd, inv = adapter_work(raw, encs[qlook])
-        payload = encs[qlook].payload_bytes
+        payload = container.parameter_payload_size(codec.read_record(encs[qlook].jpeg))
         rows.append(
             (
                 path.name,
@@ -120,7 +124,7 @@ def main() -> None:
             )
         )
         print(
-            f"{path.name:30s} BD {bd:+6.1f} %  q{qs[-1]} {ad[-1].psnr:.2f} vs {g22[qs[-1]].psnr:.2f} dB"
+            f"{path.name:30s} BD {bd:+6.1f} % (whole file {bd_whole:+6.1f} %)  q{qs[-1]} {ad[-1].psnr:.2f} vs {g22[qs[-1]].psnr:.2f} dB"
             f"  monotonic {'yes' if mono else 'no '}  dE(q{qlook}) {de_mean:.2f} p95 {de_p95:.2f}"
             f"  work {fwd:.2f}/{inv:.2f} s  payload {payload} B",
             flush=True,

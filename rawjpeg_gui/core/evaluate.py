@@ -2,14 +2,15 @@
 
 Three methods code the same linear image at the same JPEG qualities:
 
-* ``adapter``  - our adapter-JPEG (file size includes the parameter segment);
+* ``adapter``  - our adapter-JPEG (its size counts the parameters and the ICC profile,
+  not the camera's metadata, which the baselines do not carry: :func:`metadata_bytes`);
 * ``gamma22``  - JPEG of the gamma-1/2.2 image, decoded and linearised again;
 * ``linear``   - JPEG of the linear image itself (the paper's own baseline).
 
 Baselines use the IJG tables and 4:2:0 chroma subsampling (:data:`BASELINE_SUBSAMPLING`).
 
-Distortion is measured on the linear image (PSNR, SSIM); rate is bits per pixel of
-the whole file. BD-rates compare the curves.
+Distortion is measured on the linear image (PSNR, SSIM); rate is bits per pixel.
+BD-rates compare the curves.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import codec, jpeg, metrics
+from . import codec, container, jpeg, metrics
 from .model import AdapterModel
 from .rawio import RawImage
 
@@ -37,7 +38,8 @@ class RDPoint:
     Attributes:
         method: "adapter", "gamma22" or "linear".
         quality: JPEG quality.
-        bpp: bits per pixel of the whole file.
+        bpp: bits per pixel (for the adapter: without the camera metadata, see
+            :func:`code_point`).
         psnr: dB on the linear image.
         ssim: mean SSIM on the linear image.
     """
@@ -62,6 +64,21 @@ def _baseline(raw: RawImage, quality: int, gamma: float) -> tuple[int, np.ndarra
     return len(data), back
 
 
+def metadata_bytes(data: bytes) -> int:
+    """Bytes of the camera's metadata in an adapter-JPEG, which any JPEG made from the raw
+    would carry: the EXIF/XMP (APP1) and IPTC (APP13) segments and the raw's complete
+    metadata (RAWJMETA segments, or record 9 inside the parameter segment)."""
+    total = 0
+    for marker, start, length in jpeg._segments(data):
+        body = data[start : start + length]
+        if marker in (0xE1, 0xED) or (
+            marker == container.APP_MARKER and body.startswith(container.METADATA_IDENTIFIER)
+        ):
+            total += 4 + length
+    blob = container.decode_segment(jpeg.find_segment(data)).meta.full_metadata
+    return total + (len(blob) + 5 if blob else 0)  # a record: tag u8, length u32, body
+
+
 def code_point(
     raw: RawImage,
     method: str,
@@ -69,14 +86,19 @@ def code_point(
     model: AdapterModel | None = None,
     with_ssim: bool = True,
     searched: bool = True,
+    whole_file: bool = False,
 ) -> tuple[RDPoint, np.ndarray]:
     """Code ``raw`` with ``method`` at ``quality``; returns the point and the reconstruction.
 
     ``searched``: the adapter's encoder searches its operating points (:mod:`search`).
+    The adapter's rate counts the JPEG, its parameters and its ICC profile, not the
+    camera's metadata (:func:`metadata_bytes`), which the baselines do not carry;
+    ``whole_file`` counts every byte of the file instead.
     """
     if method == "adapter":
         enc = codec.encode_image(raw, quality, model, searched)
-        size, back = len(enc.jpeg), codec.decode_bytes(enc.jpeg).raw.data
+        size = len(enc.jpeg) - (0 if whole_file else metadata_bytes(enc.jpeg))
+        back = codec.decode_bytes(enc.jpeg).raw.data
     elif method == "gamma22":
         size, back = _baseline(raw, quality, 2.2)
     elif method == "linear":
