@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +211,12 @@ def test_a_frame_of_another_size_is_refused_before_its_pixels_are_decoded(
     monkeypatch.setattr(jpeg, "decode_jpeg", no_decoding)
     with pytest.raises(codec.NotAJpeg, match="does not match the size"):
         codec.decode_bytes(crafted)
+
+
+def test_a_finer_grid_of_an_earlier_writer_is_read() -> None:
+    ycc = np.random.default_rng(3).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    stats = fingerprint.statistics(ycc, (32, 32))
+    body = struct.pack("<BBB", 1, 32, 32) + zlib.compress(stats.astype("<u2").tobytes())
+    stored = fingerprint.parse(body)
+    assert stored.shape == (4, 32, 32) and fingerprint.distance(stored, ycc).untouched
+    assert not fingerprint.distance(stored, np.roll(ycc, 1, axis=1)).untouched
