@@ -68,8 +68,12 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         pools = pools or {}
         self.pools = {name: pools.get(name) or TaskPool(name, 1, self) for name in POOL_NAMES}
-        self.encoder = EncoderProcess()  # large raws encode in a child: no GIL stall
-        self.rd_encoder = EncoderProcess()  # the curve's own child: never queues the slider
+        # Every raw encodes in a child: the encoder's operating-point search is Python
+        # that holds the GIL for most of an encode, stalling the GUI thread at any size.
+        self.encoder = EncoderProcess(min_pixels=0)
+        self.rd_encoder = EncoderProcess(
+            min_pixels=0
+        )  # the curve's own child: never queues the slider
         p = self.pools
         self.session = ImageSession(
             p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder,
