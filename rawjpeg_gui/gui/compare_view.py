@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QImage, QMouseEvent
@@ -51,7 +53,7 @@ class CompareView(QWidget):
         self._syncing = False
         self._original_caption = "Original raw"
         # The arrays behind the (uncopied) QImages shown, kept alive while shown.
-        self._buffers: dict[str, np.ndarray] = {}
+        self._buffers: dict[str, list[np.ndarray]] = {}
         self.left, self.right = ImageView(self), ImageView(self)
         self._original, self._split_recon, self._error = ImageItem(), ImageItem(), ImageItem()
         self._recon = ImageItem()
@@ -115,12 +117,20 @@ class CompareView(QWidget):
         self.left_caption.setText("")
         self.right_caption.setText("")
 
-    def set_original(self, pixels: np.ndarray, size: tuple[int, int], caption: str) -> None:
-        """Show the original (``pixels`` may be a preview of a ``size`` image)."""
+    def set_original(
+        self,
+        pixels: np.ndarray,
+        size: tuple[int, int],
+        caption: str,
+        levels: Sequence[np.ndarray] = (),
+    ) -> None:
+        """Show the original (``pixels`` may be a preview of a ``size`` image; ``levels``
+        its halvings, see :func:`~rawjpeg_gui.workers.jobs.screen_levels`)."""
         new_size = size != self.image_size
         self.image_size = size
         self._preview_width = pixels.shape[1]
-        self._original.set_image(self._qimage("original", pixels), size)
+        images = self._qimages("original", pixels, levels)
+        self._original.set_image(images[0], size, images)
         self._original_caption = caption
         if self.mode == "side":
             self.left_caption.setText(caption)
@@ -131,23 +141,26 @@ class CompareView(QWidget):
             self.fit()
         self._on_split_slider_changed(self.split_slider.value())
 
-    def set_reconstruction(self, pixels: np.ndarray | None, caption: str) -> None:
-        """Show the reconstruction (``None`` clears it)."""
-        image = self._qimage("reconstruction", pixels)
-        levels: list = []
-        self._recon.set_image(image, self.image_size, levels)
-        self._split_recon.set_image(image, self.image_size, levels)
+    def set_reconstruction(
+        self, pixels: np.ndarray | None, caption: str, levels: Sequence[np.ndarray] = ()
+    ) -> None:
+        """Show the reconstruction (``None`` clears it; ``levels``: its halvings)."""
+        self.set_reconstruction_pixels(pixels, levels)
         self.right_caption.setText(caption)
 
-    def set_error(self, pixels: np.ndarray | None) -> None:
-        """Show the heat-coloured error map in difference mode."""
-        self._error.set_image(self._qimage("error", pixels), self.image_size)
+    def set_error(self, pixels: np.ndarray | None, levels: Sequence[np.ndarray] = ()) -> None:
+        """Show the heat-coloured error map in difference mode (``levels``: its halvings)."""
+        images = self._qimages("error", pixels, levels)
+        self._error.set_image(images[0], self.image_size, images)
 
-    def _qimage(self, name: str, pixels: np.ndarray | None) -> QImage:
-        pixels = pixels if pixels is not None else np.zeros((1, 1, 4), np.uint8)
-        pixels = np.ascontiguousarray(pixels)
-        self._buffers[name] = pixels
-        return to_qimage(pixels, copy=pixels.ndim != 3 or pixels.shape[2] != 4)
+    def _qimages(
+        self, name: str, pixels: np.ndarray | None, levels: Sequence[np.ndarray] = ()
+    ) -> list[QImage]:
+        """QImages of ``pixels`` and of its halvings ``levels`` (the views' pyramid)."""
+        arrays = [np.ascontiguousarray(a) for a in (pixels, *levels) if a is not None]
+        arrays = arrays or [np.zeros((1, 1, 4), np.uint8)]
+        self._buffers[name] = arrays
+        return [to_qimage(a, copy=a.ndim != 3 or a.shape[2] != 4) for a in arrays]
 
     # -- modes and zoom ---------------------------------------------------------------------
 
@@ -268,14 +281,16 @@ class CompareView(QWidget):
         """True when the panes show full-resolution pixels."""
         return self._preview_width >= self.image_size[0]
 
-    def set_full_original(self, pixels: np.ndarray) -> None:
-        """Swap in the full-resolution original."""
+    def set_full_original(self, pixels: np.ndarray, levels: Sequence[np.ndarray] = ()) -> None:
+        """Swap in the full-resolution original (``levels``: its halvings)."""
         self._preview_width = pixels.shape[1]
-        self._original.set_image(self._qimage("original", pixels), self.image_size)
+        images = self._qimages("original", pixels, levels)
+        self._original.set_image(images[0], self.image_size, images)
 
-    def set_reconstruction_pixels(self, pixels: np.ndarray) -> None:
-        """Swap the reconstruction's pixels, keeping the caption."""
-        image = self._qimage("reconstruction", pixels)
-        levels: list = []
-        self._recon.set_image(image, self.image_size, levels)
-        self._split_recon.set_image(image, self.image_size, levels)
+    def set_reconstruction_pixels(
+        self, pixels: np.ndarray | None, levels: Sequence[np.ndarray] = ()
+    ) -> None:
+        """Swap the reconstruction's pixels (``levels``: their halvings), keeping the caption."""
+        images = self._qimages("reconstruction", pixels, levels)
+        self._recon.set_image(images[0], self.image_size, images)
+        self._split_recon.set_image(images[0], self.image_size, images)

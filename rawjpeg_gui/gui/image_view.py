@@ -6,6 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
+from rawjpeg_gui.workers.jobs import MIN_LEVEL_SIDE
+
 #: Zoom limits (screen pixels per image pixel).
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 
@@ -17,6 +19,8 @@ class ImageItem(QGraphicsItem):
         image: what is painted (null until set).
         size: (width, height) of the full-resolution image, the item's extent.
         clip_left: scene x left of which nothing is painted (split mode), or ``None``.
+        scaled_here: pyramid levels this item had to make itself, on the GUI thread
+            (none when the workers sent them with the image).
     """
 
     def __init__(self) -> None:
@@ -24,6 +28,7 @@ class ImageItem(QGraphicsItem):
         self.image = QImage()
         self.size = (1, 1)
         self.clip_left: float | None = None
+        self.scaled_here = 0
         self._levels: list[QImage] = []
 
     def set_image(
@@ -31,7 +36,8 @@ class ImageItem(QGraphicsItem):
     ) -> None:
         """Show ``image`` stretched over a ``size`` (full resolution) rectangle.
 
-        Items showing the same image may share one ``levels`` list (the pyramid).
+        ``levels`` is the pyramid: ``image`` and its successive halvings (made by the
+        workers), or a list that items showing the same image share and fill as needed.
         """
         self.prepareGeometryChange()
         self.image, self.size = image, (max(1, size[0]), max(1, size[1]))
@@ -58,9 +64,10 @@ class ImageItem(QGraphicsItem):
         """
         level = self._levels[0]
         i = 0
-        while device_scale * 2 <= 1.0 and min(level.width(), level.height()) > 64:
+        while device_scale * 2 <= 1.0 and min(level.width(), level.height()) > MIN_LEVEL_SIDE:
             i += 1
             if i >= len(self._levels):
+                self.scaled_here += 1
                 self._levels.append(
                     level.scaled(
                         max(1, level.width() // 2),

@@ -68,8 +68,12 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         pools = pools or {}
         self.pools = {name: pools.get(name) or TaskPool(name, 1, self) for name in POOL_NAMES}
-        self.encoder = EncoderProcess()  # large raws encode in a child: no GIL stall
-        self.rd_encoder = EncoderProcess()  # the curve's own child: never queues the slider
+        # Every raw encodes in a child: the encoder's operating-point search is Python
+        # that holds the GIL for most of an encode, stalling the GUI thread at any size.
+        self.encoder = EncoderProcess(min_pixels=0)
+        self.rd_encoder = EncoderProcess(
+            min_pixels=0
+        )  # the curve's own child: never queues the slider
         p = self.pools
         self.session = ImageSession(
             p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder,
@@ -291,7 +295,7 @@ class MainWindow(QMainWindow):
         caption = "Original raw" if image.original is not None else "Adapter-JPEG as stored"
         if image.original_path is not None and image.kind == "adapter":
             caption += f" ({image.original_path.name})"
-        self.compare.set_original(image.display, image.size, caption)
+        self.compare.set_original(image.display, image.size, caption, image.display_levels)
         self.compare.set_reconstruction(
             None, f"Reconstruction (coding at quality {self.session.quality}…)"
         )
@@ -306,6 +310,7 @@ class MainWindow(QMainWindow):
         self.compare.set_reconstruction(
             shown.display,
             f"Reconstruction, quality {shown.quality} (screen-sized preview; full size coming…)",
+            shown.display_levels,
         )
 
     def _on_session_coded(self, coded: jobs.CodedImage) -> None:
@@ -313,9 +318,11 @@ class MainWindow(QMainWindow):
         stored = image is not None and image.stored is coded
         origin = "stored in the file" if stored else "re-encoded"
         self.compare.set_reconstruction(
-            coded.display, f"Reconstruction from adapter-JPEG, quality {coded.quality} ({origin})"
+            coded.display,
+            f"Reconstruction from adapter-JPEG, quality {coded.quality} ({origin})",
+            coded.display_levels,
         )
-        self.compare.set_error(coded.error_display)
+        self.compare.set_error(coded.error_display, coded.error_levels)
         measuring = coded.psnr is None and image is not None and image.original is not None
         source_size = image.meta.source_size if image is not None else 0
         self.inspector.show_coded(coded, source_size, measuring)
@@ -327,9 +334,11 @@ class MainWindow(QMainWindow):
 
     def _on_session_rendered(self, views: jobs.RenderedViews) -> None:
         if views.original is not None:
-            self.compare.set_full_original(views.original)
+            self.compare.set_full_original(views.original, views.original_levels)
         if views.reconstruction is not None:
-            self.compare.set_reconstruction_pixels(views.reconstruction)
+            self.compare.set_reconstruction_pixels(
+                views.reconstruction, views.reconstruction_levels
+            )
 
     def _on_session_rd_started(self) -> None:
         self._rd_done = False

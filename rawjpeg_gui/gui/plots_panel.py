@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from rawjpeg_gui.workers.jobs import CodedImage
 
@@ -18,6 +19,44 @@ _METHOD_STYLE = {
     "gamma22": ("#1e88e5", "t", "JPEG of γ 1/2.2"),
     "linear": ("#8e24aa", "s", "JPEG of linear"),
 }
+
+
+class _TitleLabel(pg.LabelItem):
+    """A plot title whose text never changes the plots' widths.
+
+    pyqtgraph sizes a title to its text, so each new title ("PSNR 38.12 dB ...")
+    re-laid out the whole canvas: all four plots resized and redrew their axes on the
+    GUI thread at every coding. Only the height enters the layout here; a title wider
+    than its plot is clipped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("", size="11pt")
+        self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def updateMin(self) -> None:  # noqa: N802 (pyqtgraph API)
+        """Keep the height of the text as the minimum, not its width."""
+        super().updateMin()
+        self.setMinimumWidth(0)
+
+    def sizeHint(self, hint: Qt.SizeHint, constraint: QSizeF) -> QSizeF:  # noqa: N802 (Qt API)
+        """The text's height; no width of its own."""
+        size = super().sizeHint(hint, constraint)
+        if hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            size.setWidth(0)
+        return size
+
+
+def _use_title_label(plot: pg.PlotItem) -> None:
+    """Replace ``plot``'s title by a :class:`_TitleLabel` in the same place."""
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    plot.titleLabel = _TitleLabel()
+    plot.titleLabel.setParentItem(plot)
+    plot.layout.addItem(plot.titleLabel, 0, 1)
+    plot.setTitle(None)
 
 
 class PlotsPanel(QWidget):
@@ -108,6 +147,7 @@ class PlotsPanel(QWidget):
         self.columns = 4
         self._plots = [self.gamma_plot, self.lut_plot, self.error_plot, self.rd_plot]
         for plot in self._plots:
+            _use_title_label(plot)
             plot.setMenuEnabled(False)  # pyqtgraph's raw menu means nothing to a user
             plot.getViewBox().setMenuEnabled(False)
             for name in ("left", "bottom"):
@@ -118,13 +158,25 @@ class PlotsPanel(QWidget):
             id(self.error_plot): "Error map",
             id(self.rd_plot): "Rate-distortion",
         }
+        # Axes are redrawn from their tick text on every repaint of the canvas (about a
+        # millisecond each, on the GUI thread); drawn once into a pixmap they are blitted.
+        axes = [plot.getAxis(n) for plot in self._plots for n in ("left", "bottom", "right", "top")]
+        axes += [bar.axis for bar in (self.gamma_bar, self.error_bar)]
+        axes += [bar.getAxis("left") for bar in (self.gamma_bar, self.error_bar)]
+        for axis in axes:
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._fg = "#000000"
+        self._shown_titles: dict[int, tuple[str, str]] = {}
+        self._shown_params: object = None
         self.apply_palette(self.palette())
         self.clear()
 
     def _title(self, plot: pg.PlotItem, text: str) -> None:
         self._titles[id(plot)] = text
-        plot.setTitle(text, color=self._fg, size="9pt")
+        # Setting a title re-lays out the whole canvas: only when it reads differently.
+        if self._shown_titles.get(id(plot)) != (text, self._fg):
+            self._shown_titles[id(plot)] = (text, self._fg)
+            plot.setTitle(text, color=self._fg, size="9pt")
 
     def apply_palette(self, palette: QPalette) -> None:
         """Follow the application's light or dark palette."""
@@ -166,6 +218,7 @@ class PlotsPanel(QWidget):
 
     def clear(self) -> None:
         """Remove everything plotted."""
+        self._shown_params = None
         self.gamma_image.clear()
         self.error_image.clear()
         for curve in self.lut_curves:
@@ -196,6 +249,27 @@ class PlotsPanel(QWidget):
     def show_coded(self, coded: CodedImage, measuring: bool = False) -> None:
         """Plot the operators, and the error once ``coded`` is measured (``measuring``:
         its numbers are on their way)."""
+        if coded.params is not self._shown_params:  # the measured copy has the same ones
+            self._shown_params = coded.params
+            self._show_params(coded)
+        if coded.error is not None:
+            err = np.asarray(coded.error, np.float32)
+            self.error_image.setImage(err, autoLevels=False)
+            self.error_bar.setLevels((0.0, coded.error_vmax))
+            self.error_plot.autoRange()
+            self._title(
+                self.error_plot, f"Error map — PSNR {coded.psnr:.2f} dB, SSIM {coded.ssim:.4f}"
+            )
+        elif measuring:
+            self.error_image.clear()
+            self._title(self.error_plot, "Error map (measuring…)")
+        else:
+            self.error_image.clear()
+            self._title(self.error_plot, "Error map (needs the original raw)")
+        self.show_current(coded)
+
+    def _show_params(self, coded: CodedImage) -> None:
+        """Plot the gamma map and the tone curves of ``coded``."""
         gm = np.asarray(coded.params.gamma_map, np.float32)
         lo, hi = float(gm.min()), float(gm.max())
         if hi - lo < 1e-3:
@@ -217,27 +291,14 @@ class PlotsPanel(QWidget):
         x = np.linspace(0.0, 1.0, lut.shape[1])
         for curve, channel in zip(self.lut_curves, lut, strict=True):
             curve.setData(x, channel)
-        if coded.error is not None:
-            err = np.asarray(coded.error, np.float32)
-            self.error_image.setImage(err, autoLevels=False)
-            self.error_bar.setLevels((0.0, coded.error_vmax))
-            self.error_plot.autoRange()
-            self._title(
-                self.error_plot, f"Error map — PSNR {coded.psnr:.2f} dB, SSIM {coded.ssim:.4f}"
-            )
-        elif measuring:
-            self.error_image.clear()
-            self._title(self.error_plot, "Error map (measuring…)")
-        else:
-            self.error_image.clear()
-            self._title(self.error_plot, "Error map (needs the original raw)")
-        self.show_current(coded)
 
     def show_current(self, coded: CodedImage | None) -> None:
         """Mark where ``coded`` (bpp, PSNR of the full image) sits on the curve."""
         if coded is None or coded.psnr is None or not math.isfinite(coded.psnr):
-            self.rd_current.setData([], [])
-            self.rd_current_label.setText("")
+            if len(self.rd_current.data):  # clearing an empty mark still repaints the plot
+                self.rd_current.setData([], [])
+            if self.rd_current_label.textItem.toPlainText():
+                self.rd_current_label.setText("")
             return
         self.rd_current.setData([coded.bpp], [coded.psnr])
         self.rd_current_label.setText(f"q{coded.quality} (you are here)")

@@ -1,11 +1,13 @@
-"""Encode large raws in a child process, so the JPEG encoder never stalls the GUI.
+"""Encode raws in a child process, so the encoder never stalls the GUI thread.
 
-libjpeg (through Pillow) holds the GIL for the whole encode of an in-memory JPEG:
-about half a second for 18 MP, during which the GUI thread cannot run. Images
-from ``min_pixels`` up are therefore encoded by one persistent child process: the
-linear image is copied once per image into shared memory, each quality request
-sends only its name, and the child returns the adapter-JPEG's bytes. Smaller
-images, or any trouble with the child, fall back to encoding on the calling thread.
+libjpeg (through Pillow) holds the GIL for the whole encode of an in-memory JPEG
+(about half a second for 18 MP), and the encoder's operating-point search is Python
+that holds it for most of an encode at any size: meanwhile the GUI thread waits for
+the GIL at every event. Images from ``min_pixels`` up (the window sends all of them)
+are therefore encoded by one persistent child process: the linear image is copied
+once per image into shared memory, each quality request sends only its name, and
+the child returns the adapter-JPEG's bytes. Smaller images, or any trouble with the
+child, fall back to encoding on the calling thread.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg"})
 RD_QUALITIES = (10, 30, 50, 70, 90, 100)
 #: Largest side of the error map sent to the plot.
 ERROR_PLOT_SIDE = 512
+#: The views' smallest halving of a preview is made from one whose shorter side is
+#: above this (:func:`screen_levels`; the same rule as the view's own pyramid).
+MIN_LEVEL_SIDE = 64
 
 
 @dataclass
@@ -46,6 +49,8 @@ class CodedImage:
         error_display: heat-coloured preview-sized error map (uint8), or ``None``.
         error_vmax: the error map's 99.5th percentile (colour scale limit).
         seconds: time the job took.
+        display_levels, error_levels: :func:`screen_levels` of ``display`` and of
+            ``error_display``.
     """
 
     quality: int
@@ -60,6 +65,8 @@ class CodedImage:
     error_display: np.ndarray | None = None
     error_vmax: float = 1e-4
     seconds: float = 0.0
+    display_levels: list[np.ndarray] = field(default_factory=list)
+    error_levels: list[np.ndarray] = field(default_factory=list)
 
     @property
     def file_bytes(self) -> int:
@@ -92,6 +99,7 @@ class LoadedImage:
         notes: remarks for the status bar.
         model: name of the adapter model that codes it.
         proxy: a small copy of ``original`` (made by the preview job on first use).
+        display_levels: :func:`screen_levels` of ``display``.
     """
 
     path: Path
@@ -107,6 +115,7 @@ class LoadedImage:
     notes: list[str] = field(default_factory=list)
     model: str = ""
     proxy: RawImage | None = None
+    display_levels: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -117,11 +126,14 @@ class RenderedViews:
         original: upright pixels of the original (or ``None`` to keep what is shown).
         reconstruction: upright pixels of the reconstruction, or ``None``.
         full: True when rendered at full resolution.
+        original_levels, reconstruction_levels: their :func:`screen_levels`.
     """
 
     original: np.ndarray | None
     reconstruction: np.ndarray | None
     full: bool
+    original_levels: list[np.ndarray] = field(default_factory=list)
+    reconstruction_levels: list[np.ndarray] = field(default_factory=list)
 
 
 def screen_pixels(rgb: np.ndarray) -> np.ndarray:
@@ -137,6 +149,30 @@ def screen_pixels(rgb: np.ndarray) -> np.ndarray:
         out[..., dst] = rgb[..., src]
     out[..., order[3]] = 255
     return out
+
+
+def screen_levels(pixels: np.ndarray, min_side: int = MIN_LEVEL_SIDE) -> list[np.ndarray]:
+    """Successive halvings (2 x 2 means) of :func:`screen_pixels` output, while the last
+    one's shorter side is above ``min_side``.
+
+    A view fitted to the window draws a preview at a fraction of its size, from the
+    nearest halving; making them here keeps that scaling off the GUI thread.
+    """
+    levels: list[np.ndarray] = []
+    level = pixels
+    while min(level.shape[:2]) > min_side:
+        h, w = level.shape[0] // 2, level.shape[1] // 2
+        blocks = level[: 2 * h, : 2 * w].reshape(h, 2, w, 2, *level.shape[2:])
+        total = blocks.sum(axis=(1, 3), dtype=np.uint16)
+        level = ((total + 2) >> 2).astype(np.uint8)
+        levels.append(level)
+    return levels
+
+
+def _screen(rgb: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`screen_pixels` of ``rgb`` and their :func:`screen_levels`."""
+    pixels = screen_pixels(rgb)
+    return pixels, screen_levels(pixels)
 
 
 def is_supported(path: Path) -> bool:
@@ -192,13 +228,15 @@ def _unmeasured(
     data: bytes, recon: codec.Reconstruction, ev: float, gain: float, started: float
 ) -> CodedImage:
     meta = recon.raw.meta
+    pixels, levels = _screen(display.render(recon.raw.data, meta, ev, base_gain=gain))
     coded = CodedImage(
         recon.quality,
         data,
         recon.params,
         recon.record.model_name,
         recon.raw,
-        screen_pixels(display.render(recon.raw.data, meta, ev, base_gain=gain)),
+        pixels,
+        display_levels=levels,
     )
     coded.seconds = time.perf_counter() - started
     return coded
@@ -219,7 +257,7 @@ def measure(
         out.psnr = metrics.psnr(original.data, recon.data)
         out.ssim = metrics.ssim(original.data, recon.data)
         error, heat = display.render_error(original.data, recon.data, meta)
-        out.error_display = screen_pixels(heat)
+        out.error_display, out.error_levels = _screen(heat)
         # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
         small = display.downsample(error, ERROR_PLOT_SIDE)
         out.error = np.ascontiguousarray(display.orient(small, meta.orientation))
@@ -242,19 +280,23 @@ def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
         stored = _coded_from(data, recon, original, exposure_ev, gain, t0)
         meta = recon.raw.meta
         if original is not None:
-            shown = screen_pixels(display.render(original.data, meta, exposure_ev, base_gain=gain))
+            shown, levels = _screen(
+                display.render(original.data, meta, exposure_ev, base_gain=gain)
+            )
         else:
-            shown = screen_pixels(display.orient(recon.adapted, meta.orientation))
+            shown, levels = _screen(display.orient(recon.adapted, meta.orientation))
         w, h = display.oriented_size(recon.raw.width, recon.raw.height, meta.orientation)
         loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
+        loaded.display_levels = levels
     elif rawio.is_raw_path(p) or p.suffix.lower() in rawio.LINEAR_EXTENSIONS:
         raw = rawio.read_raw(p)
         # One pass over the full image: the preview-sized copy serves the gain and the view.
         small = display.downsample(raw.data, display.PREVIEW_SIDE)
         gain = display.auto_gain(small, raw.meta)
-        shown = screen_pixels(display.render(small, raw.meta, exposure_ev, None, gain))
+        shown, levels = _screen(display.render(small, raw.meta, exposure_ev, None, gain))
         w, h = display.oriented_size(raw.width, raw.height, raw.meta.orientation)
         loaded = LoadedImage(p, "raw", raw.meta, raw, p, shown, gain, (w, h))
+        loaded.display_levels = levels
     else:
         raise UnsupportedFileError(f"{p.name} is neither a camera raw nor a JPEG.")
     loaded.model = codec.default_model().name  # also readies the model for the first encode
@@ -298,12 +340,12 @@ def render_views(
     """Re-render both sides (after an exposure change, or at full size for 1:1)."""
     side = None if full else display.PREVIEW_SIDE
     out = [
-        screen_pixels(display.render(img.data, img.meta, exposure_ev, side, base_gain))
+        _screen(display.render(img.data, img.meta, exposure_ev, side, base_gain))
         if img is not None
-        else None
+        else (None, [])
         for img in (original, reconstruction)
     ]
-    return RenderedViews(out[0], out[1], full)
+    return RenderedViews(out[0][0], out[1][0], full, out[0][1], out[1][1])
 
 
 def rd_points(

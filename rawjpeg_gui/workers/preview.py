@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rawjpeg_gui.core import codec, display
 from rawjpeg_gui.core.rawio import RawImage
 
-from .jobs import LoadedImage, screen_pixels
+from .jobs import LoadedImage, screen_levels, screen_pixels
 
 #: Largest side of the proxy coded first.
 PROXY_SIDE = 1024
@@ -37,12 +37,14 @@ class PreviewImage:
         display: upright preview pixels (:func:`~rawjpeg_gui.workers.jobs.screen_pixels`).
         bpp: bits per pixel of the proxy's adapter-JPEG (an estimate of the full file's).
         seconds: time the job took.
+        display_levels: :func:`~rawjpeg_gui.workers.jobs.screen_levels` of ``display``.
     """
 
     quality: int
     display: np.ndarray
     bpp: float
     seconds: float
+    display_levels: list[np.ndarray] = field(default_factory=list)
 
 
 def proxy_of(image: LoadedImage) -> RawImage | None:
@@ -67,4 +69,5 @@ def code_preview(image: LoadedImage, quality: int, exposure_ev: float = 0.0) -> 
     recon = codec.decode_bytes(data)
     pixels = display.render(recon.raw.data, proxy.meta, exposure_ev, None, image.base_gain)
     bpp = 8.0 * len(data) / float(proxy.width * proxy.height)
-    return PreviewImage(quality, screen_pixels(pixels), bpp, time.perf_counter() - t0)
+    shown = screen_pixels(pixels)
+    return PreviewImage(quality, shown, bpp, time.perf_counter() - t0, screen_levels(shown))

@@ -37,6 +37,8 @@ def window(qtbot, settings, sync_pools, monkeypatch):
     win.session._quality_timer.setInterval(1)
     win.session._exposure_timer.setInterval(1)
     win.session.auto_rd = False  # tests that want the curve ask for it
+    # Synchronous means in this thread: no encoder child process (tests/workers covers it).
+    win.encoder.min_pixels = win.rd_encoder.min_pixels = 2**62
     qtbot.addWidget(win)
     win.show()
     return win

@@ -117,3 +117,16 @@ def test_damaged_parameters_are_refused(kdc: Path, tmp_path: Path):
     with pytest.raises(RawJpegError) as info:
         jobs.load_image(bad)
     assert str(info.value).endswith(".")
+
+
+def test_screen_levels_are_the_halvings_a_view_draws_from():
+    rgb = np.random.default_rng(0).integers(0, 256, (301, 517, 3), dtype=np.uint8)
+    pixels = jobs.screen_pixels(rgb)
+    levels = jobs.screen_levels(pixels)
+    shapes = [level.shape for level in levels]
+    assert shapes == [(150, 258, 4), (75, 129, 4), (37, 64, 4)]  # until a side is <= 64
+    mean = pixels[:2, :2].reshape(4, 4).mean(axis=0)
+    assert np.abs(levels[0][0, 0].astype(float) - mean).max() <= 0.5
+    flat = jobs.screen_levels(jobs.screen_pixels(np.full((260, 260, 3), 77, np.uint8)))
+    assert all((level == flat[0][0, 0]).all() for level in flat)  # opaque stays opaque
+    assert jobs.screen_levels(np.zeros((64, 900, 4), np.uint8)) == []
