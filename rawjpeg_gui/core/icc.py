@@ -120,22 +120,35 @@ def camera_profile(
     return build(balanced.T, to_xyz, description)
 
 
-def viewer_rgb(data: bytes) -> np.ndarray:
-    """A JPEG as a colour-managed viewer shows it: float sRGB-encoded H x W x 3 in [0, 1].
-
-    The pixels go through the embedded profile to sRGB (LittleCMS, relative
-    colorimetric); without a profile they are taken as sRGB, as viewers do.
-    """
-    from PIL import Image, ImageCms
+def embedded_profile(data: bytes) -> bytes | None:
+    """The ICC profile a JPEG's APP2 segments carry, or ``None`` (headers read only)."""
+    from PIL import Image
 
     with Image.open(io.BytesIO(data)) as im:
-        rgb = im.convert("RGB")
-        embedded = im.info.get("icc_profile")
-    if embedded:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(embedded))
-        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-        managed = ImageCms.profileToProfile(
-            rgb, source, srgb, renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC
-        )
-        rgb = managed if managed is not None else rgb
-    return np.asarray(rgb, np.float32) / np.float32(255.0)
+        profile = im.info.get("icc_profile")
+    return bytes(profile) if profile else None
+
+
+def to_srgb(pixels: np.ndarray, profile: bytes | None) -> np.ndarray:
+    """uint8 RGB pixels described by ``profile`` as a colour-managed viewer shows them:
+    uint8 sRGB (LittleCMS, relative colorimetric); without a profile, unchanged."""
+    if not profile:
+        return pixels
+    from PIL import Image, ImageCms
+
+    source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    image = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+    managed = ImageCms.profileToProfile(
+        image, source, srgb, renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC
+    )
+    return np.asarray(managed if managed is not None else image)
+
+
+def viewer_rgb(data: bytes) -> np.ndarray:
+    """A JPEG as a colour-managed viewer shows it: float sRGB-encoded H x W x 3 in [0, 1]."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    return to_srgb(pixels, embedded_profile(data)).astype(np.float32) / np.float32(255.0)

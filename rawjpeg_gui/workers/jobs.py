@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rawjpeg_gui.core import codec, display, evaluate, metrics, rawio
+from rawjpeg_gui.core import codec, display, evaluate, icc, metrics, rawio
 from rawjpeg_gui.core.batch.sources import ANY_SUFFIX, walk_sources
 from rawjpeg_gui.core.errors import UnsupportedFileError
 from rawjpeg_gui.core.metadata import RawMeta
@@ -284,7 +284,9 @@ def load_image(path: str | Path, exposure_ev: float = 0.0) -> LoadedImage:
                 display.render(original.data, meta, exposure_ev, base_gain=gain)
             )
         else:
-            shown, levels = _screen(display.orient(recon.adapted, meta.orientation))
+            # What a colour-managed viewer shows: the pixels through the file's profile.
+            viewed = icc.to_srgb(recon.adapted, icc.embedded_profile(data))
+            shown, levels = _screen(display.orient(viewed, meta.orientation))
         w, h = display.oriented_size(recon.raw.width, recon.raw.height, meta.orientation)
         loaded = LoadedImage(p, "adapter", meta, original, raw_path, shown, gain, (w, h), stored)
         loaded.display_levels = levels

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rawjpeg_gui.core import codec, display
 from rawjpeg_gui.core.errors import RawJpegError
 from rawjpeg_gui.workers import jobs
 
@@ -48,6 +50,16 @@ def test_adapter_jpeg_with_and_without_the_raw_beside_it(kdc: Path, tmp_path: Pa
     loaded = jobs.load_image(alone)
     assert loaded.kind == "adapter" and loaded.original is None
     assert loaded.stored is not None and loaded.stored.quality == 80 and loaded.stored.psnr is None
+    # Shown as a colour-managed viewer shows it (its profile), close to the raw's rendering.
+    rendered = display.render(original.data, original.meta, base_gain=loaded.base_gain)
+    bgr = (2, 1, 0) if sys.byteorder == "little" else (1, 2, 3)  # screen_pixels' order
+    shown = np.asarray(loaded.display, np.float32)[..., bgr]
+    assert shown.shape == rendered.shape
+    plain = display.orient(codec.decode_bytes(coded.jpeg).adapted, original.meta.orientation)
+    # Globally the photograph (the gamma map still shifts tones locally), not camera RGB.
+    managed_error = np.abs(shown.mean(axis=(0, 1)) - rendered.mean(axis=(0, 1))).max()
+    plain_error = np.abs(plain.mean(axis=(0, 1)) - rendered.mean(axis=(0, 1))).max()
+    assert managed_error < 8.0 and plain_error > 4 * managed_error
     beside = tmp_path / kdc.name
     beside.write_bytes(kdc.read_bytes())
     (tmp_path / f"{kdc.stem}.jpg").write_bytes(coded.jpeg)
