@@ -56,7 +56,9 @@ def _rd_point_shared(
     shm = shared_memory.SharedMemory(name=name)
     try:
         data = np.ndarray(shape, np.float32, buffer=shm.buf)
-        point = evaluate.code_point(RawImage(data, meta), method, quality, with_ssim=False)[0]
+        point = evaluate.code_point(
+            RawImage(data, meta), method, quality, with_ssim=False, whole_file=True
+        )[0]
         del data
         return point
     finally:
@@ -101,10 +103,11 @@ class EncoderProcess:
         )
 
     def code_point(self, raw: RawImage, method: str, quality: int) -> evaluate.RDPoint:
-        """One rate-distortion point of ``raw`` (``evaluate.code_point`` without SSIM)."""
+        """One rate-distortion point of ``raw`` (``evaluate.code_point`` without SSIM,
+        the adapter's rate counting the whole file as the inspector does)."""
         return self._run(
             raw,
-            lambda: evaluate.code_point(raw, method, quality, with_ssim=False)[0],
+            lambda: evaluate.code_point(raw, method, quality, with_ssim=False, whole_file=True)[0],
             _rd_point_shared,
             method,
             quality,

@@ -359,8 +359,9 @@ def rd_points(
 ) -> Iterator[evaluate.RDPoint]:
     """Rate-distortion points of the full-resolution ``original`` (a generator).
 
-    They are measured on the same pixels as the inspector's numbers, so the current
-    quality's (bpp, PSNR) falls on the adapter's curve. ``code_point(raw, method, q)``
+    They are measured on the same pixels as the inspector's numbers, and the adapter's
+    rate counts the whole file as the inspector does (metadata included, unlike
+    ``rawjpeg eval``), so the current quality's (bpp, PSNR) falls on the adapter's curve. ``code_point(raw, method, q)``
     replaces the in-thread coding (the GUI sends large images to a child process);
     ``cancelled()`` is asked before each point and may block while the app is busy.
     """
@@ -371,4 +372,4 @@ def rd_points(
             if code_point is not None:
                 yield code_point(original, method, q)
             else:
-                yield evaluate.code_point(original, method, q, with_ssim=False)[0]
+                yield evaluate.code_point(original, method, q, with_ssim=False, whole_file=True)[0]
