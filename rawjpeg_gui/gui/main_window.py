@@ -71,9 +71,7 @@ class MainWindow(QMainWindow):
         # Every raw encodes in a child: the encoder's operating-point search is Python
         # that holds the GIL for most of an encode, stalling the GUI thread at any size.
         self.encoder = EncoderProcess(min_pixels=0)
-        self.rd_encoder = EncoderProcess(
-            min_pixels=0
-        )  # the curve's own child: never queues the slider
+        self.rd_encoder = EncoderProcess(min_pixels=0)  # the curve's own: never queues the slider
         p = self.pools
         self.session = ImageSession(
             p["load"], p["code"], p["rd"], parent=self, encoder=self.encoder,
