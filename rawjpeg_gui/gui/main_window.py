@@ -290,7 +290,9 @@ class MainWindow(QMainWindow):
     def _on_session_loaded(self, image: jobs.LoadedImage) -> None:
         self.inspector.show_image(image)
         self.plots.clear()
-        caption = "Original raw" if image.original is not None else "Adapter-JPEG as stored"
+        caption = (
+            "Original raw" if image.original is not None else "Adapter-JPEG as viewers show it"
+        )
         if image.original_path is not None and image.kind == "adapter":
             caption += f" ({image.original_path.name})"
         self.compare.set_original(image.display, image.size, caption, image.display_levels)
