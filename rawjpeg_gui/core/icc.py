@@ -25,6 +25,7 @@ import io
 import struct
 
 import numpy as np
+from PIL import Image
 
 from . import operators
 from .colour import SRGB_TO_XYZ, ColourChain
@@ -122,8 +123,6 @@ def camera_profile(
 
 def embedded_profile(data: bytes) -> bytes | None:
     """The ICC profile a JPEG's APP2 segments carry, or ``None`` (headers read only)."""
-    from PIL import Image
-
     with Image.open(io.BytesIO(data)) as im:
         profile = im.info.get("icc_profile")
     return bytes(profile) if profile else None
@@ -134,7 +133,7 @@ def to_srgb(pixels: np.ndarray, profile: bytes | None) -> np.ndarray:
     uint8 sRGB (LittleCMS, relative colorimetric); without a profile, unchanged."""
     if not profile:
         return pixels
-    from PIL import Image, ImageCms
+    from PIL import ImageCms  # LittleCMS: only the viewers need it, not every encode
 
     source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -147,8 +146,7 @@ def to_srgb(pixels: np.ndarray, profile: bytes | None) -> np.ndarray:
 
 def viewer_rgb(data: bytes) -> np.ndarray:
     """A JPEG as a colour-managed viewer shows it: float sRGB-encoded H x W x 3 in [0, 1]."""
-    from PIL import Image
-
     with Image.open(io.BytesIO(data)) as im:
         pixels = np.asarray(im.convert("RGB"))
-    return to_srgb(pixels, embedded_profile(data)).astype(np.float32) / np.float32(255.0)
+        profile = im.info.get("icc_profile")
+    return to_srgb(pixels, profile).astype(np.float32) / np.float32(255.0)
