@@ -29,6 +29,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from .jpeg import COLOUR_SPACE_ICC, COLOUR_SPACE_SRGB
+
 #: Compressed metadata blobs larger than this are not stored (the segments' limit).
 MAX_BLOB_BYTES = 1 << 20
 #: Exif groups that describe image data, not the photograph.
@@ -220,7 +222,8 @@ def _jpeg_required(exif: Any, width: int, height: int) -> None:
 def _colour_space(exif: Any, icc: bool) -> None:
     """Say what this JPEG's pixels are: sRGB, or "uncalibrated" when its ICC profile says
     (the raw's own sRGB claims and the sRGB interoperability index go)."""
-    exif["Exif.Photo.ColorSpace"] = _exiv2().UShortValue(0xFFFF if icc else 1)
+    space = COLOUR_SPACE_ICC if icc else COLOUR_SPACE_SRGB
+    exif["Exif.Photo.ColorSpace"] = _exiv2().UShortValue(space)
     if icc:
         for key in ("Exif.Iop.InteroperabilityIndex", "Exif.Iop.InteroperabilityVersion"):
             if key in exif:
