@@ -22,7 +22,8 @@ Three steps:
    decode in the file's order). Orientation is rawjpeg's (the pixels are in sensor
    orientation), and ProcessingSoftware names rawjpeg. If the EXIF would overflow a
    JPEG's 64 KB APP1 segment, maker notes are left out of the JPEG (they remain in the
-   segment).
+   segment). A CRW's CIFF records (most have no EXIF equivalent) go into an APP0 CIFF
+   heap, the segment Canon's cameras wrote into their own JPEGs.
 3. :func:`embed_in_dng` (``decode -o x.dng``): the stored tags merged into the DNG the
    writer made; its IFD0 tags (image, DNG colour, orientation) win, except Software,
    which is the camera's as in the JPEG (ProcessingSoftware names rawjpeg). The raw's
@@ -235,10 +236,13 @@ def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
         return data
     exiv2 = _exiv2()
     try:
-        stored, _ = _load(blob)
+        stored, private = _load(blob)
         bare, own = _without_exif(data)
     except Exception:
         return data
+    ciff = rawprivate.private_blocks(private).get(b"CRW ")
+    if ciff:
+        bare = _with_ciff(bare, rawprivate.ciff_jpeg_heap(ciff))
     for keep_makernote in (True, False):
         target = exiv2.ImageFactory.open(bare)
         target.readMetadata()
@@ -266,6 +270,17 @@ def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
         except Exception:
             continue
     return data
+
+
+def _with_ciff(data: bytes, heap: bytes) -> bytes:
+    """JPEG ``data`` with a CRW's CIFF heap in an APP0 segment after SOI and JFIF, where
+    Canon cameras put it in their JPEGs (``data`` if it does not fit one segment)."""
+    if not heap or len(heap) > 65533 or data[:2] != b"\xff\xd8":
+        return data
+    at = 2
+    if data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00":
+        at = 4 + int.from_bytes(data[4:6], "big")
+    return data[:at] + b"\xff\xe0" + (len(heap) + 2).to_bytes(2, "big") + heap + data[at:]
 
 
 def _without_exif(data: bytes) -> tuple[bytes, Any]:

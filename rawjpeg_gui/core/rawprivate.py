@@ -15,7 +15,9 @@ Adobe's DNG Converter stores each of them in a DNG's DNGPrivateData (tag 50740) 
 ``b"SR2 "`` (the SR2 data with its original file offset) or ``b"Koda"`` (the IFD's
 entries with their values inline); exiftool reads these blocks as the camera's own
 tags (``Image::ExifTool::DNG``). :func:`adobe_private_data` builds that record from a
-raw file, :func:`private_blocks` splits one into its blocks.
+raw file, :func:`private_blocks` splits one into its blocks, and :func:`ciff_jpeg_heap`
+turns a ``b"CRW "`` block into the CIFF heap Canon cameras wrote into their JPEGs'
+APP0 segment, where exiftool reads it too.
 
 Every reader here is bounded (entry counts, nesting, sizes) and never raises on a
 damaged file: what cannot be read is left out.
@@ -122,6 +124,52 @@ def _crw_block(data: Data) -> bytes:
         return b""
     body = b"".join(struct.pack(">HI", tag, len(value)) + value for tag, value in records)
     return order + struct.pack(">H", len(records)) + body
+
+
+def ciff_jpeg_heap(block: bytes) -> bytes:
+    """The CIFF heap Canon cameras put in a JPEG's APP0 segment (``HEAPJPGM``), holding
+    the records of a ``b"CRW "`` block; b"" if ``block`` is not one.
+
+    The records go in one ImageProps directory (0x300A) as the camera's CRW has it, but
+    flattened, except the second 0x0805 record (the file description), which goes in an
+    ImageDescription directory (0x2804) so that readers name it as in the raw.
+    """
+    order = block[:2]
+    if order not in (b"II", b"MM") or len(block) < 4:
+        return b""
+    endian = "<" if order == b"II" else ">"
+    (count,) = struct.unpack_from(">H", block, 2)
+    records, pos = [], 4
+    for _ in range(count):
+        if pos + 6 > len(block):
+            return b""
+        tag, size = struct.unpack_from(">HI", block, pos)
+        if pos + 6 + size > len(block):
+            return b""
+        records.append((tag, block[pos + 6 : pos + 6 + size]))
+        pos += 6 + size
+    seen_0805 = [i for i, (tag, _) in enumerate(records) if tag & 0x3FFF == 0x0805]
+    described = seen_0805[1:2]
+    inner = _ciff_directory([records[i] for i in described], endian)
+    props = [r for i, r in enumerate(records) if i not in described]
+    if described:
+        props.append((0x2804, inner))
+    root = _ciff_directory([(0x300A, _ciff_directory(props, endian))], endian)
+    version = struct.pack(endian + "I", 0x00010002)
+    return order + struct.pack(endian + "I", 26) + b"HEAPJPGM" + version + bytes(8) + root
+
+
+def _ciff_directory(records: list[tuple[int, bytes]], endian: str) -> bytes:
+    """A CIFF block: the values, then the directory, then the directory's offset."""
+    values, entries = b"", b""
+    for tag, value in records:
+        if tag & 0x4000:
+            entries += struct.pack(endian + "H", tag) + value[:8].ljust(8, b"\x00")
+            continue
+        entries += struct.pack(endian + "HII", tag, len(value), len(values))
+        values += value + (b"\x00" if len(value) & 1 else b"")
+    directory = struct.pack(endian + "H", len(records)) + entries
+    return values + directory + struct.pack(endian + "I", len(values))
 
 
 # --- TIFF-based raws: Sony SR2, Kodak's IFD ----------------------------------------------

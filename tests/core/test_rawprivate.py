@@ -86,3 +86,27 @@ def test_damaged_raws_never_raise(path) -> None:  # type: ignore[no-untyped-def]
             damaged[int(at)] = int(rng.integers(0, 256))
         out = rawprivate.adobe_private_data(bytes(damaged))
         assert len(out) <= len(whole) + rawprivate.MAX_BLOCK_BYTES
+
+
+def test_a_crw_block_becomes_a_jpeg_ciff_heap_with_the_same_records() -> None:
+    data = require(SHARED_RAW / "imagemeta_canon.crw").read_bytes()
+    block = rawprivate.private_blocks(rawprivate.adobe_private_data(data))[b"CRW "]
+    heap = rawprivate.ciff_jpeg_heap(block)
+    assert heap[:2] == b"II" and heap[6:14] == b"HEAPJPGM" and len(heap) < 65533
+    records = rawprivate._ciff_records(heap, 26, len(heap), "<", 0)
+    assert sorted(records) == sorted(_block_records(block))
+    # the file description (the second 0x0805) still comes after the user comment
+    comments = [value for tag, value in records if tag & 0x3FFF == 0x0805]
+    assert comments[1].startswith(b"EOS D30 CMOS RAW IMAGE")
+    assert rawprivate.ciff_jpeg_heap(b"junk") == b""
+    assert rawprivate.ciff_jpeg_heap(block[:-3]) == b""
+
+
+def _block_records(block: bytes) -> list[tuple[int, bytes]]:
+    (count,) = struct.unpack_from(">H", block, 2)
+    out, pos = [], 4
+    for _ in range(count):
+        tag, size = struct.unpack_from(">HI", block, pos)
+        out.append((tag, block[pos + 6 : pos + 6 + size]))
+        pos += 6 + size
+    return out
