@@ -174,12 +174,14 @@ def _private_value(image: Any, key: str) -> bytes:
 
 
 def read_full(path: str | Path) -> bytes:
-    """The raw's metadata (see the module docstring) as a zlib-compressed EXV file, or b"".
+    """The raw's metadata (see the module docstring) as a zlib-compressed EXV file,
+    followed by its private structures, or b"".
 
     The EXV keeps the raw's byte order (maker notes hold binary blocks in it). The raw's
     private structures (:func:`_private_data`) follow as a second zlib stream: an EXV
     holds at most 64 KB of EXIF (exiv2 drops tags beyond), an ARW's SR2 data is about
-    100 KB, and readers that predate the second stream stop after the first.
+    100 KB, and readers that predate the second stream stop after the first. They are
+    left out when the whole would pass :data:`MAX_BLOB_BYTES`.
     Never raises: a file exiv2 cannot read gives b"" (the basic metadata still travels).
     """
     try:
@@ -199,10 +201,10 @@ def read_full(path: str | Path) -> bytes:
         out.writeMetadata()
         blob = zlib.compress(_image_bytes(out), 9)
         private = _private_data(path, src)
-        if private:
-            blob += zlib.compress(private, 9)
     except Exception:  # exiv2 raises its own error types for unknown or damaged files
         return b""
+    if private and len(whole := blob + zlib.compress(private, 9)) <= MAX_BLOB_BYTES:
+        return whole
     return blob if len(blob) <= MAX_BLOB_BYTES else b""
 
 

@@ -236,6 +236,17 @@ def test_old_blobs_without_private_structures_still_load() -> None:
     assert damaged == b""
 
 
+def test_private_structures_give_way_when_the_blob_would_be_too_large(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    src = require(SHARED_RAW / "imagemeta_canon.crw")
+    whole = fullmeta.read_full(src)
+    d = zlib.decompressobj()
+    d.decompress(whole)
+    monkeypatch.setattr(fullmeta, "MAX_BLOB_BYTES", len(whole) - 1)
+    alone = fullmeta.read_full(src)
+    assert alone == whole[: len(whole) - len(d.unused_data)]
+    assert fullmeta._load(alone)[1] == b""
+
+
 def test_the_jpeg_exif_keeps_the_raw_s_byte_order(small_raw, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Sony maker notes hold binary blocks in the raw's byte order: in a big-endian EXIF
     readers decode them to wrong values (ISO 6361288 for 3200)."""
