@@ -11,24 +11,36 @@ Three steps:
 1. :func:`read_full` (encoding): every tag exiv2 reads from the raw, except those that
    describe the raw's own image data (strip and tile offsets, CFA layout, thumbnails and
    previews: :func:`_structural`), stored as an in-memory EXV file (exiv2's
-   metadata-only container) and zlib-compressed. It travels in the adapter-JPEG's
-   metadata segments (:func:`container.metadata_segments`), not in its JSON record.
+   metadata-only container, in the raw's byte order) and zlib-compressed; then, as a
+   second zlib stream, the camera-private structures exiv2 does not expose (Canon CIFF
+   records, Sony SR2 data, Kodak's IFD) as Adobe DNGPrivateData (:mod:`rawprivate`).
+   It travels in the adapter-JPEG's metadata segments
+   (:func:`container.metadata_segments`), not in its JSON record.
 2. :func:`embed_in_jpeg` (encoding): the same tags as the adapter-JPEG's own EXIF, XMP
-   and IPTC, so any photo tool sees them; DNG colour tags stay out of the JPEG.
-   Orientation is rawjpeg's (the pixels are in sensor orientation), and
-   ProcessingSoftware names rawjpeg. If the EXIF would overflow a JPEG's 64 KB
-   APP1 segment, maker notes are left out of the JPEG (they remain in the segment).
+   and IPTC, so any photo tool sees them; DNG colour tags stay out of the JPEG. The
+   EXIF is written in the raw's byte order (maker notes keep binary blocks that readers
+   decode in the file's order). Orientation is rawjpeg's (the pixels are in sensor
+   orientation), and ProcessingSoftware names rawjpeg. If the EXIF would overflow a
+   JPEG's 64 KB APP1 segment, maker notes are left out of the JPEG (they remain in the
+   segment). A CRW's CIFF records (most have no EXIF equivalent) go into an APP0 CIFF
+   heap, the segment Canon's cameras wrote into their own JPEGs.
 3. :func:`embed_in_dng` (``decode -o x.dng``): the stored tags merged into the DNG the
-   writer made; its IFD0 tags (image, DNG colour, orientation) win, the raw's EXIF,
-   GPS and maker-note values replace the writer's rounded ones.
+   writer made; its IFD0 tags (image, DNG colour, orientation) win, except Software,
+   which is the camera's as in the JPEG (ProcessingSoftware names rawjpeg). The raw's
+   EXIF, GPS and maker-note values replace the writer's rounded ones, a DNG raw's
+   camera-describing DNG tags (:data:`_DNG_CAMERA_TAGS`) are kept, and the private
+   structures become the DNG's DNGPrivateData, where exiftool reads them as the
+   camera's own tags.
 """
 
 from __future__ import annotations
 
+import mmap
 import zlib
 from pathlib import Path
 from typing import Any
 
+from . import rawprivate
 from .jpeg import COLOUR_SPACE_ICC, COLOUR_SPACE_SRGB
 
 #: Compressed metadata blobs larger than this are not stored (the segments' limit).
@@ -70,12 +82,19 @@ _DNG_TAGS = frozenset(
 )
 
 
-#: IFD0 tags that describe the photograph and belong in IFD0 of any TIFF/EXIF file.
+#: IFD0 tags that describe the photograph and belong in IFD0 of any TIFF/EXIF file
+#: (TIFF/EP's BatteryLevel, SelfTimerMode, ImageNumber and TIFFEPStandardID among them).
 _IFD0_TAGS = frozenset(
     """ImageDescription Make Model Software DateTime Artist HostComputer Copyright DocumentName
     PageName Rating RatingPercent XPTitle XPComment XPAuthor XPKeywords XPSubject
-    ProcessingSoftware ImageID""".split()
+    ProcessingSoftware ImageID BatteryLevel SelfTimerMode ImageNumber TIFFEPStandardID
+    PrintImageMatching""".split()
 )
+#: DNG tags of a DNG raw that describe the camera, not the stored data, so they hold for
+#: the DNG written back too (the colour tags are the writer's: docs/DNG.md).
+_DNG_CAMERA_TAGS = frozenset(("BaselineNoise", "BaselineSharpness", "LinearResponseLimit"))
+#: A DNG's DNGPrivateData, where :func:`embed_in_dng` puts the raw's private structures.
+_PRIVATE_KEY = "Exif.Image.DNGPrivateData"
 
 
 def _target_key(datum: Any) -> str | None:
@@ -119,6 +138,10 @@ def _structural(datum: Any) -> bool:
     return False
 
 
+def _dng_camera_tag(datum: Any) -> bool:
+    return bool(datum.groupName() == "Image" and datum.tagName() in _DNG_CAMERA_TAGS)
+
+
 def _image_bytes(image: Any) -> bytes:
     io = image.io()
     io.open()
@@ -129,9 +152,36 @@ def _image_bytes(image: Any) -> bytes:
         io.close()
 
 
-def read_full(path: str | Path) -> bytes:
-    """The raw's metadata (see the module docstring) as a zlib-compressed EXV file, or b"".
+def _private_data(path: str | Path, src: Any) -> bytes:
+    """The raw's private structures as Adobe DNGPrivateData (:mod:`rawprivate`); a DNG's
+    own Adobe record as it is."""
+    own = _private_value(src, _PRIVATE_KEY)
+    if own.startswith(rawprivate.ADOBE):
+        return own
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return rawprivate.adobe_private_data(data)
+    except (OSError, ValueError):  # unreadable, or empty (mmap refuses 0 bytes)
+        return b""
 
+
+def _private_value(image: Any, key: str) -> bytes:
+    """The bytes of an image's tag ``key``, or b"" (an ARW's DNGPrivateData is a pointer)."""
+    for datum in image.exifData():
+        if datum.key() == key:
+            return bytes(datum.value().data())
+    return b""
+
+
+def read_full(path: str | Path) -> bytes:
+    """The raw's metadata (see the module docstring) as a zlib-compressed EXV file,
+    followed by its private structures, or b"".
+
+    The EXV keeps the raw's byte order (maker notes hold binary blocks in it). The raw's
+    private structures (:func:`_private_data`) follow as a second zlib stream: an EXV
+    holds at most 64 KB of EXIF (exiv2 drops tags beyond), an ARW's SR2 data is about
+    100 KB, and readers that predate the second stream stop after the first. They are
+    left out when the whole would pass :data:`MAX_BLOB_BYTES`.
     Never raises: a file exiv2 cannot read gives b"" (the basic metadata still travels).
     """
     try:
@@ -140,30 +190,46 @@ def read_full(path: str | Path) -> bytes:
         src.readMetadata()
         exif = exiv2.ExifData()
         for datum in src.exifData():
-            if not _structural(datum):
+            if not _structural(datum) or _dng_camera_tag(datum):
                 exif.add(datum)
         out = exiv2.ImageFactory.create(exiv2.ImageType.exv)
+        if src.byteOrder() != exiv2.ByteOrder.invalidByteOrder:
+            out.setByteOrder(src.byteOrder())
         out.setExifData(exif)
         out.setXmpData(src.xmpData())
         out.setIptcData(src.iptcData())
         out.writeMetadata()
         blob = zlib.compress(_image_bytes(out), 9)
+        private = _private_data(path, src)
     except Exception:  # exiv2 raises its own error types for unknown or damaged files
         return b""
+    if private and len(whole := blob + zlib.compress(private, 9)) <= MAX_BLOB_BYTES:
+        return whole
     return blob if len(blob) <= MAX_BLOB_BYTES else b""
 
 
-def _load(blob: bytes) -> Any:
-    """The exiv2 image of a stored blob (metadata read)."""
-    exiv2 = _exiv2()
+def _inflate(blob: bytes) -> tuple[bytes, bytes]:
+    """The first zlib stream of ``blob`` inflated, and the bytes after it."""
     d = zlib.decompressobj()
-    exv = d.decompress(blob, 16 * MAX_BLOB_BYTES)
+    out = d.decompress(blob, 16 * MAX_BLOB_BYTES)
     if d.unconsumed_tail or not d.eof:
         raise ValueError("the stored metadata inflates beyond the cap")
+    return out, d.unused_data
+
+
+def _load(blob: bytes) -> tuple[Any, bytes]:
+    """The exiv2 image of a stored blob (metadata read) and the raw's private
+    structures (b"" if none, or if they are damaged)."""
+    exiv2 = _exiv2()
+    exv, rest = _inflate(blob)
     image = exiv2.ImageFactory.open(exv)
     image.readMetadata()
     image._rawjpeg_keepalive = exv  # exiv2 reads from this buffer
-    return image
+    try:
+        private = _inflate(rest)[0] if rest else b""
+    except (ValueError, zlib.error):
+        private = b""
+    return image, private if private.startswith(rawprivate.ADOBE) else b""
 
 
 def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
@@ -172,13 +238,21 @@ def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
         return data
     exiv2 = _exiv2()
     try:
-        stored = _load(blob)
+        stored, private = _load(blob)
+        bare, own = _without_exif(data)
     except Exception:
         return data
+    ciff = rawprivate.private_blocks(private).get(b"CRW ")
+    if ciff:
+        bare = _with_ciff(bare, rawprivate.ciff_jpeg_heap(ciff))
     for keep_makernote in (True, False):
-        target = exiv2.ImageFactory.open(data)
+        target = exiv2.ImageFactory.open(bare)
         target.readMetadata()
+        if stored.byteOrder() != exiv2.ByteOrder.invalidByteOrder:
+            target.setByteOrder(stored.byteOrder())  # maker notes' binary blocks need it
         exif = target.exifData()
+        for datum in own:
+            exif.add(datum)
         for datum in stored.exifData():
             key = _target_key(datum)
             if key is None:
@@ -198,6 +272,31 @@ def embed_in_jpeg(data: bytes, blob: bytes, orientation: int) -> bytes:
         except Exception:
             continue
     return data
+
+
+def _with_ciff(data: bytes, heap: bytes) -> bytes:
+    """JPEG ``data`` with a CRW's CIFF heap in an APP0 segment after SOI and JFIF, where
+    Canon cameras put it in their JPEGs (``data`` if it does not fit one segment)."""
+    if not heap or len(heap) > 65533 or data[:2] != b"\xff\xd8":
+        return data
+    at = 2
+    if data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00":
+        at = 4 + int.from_bytes(data[4:6], "big")
+    return data[:at] + b"\xff\xe0" + (len(heap) + 2).to_bytes(2, "big") + heap + data[at:]
+
+
+def _without_exif(data: bytes) -> tuple[bytes, Any]:
+    """JPEG ``data`` without its EXIF segment, and that EXIF. exiv2 rewrites an existing
+    EXIF segment in that segment's byte order; a new one takes the byte order asked for."""
+    exiv2 = _exiv2()
+    image = exiv2.ImageFactory.open(data)
+    image.readMetadata()
+    own = exiv2.ExifData()
+    for datum in image.exifData():
+        own.add(datum)
+    image.clearExifData()
+    image.writeMetadata()
+    return _image_bytes(image), own
 
 
 def _jpeg_required(exif: Any, width: int, height: int) -> None:
@@ -232,23 +331,30 @@ def _colour_space(exif: Any, icc: bool) -> None:
 
 def embed_in_dng(path: Path, blob: bytes) -> bool:
     """Merge the stored metadata into the DNG at ``path`` (in place, before it is renamed
-    into place); its own image, colour and orientation tags win. False if nothing merged."""
+    into place); its own image, colour and orientation tags win (see the module
+    docstring). False if nothing merged."""
     if not blob:
         return False
     exiv2 = _exiv2()
     try:
-        stored = _load(blob)
+        stored, private = _load(blob)
         target = exiv2.ImageFactory.open(str(path))
         target.readMetadata()
         exif = target.exifData()
         own = {datum.key() for datum in exif if datum.groupName() == "Image"}
+        own.discard("Exif.Image.Software")  # the camera's, as in the JPEG
         for datum in stored.exifData():
             # IFD0's own tags (camera identity as written, DNG colour, orientation) win;
             # EXIF, GPS and maker-note tags are the raw's exact values.
-            key = _target_key(datum)
+            key = datum.key() if _dng_camera_tag(datum) else _target_key(datum)
             if key is None or key in own:
                 continue
             exif[key] = datum.value()
+        exif["Exif.Image.ProcessingSoftware"] = "rawjpeg"
+        if private:  # the raw's private structures, where Adobe's DNG Converter puts them
+            exif[_PRIVATE_KEY] = exiv2.DataValue(
+                private, exiv2.ByteOrder.invalidByteOrder, exiv2.TypeId.unsignedByte
+            )
         target.setXmpData(stored.xmpData())
         target.setIptcData(stored.iptcData())
         target.writeMetadata()

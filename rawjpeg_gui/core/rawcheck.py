@@ -7,6 +7,8 @@
   :mod:`capture`); damaged data is refused.
 - :func:`libraw_error`: one sentence for a LibRaw exception.
 - :func:`tiff_data_end`: where a TIFF-based raw's image data ends.
+- :func:`tiff_images` and :func:`check_declared_data`: a raw image whose header does not
+  say where its samples are, or declares too few of them, is refused before unpacking.
 
 Most raw formats (DNG, CR2, ARW, NEF, PEF, ORF, RW2, ...) are TIFF files: every image
 they hold (the raw, previews, thumbnails) is stored as strips or tiles at offsets the
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -144,11 +147,84 @@ def _values(fh, endian: str, typ: int, count: int, inline: bytes) -> list[int]: 
     return list(struct.unpack(f"{endian}{count}{fmt}", raw))
 
 
+@dataclass(frozen=True)
+class TiffImage:
+    """What one IFD of a TIFF-based raw declares about the image it stores.
+
+    Attributes:
+        width, height: ImageWidth and ImageLength (0 if absent).
+        bits: BitsPerSample of the first sample (0 if absent).
+        samples: SamplesPerPixel (1 if absent).
+        compression: Compression (1: uncompressed; 0 if absent).
+        photometric: PhotometricInterpretation (32803: CFA, 34892: LinearRaw; -1 if absent).
+        chunks: how many strip or tile offsets it lists.
+        data_bytes: the sum of its strip or tile byte counts.
+    """
+
+    width: int
+    height: int
+    bits: int
+    samples: int
+    compression: int
+    photometric: int
+    chunks: int
+    data_bytes: int
+
+
+#: Photometric interpretations of raw sensor data: CFA, LinearRaw.
+_RAW_PHOTOMETRIC = (32803, 34892)
+
+
+@dataclass
+class _Layout:
+    end: int = 0
+    images: list[TiffImage] = field(default_factory=list)
+
+
 def tiff_data_end(path: str | os.PathLike[str]) -> int | None:
     """The furthest byte the file's strips and tiles claim, or ``None`` for a non-TIFF file.
 
     Never raises for damaged structure: what cannot be read is skipped.
     """
+    layout = _tiff_layout(path)
+    return None if layout is None else layout.end
+
+
+def tiff_images(path: str | os.PathLike[str]) -> list[TiffImage]:
+    """What each IFD of a TIFF-based raw declares ([] for a non-TIFF file); never raises."""
+    layout = _tiff_layout(path)
+    return [] if layout is None else layout.images
+
+
+def check_declared_data(raw, p: Path, images: list[TiffImage]) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a TIFF-based raw whose raw image (the CFA or LinearRaw IFD of the size LibRaw
+    reads) lists no strips or tiles, or, uncompressed, fewer bytes than its samples need.
+
+    LibRaw then reads its samples from wherever its defaults point, fills part of its
+    buffer or none of it and says nothing; the buffer is not cleared, so in a
+    long-lived process (a batch worker, the app) it holds an earlier image's freed
+    memory and :func:`check_not_blank` cannot see the damage.
+    """
+    s = raw.sizes
+    for im in images:
+        if im.photometric not in _RAW_PHOTOMETRIC or (im.width, im.height) != (
+            int(s.raw_width),
+            int(s.raw_height),
+        ):
+            continue
+        if not im.chunks:
+            raise RawDecodeError(
+                f"{p.name} does not say where its raw image data are: it is damaged."
+            )
+        needed = im.width * im.height * im.bits * im.samples
+        if im.compression == 1 and im.data_bytes * 8 < needed:
+            raise RawDecodeError(
+                f"{p.name} declares less raw image data than its image size needs: "
+                "it is truncated or damaged."
+            )
+
+
+def _tiff_layout(path: str | os.PathLike[str]) -> _Layout | None:
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
@@ -163,8 +239,12 @@ def tiff_data_end(path: str | os.PathLike[str]) -> int | None:
         return None
 
 
-def _walk(fh, endian: str, first: int) -> int:  # type: ignore[no-untyped-def]
-    end = 0
+#: IFD tags read for :class:`TiffImage` besides the offset/length pairs.
+_IMAGE_TAGS = (256, 257, 258, 259, 262, 277)
+
+
+def _walk(fh, endian: str, first: int) -> _Layout:  # type: ignore[no-untyped-def]
+    layout = _Layout()
     todo, seen = [first], set[int]()
     while todo and len(seen) < _MAX_IFDS:
         offset = todo.pop()
@@ -182,7 +262,7 @@ def _walk(fh, endian: str, first: int) -> int:  # type: ignore[no-untyped-def]
         for i in range(min(n, len(block) // 12)):
             tag, typ, count = struct.unpack_from(endian + "HHI", block, 12 * i)
             inline = block[12 * i + 8 : 12 * i + 12]
-            if tag in _SUB_IFD_TAGS or any(tag in pair for pair in _PAIRS):
+            if tag in _SUB_IFD_TAGS or tag in _IMAGE_TAGS or any(tag in pair for pair in _PAIRS):
                 pos = fh.tell()
                 tags[tag] = _values(fh, endian, typ, count, inline)
                 fh.seek(pos)
@@ -192,7 +272,27 @@ def _walk(fh, endian: str, first: int) -> int:  # type: ignore[no-untyped-def]
             offsets, lengths = tags.get(off_tag, []), tags.get(len_tag, [])
             for o, ln in zip(offsets, lengths, strict=False):
                 if o > 0 and ln > 0:
-                    end = max(end, o + ln)
+                    layout.end = max(layout.end, o + ln)
+        layout.images.append(_image(tags))
         if len(block) == 12 * n + 4:
             todo.append(struct.unpack_from(endian + "I", block, 12 * n)[0])
-    return end
+    return layout
+
+
+def _image(tags: dict[int, list[int]]) -> TiffImage:
+    def first(tag: int, default: int) -> int:
+        values = tags.get(tag)
+        return values[0] if values else default
+
+    chunks = tags.get(273) or tags.get(324) or []
+    counts = tags.get(279) or tags.get(325) or []
+    return TiffImage(
+        width=first(256, 0),
+        height=first(257, 0),
+        bits=first(258, 0),
+        samples=first(277, 1),
+        compression=first(259, 0),
+        photometric=first(262, -1),
+        chunks=len(chunks),
+        data_bytes=sum(counts),
+    )

@@ -34,11 +34,13 @@ from .fileio import check_input_file, read_input
 from .metadata import RawMeta, read_exif_fields
 from .rawcheck import (
     MAX_PIXELS,
+    check_declared_data,
     check_header_sizes,
     check_not_blank,
     judge_libraw_output,
     libraw_error,
     tiff_data_end,
+    tiff_images,
 )
 
 #: Camera raw formats handed to LibRaw (lower-case suffixes).
@@ -109,6 +111,7 @@ def _open_raw(p: Path):  # type: ignore[no-untyped-def]
     try:
         raw.open_file(str(p))
         check_header_sizes(raw, p, size)
+        check_declared_data(raw, p, tiff_images(p) if end is not None else [])
         raw.unpack()
         check_not_blank(raw, p)
     except BaseException:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import exiv2
@@ -15,7 +16,7 @@ import rawpy
 import tifffile
 from realdata import FETCHED_RAW, ROOT, SHARED_RAW, require
 
-from rawjpeg_gui.core import codec, container, fullmeta, jpeg
+from rawjpeg_gui.core import codec, container, fullmeta, jpeg, rawprivate
 from rawjpeg_gui.core.dng import write_dng
 from rawjpeg_gui.core.errors import CorruptParameters
 from rawjpeg_gui.core.rawio import read_raw
@@ -97,7 +98,9 @@ def test_canon_maker_notes_lens_and_serial_travel(tmp_path: Path) -> None:
         assert in_jpeg[key] == raw_tags[key], key
     assert in_jpeg["Exif.Image.ProcessingSoftware"] == "rawjpeg"
     dng = write_dng(tmp_path / "x.dng", codec.decode_bytes(encoded.jpeg).raw, reconstructed=True)
-    assert _exif(dng)["Exif.Canon.SerialNumber"] == raw_tags["Exif.Canon.SerialNumber"]
+    in_dng = _exif(dng)
+    assert in_dng["Exif.Canon.SerialNumber"] == raw_tags["Exif.Canon.SerialNumber"]
+    assert in_dng["Exif.Image.ProcessingSoftware"] == "rawjpeg"
 
 
 def test_a_crw_s_ciff_records_become_exif(tmp_path: Path) -> None:
@@ -171,3 +174,140 @@ def test_metadata_too_large_for_the_segment_travels_in_its_own_segments(small_ra
     small = codec.encode_image(small_raw, 80, searched=False)  # the usual case: one segment
     assert jpeg.find_segments(small.jpeg, container.METADATA_IDENTIFIER) == []
     assert codec.read_record(small.jpeg).meta.full_metadata == small_raw.meta.full_metadata != b""
+
+
+def _exiftool(path: Path, *tags: str) -> dict[str, str]:
+    """exiftool's ``-n`` values of ``tags`` ("Group:Name") in ``path``, by that key."""
+    out = subprocess.run(["exiftool", "-j", "-a", "-G1", "-n", *(f"-{t}" for t in tags), str(path)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    import json
+
+    return {k: str(v) for k, v in json.loads(out)[0].items() if k != "SourceFile"}
+
+
+def _with_metadata_of(raw, source: Path):  # type: ignore[no-untyped-def]
+    """``raw`` carrying the complete metadata of the raw file ``source``."""
+    import dataclasses
+
+    meta = dataclasses.replace(raw.meta, full_metadata=fullmeta.read_full(source))
+    return dataclasses.replace(raw, meta=meta)
+
+
+@pytest.mark.parametrize(
+    ("name", "tags"),
+    [
+        ("imagemeta_canon.crw", ["CanonRaw:OriginalFileName", "CanonRaw:TimeZoneCode",
+                                 "CanonRaw:WhiteSampleWidth", "Canon:SensorLeftBorder"]),
+        ("_DSC2164.ARW", ["SR2SubIFD:WB_RGGBLevels", "SR2SubIFD:ColorMatrix",
+                          "SR2SubIFD:WB_RGBLevelsTungsten", "SR2DataIFD:ColorMode"]),
+        ("dcc_kodak_dc120_p003908.kdc", ["KodakIFD:KodakVersion", "KodakIFD:ExposureValue"]),
+    ],
+)  # fmt: skip
+def test_private_structures_reach_the_dng_as_the_camera_s_tags(
+    small_raw, name: str, tags: list[str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """CIFF records, SR2 data and Kodak's IFD (which exiv2 does not expose) travel in the
+    stored metadata and become the DNG's Adobe DNGPrivateData; LibRaw still reads it."""
+    src = require((FETCHED_RAW if name.endswith("ARW") else SHARED_RAW) / name)
+    raw = _with_metadata_of(small_raw, src)
+    _, private = fullmeta._load(raw.meta.full_metadata)
+    assert private == rawprivate.adobe_private_data(src.read_bytes()) != b""
+    dng = write_dng(tmp_path / "x.dng", raw)
+    image = exiv2.ImageFactory.open(str(dng))
+    image.readMetadata()
+    assert fullmeta._private_value(image, "Exif.Image.DNGPrivateData") == private
+    with rawpy.imread(str(dng)) as back:
+        assert back.raw_image_visible.shape[:2] == small_raw.data.shape[:2]
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool is not installed")
+    want = _exiftool(src, *tags)
+    assert len(want) == len(tags) and _exiftool(dng, *tags) == want
+
+
+def test_old_blobs_without_private_structures_still_load() -> None:
+    """A blob written before the private structures existed is one zlib stream."""
+    blob = fullmeta.read_full(require(SHARED_RAW / "imagemeta_canon.crw"))
+    d = zlib.decompressobj()
+    exv = d.decompress(blob)
+    assert d.unused_data  # the private structures' stream follows the EXV's
+    image, private = fullmeta._load(zlib.compress(exv))
+    assert private == b"" and len(image.exifData()) > 50
+    _, damaged = fullmeta._load(blob[: len(blob) - len(d.unused_data) + 5])
+    assert damaged == b""
+
+
+def test_private_structures_give_way_when_the_blob_would_be_too_large(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    src = require(SHARED_RAW / "imagemeta_canon.crw")
+    whole = fullmeta.read_full(src)
+    d = zlib.decompressobj()
+    d.decompress(whole)
+    monkeypatch.setattr(fullmeta, "MAX_BLOB_BYTES", len(whole) - 1)
+    alone = fullmeta.read_full(src)
+    assert alone == whole[: len(whole) - len(d.unused_data)]
+    assert fullmeta._load(alone)[1] == b""
+
+
+def test_the_jpeg_exif_keeps_the_raw_s_byte_order(small_raw, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Sony maker notes hold binary blocks in the raw's byte order: in a big-endian EXIF
+    readers decode them to wrong values (ISO 6361288 for 3200)."""
+    src = require(FETCHED_RAW / "_DSC2164.ARW")
+    raw = _with_metadata_of(small_raw, src)
+    plain = jpeg.encode_jpeg(np.zeros((16, 16, 3), np.uint8), 90, meta=raw.meta)
+    out = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, 1)
+    image = exiv2.ImageFactory.open(out)
+    image.readMetadata()
+    assert image.byteOrder() == exiv2.ByteOrder.littleEndian
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool is not installed")
+    (tmp_path / "x.jpg").write_bytes(out)
+    tags = ["Sony:SonyISO", "Sony:WB_RGBLevels", "Sony:MinFocalLength", "Sony:SonyExposureTime2"]
+    want = _exiftool(src, *tags)
+    assert len(want) == len(tags) and _exiftool(tmp_path / "x.jpg", *tags) == want
+
+
+def test_tiff_ep_ifd0_tags_and_software_of_a_kdc_reach_jpeg_and_dng(
+    small_raw_path: Path, tmp_path: Path
+) -> None:
+    raw_tags = _exif(small_raw_path)
+    encoded = codec.encode_file(small_raw_path, 75)
+    dng = write_dng(tmp_path / "x.dng", codec.decode_bytes(encoded.jpeg).raw, reconstructed=True)
+    keys = ["Exif.Image.BatteryLevel", "Exif.Image.SelfTimerMode", "Exif.Image.ImageNumber",
+            "Exif.Image.TIFFEPStandardID", "Exif.Image.Software"]  # fmt: skip
+    for tags in (_exif(encoded.jpeg), _exif(dng)):
+        assert all(tags[k] == raw_tags[k] for k in keys)
+        assert tags["Exif.Image.ProcessingSoftware"] == "rawjpeg"
+
+
+def test_a_crw_s_ciff_records_ride_in_the_jpeg_as_canon_s_app0_heap(tmp_path: Path) -> None:
+    """Canon's cameras wrote CIFF records into their JPEGs' APP0; exiftool reads them there."""
+    src = require(SHARED_RAW / "imagemeta_canon.crw")
+    out = codec.encode_file(src, 75).jpeg
+    heap = rawprivate.ciff_jpeg_heap(
+        rawprivate.private_blocks(rawprivate.adobe_private_data(src.read_bytes()))[b"CRW "]
+    )
+    assert out[20:24] == b"\xff\xe0" + (len(heap) + 2).to_bytes(2, "big")  # after JFIF
+    assert out[24 : 24 + len(heap)] == heap
+    assert codec.decode_bytes(out).raw.width > 0
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool is not installed")
+    (tmp_path / "x.jpg").write_bytes(out)
+    names = ["OriginalFileName", "TimeZoneCode", "WhiteSampleWidth", "CanonFileDescription",
+             "UserComment", "SerialNumber", "SensorLeftBorder"]  # fmt: skip
+    want = _exiftool(src, *(f"CanonRaw:{n}" for n in names[:-1]), "Canon:SensorLeftBorder")
+    got = _exiftool(tmp_path / "x.jpg", *(f"CIFF:{n}" for n in names))  # exiftool's group
+    assert len(want) == len(names)
+    assert {k.split(":")[1]: v for k, v in got.items()} == {
+        k.split(":")[1]: v for k, v in want.items()
+    }
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+@pytest.mark.parametrize("name", ["dcc_kodak_dc120_p003908.kdc", "dcc_canon_g2_0304.crw"])
+def test_benchmark_dng_carries_95_percent_of_a_kdc_and_a_crw(name: str, tmp_path: Path) -> None:
+    """The DNG keeps >= 95 % of both raws' tags; the JPEG all the CRW's (CIFF in APP0)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import metadata_carry
+
+    total, in_jpeg, in_dng = metadata_carry.measure(require(SHARED_RAW / name), tmp_path)
+    assert in_dng >= 0.95 * total
+    assert name.endswith(".kdc") or in_jpeg >= 0.95 * total

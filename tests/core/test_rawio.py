@@ -168,14 +168,66 @@ def test_eight_bit_tiff_is_refused(tmp_path: Path) -> None:
         read_raw(tmp_path / "srgb.tif")
 
 
-def test_damaged_header_read_as_blank_data_is_refused(tmp_path):
-    """Two header bytes of a compressed Kodak raw changed and half the file cut: LibRaw,
-    in a fresh process, reads another layout from it without a word and returns
-    all-zero samples (what ``rawjpeg encode`` meets)."""
+def _damaged_kdc(tmp_path: Path) -> Path:
+    """A compressed Kodak raw with two header bytes changed (IFD0's Make count, the raw
+    SubIFD's StripOffsets tag renamed) and half the file cut."""
     src = bytearray(require(SHARED_RAW / "dcc_kodak_dc120_p003911.kdc").read_bytes())
     src[110], src[722] = 1, 0
     path = tmp_path / "f.kdc"
     path.write_bytes(bytes(src[: len(src) // 2]))
+    return path
+
+
+def test_damaged_header_read_after_a_good_raw_is_refused(tmp_path):
+    """In a long-lived process (a batch worker, the app) LibRaw fills the damaged file's
+    raw buffer from an earlier image's freed memory, not zeros, so the blank check alone
+    lets it through: a fresh interpreter decodes good raws, then the damaged one."""
+    path = _damaged_kdc(tmp_path)
+    goods = [
+        require(SHARED_RAW / n) for n in ("dcc_kodak_dc120_p003908.kdc", "dcc_canon_g2_0304.crw")
+    ]
+    code = (
+        "import sys\n"
+        "from rawjpeg_gui.core.rawio import read_raw\n"
+        "for good in sys.argv[2:]:\n"
+        "    read_raw(good)\n"
+        "read_raw(sys.argv[1])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), *map(str, goods)], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "f.kdc does not say where its raw image data are" in done.stderr
+
+
+def test_damaged_header_read_as_blank_data_is_refused(tmp_path):
+    """The same file in a fresh process, where LibRaw's buffer is all zeros: refused
+    from the header, before unpacking (what ``rawjpeg encode`` meets)."""
+    path = _damaged_kdc(tmp_path)
     code = "from rawjpeg_gui.core.rawio import read_raw; import sys; read_raw(sys.argv[1])"
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
-    assert done.returncode != 0 and "f.kdc holds no image data" in done.stderr
+    assert done.returncode != 0
+    assert "f.kdc does not say where its raw image data are" in done.stderr
+
+
+def test_header_checks_of_the_raw_image_and_of_blank_data() -> None:
+    """check_declared_data judges the CFA/LinearRaw IFD of LibRaw's raw size only;
+    check_not_blank refuses one value throughout (layouts the header cannot judge)."""
+    from types import SimpleNamespace
+
+    from rawjpeg_gui.core.rawcheck import TiffImage, check_declared_data, check_not_blank
+
+    raw = SimpleNamespace(sizes=SimpleNamespace(raw_width=40, raw_height=30))
+    p = Path("x.dng")
+    whole = TiffImage(40, 30, 16, 1, 1, 32803, 1, 40 * 30 * 2)
+    check_declared_data(raw, p, [whole])
+    check_declared_data(raw, p, [TiffImage(40, 30, 16, 1, 1, 2, 0, 0)])  # not raw data
+    check_declared_data(raw, p, [TiffImage(80, 30, 16, 1, 1, 32803, 0, 0)])  # another size
+    check_declared_data(raw, p, [TiffImage(40, 30, 16, 1, 7, 32803, 1, 100)])  # compressed
+    with pytest.raises(RawDecodeError, match="does not say where"):
+        check_declared_data(raw, p, [TiffImage(40, 30, 16, 1, 1, 32803, 0, 0)])
+    with pytest.raises(RawDecodeError, match="declares less raw image data"):
+        check_declared_data(raw, p, [TiffImage(40, 30, 16, 1, 1, 34892, 1, 40 * 30 * 2 - 1)])
+    check_not_blank(SimpleNamespace(raw_image_visible=np.arange(6).reshape(2, 3)), p)
+    with pytest.raises(RawDecodeError, match="every sample is 7"):
+        check_not_blank(SimpleNamespace(raw_image_visible=np.full((2, 3), 7)), p)
