@@ -66,13 +66,16 @@ def _baseline(raw: RawImage, quality: int, gamma: float) -> tuple[int, np.ndarra
 
 def metadata_bytes(data: bytes) -> int:
     """Bytes of the camera's metadata in an adapter-JPEG, which any JPEG made from the raw
-    would carry: the EXIF/XMP (APP1) and IPTC (APP13) segments and the raw's complete
-    metadata (RAWJMETA segments, or record 9 inside the parameter segment)."""
+    would carry: the EXIF/XMP (APP1) and IPTC (APP13) segments, a Canon CIFF heap (APP0
+    ``HEAPJPGM``) and the raw's complete metadata (RAWJMETA segments, or record 9 inside
+    the parameter segment)."""
     total = 0
     for marker, start, length in jpeg._segments(data):
         body = data[start : start + length]
-        if marker in (0xE1, 0xED) or (
-            marker == container.APP_MARKER and body.startswith(container.METADATA_IDENTIFIER)
+        if (
+            marker in (0xE1, 0xED)
+            or (marker == 0xE0 and body[6:14] == b"HEAPJPGM")
+            or (marker == container.APP_MARKER and body.startswith(container.METADATA_IDENTIFIER))
         ):
             total += 4 + length
     blob = container.decode_segment(jpeg.find_segment(data)).meta.full_metadata
