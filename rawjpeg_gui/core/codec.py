@@ -255,7 +255,9 @@ def read_record(data: bytes, source: str = "The file") -> container.AdapterRecor
     return record
 
 
-def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> Reconstruction:
+def decode_bytes(
+    data: bytes, source: str = "The file", force: bool = False, check: bool = True
+) -> Reconstruction:
     """Reconstruct the linear raw from adapter-JPEG bytes.
 
     Args:
@@ -263,6 +265,9 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
         source: names the file in errors (as in :func:`read_record`).
         force: reconstruct even from pixels that were changed after the file was
             written (a warning says so) instead of raising :class:`PixelsChanged`.
+        check: compare the pixels with the fingerprint. ``False`` is for bytes this
+            process has just encoded (their pixels are the fingerprinted ones, so the
+            reconstruction is the same); ``pixel_check`` then says "unchecked".
     """
     t0 = time.perf_counter()
     record = read_record(data, source)
@@ -275,7 +280,10 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
     t2 = time.perf_counter()
     if pixels.shape[:2] not in (size, size[::-1]):
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
-    pixels, state, warnings = check_pixels(data, record, pixels, force)
+    if check:
+        pixels, state, warnings = check_pixels(data, record, pixels, force)
+    else:
+        state, warnings = "unchecked", []
     t3 = time.perf_counter()
     if pixels.shape[:2] != size:
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
