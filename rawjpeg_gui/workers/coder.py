@@ -63,6 +63,8 @@ class ImageCoder:
         self._inputs: ImageInputs | None = None
         self._proxy: RawImage | None = None
         self._choices: dict[int, search.SearchResult | None] = {}
+        self._small: np.ndarray | None = None
+        self._last: tuple[bytes, np.ndarray] | None = None  # a coding and its small image
 
     def inputs(self) -> ImageInputs:
         """The model's inputs for the image (made once)."""
@@ -78,6 +80,13 @@ class ImageCoder:
                 small = display.downsample(self.raw.data, PROXY_SIDE)
                 self._proxy = RawImage(np.ascontiguousarray(small, np.float32), self.raw.meta)
             return self._proxy
+
+    def small(self) -> np.ndarray:
+        """The image downsampled to ``display.PREVIEW_SIDE`` (made once; the error map's size)."""
+        with self._lock:
+            if self._small is None:
+                self._small = display.downsample(self.raw.data, display.PREVIEW_SIDE)
+            return self._small
 
     def known_choice(self, quality: int) -> search.SearchResult | None:
         """The search's choice for ``quality``'s band if it was made already, else ``None``."""
@@ -148,7 +157,20 @@ class ImageCoder:
         # These bytes were fingerprinted from these very pixels a moment ago.
         recon = codec.decode_bytes(data, check=False)
         check()
-        return jobs.unmeasured(data, recon, exposure_ev, base_gain, t0)
+        small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
+        with self._lock:
+            self._last = (data, small)
+        return jobs.unmeasured(data, recon, exposure_ev, base_gain, t0, small)
+
+    def measure(self, coded: jobs.CodedImage, check: Check = _never) -> jobs.CodedImage:
+        """``coded`` (of this image) with PSNR, SSIM and the error maps
+        (:func:`~rawjpeg_gui.workers.jobs.measure`, reusing the downsampled images)."""
+        check()
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] == coded.jpeg:
+            return jobs.measure(coded, self.raw, small=(self.small(), last[1]))
+        return jobs.measure(coded, self.raw)
 
 
 class LocalCoder:
@@ -199,9 +221,8 @@ class LocalCoder:
     def measure(
         self, coded: jobs.CodedImage, raw: RawImage, generation: int | None = None
     ) -> jobs.CodedImage:
-        """``coded`` measured against ``raw`` (:func:`~rawjpeg_gui.workers.jobs.measure`)."""
-        self._check(generation)()
-        return jobs.measure(coded, raw)
+        """``coded`` measured against ``raw`` (:meth:`ImageCoder.measure`)."""
+        return self.coder_for(raw).measure(coded, self._check(generation))
 
     def close(self) -> None:
         """Forget the image."""

@@ -148,7 +148,7 @@ def _measure_shared(
         coded = jobs.CodedImage(
             quality, jpeg, recon.params, recon.record.model_name, recon.raw, blank
         )
-    return measured_fields(jobs.measure(coded, coder.raw))
+    return measured_fields(coder.measure(coded, check))
 
 
 def _rd_point_shared(

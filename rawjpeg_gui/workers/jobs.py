@@ -224,11 +224,21 @@ def _coded_from(
 
 
 def unmeasured(
-    data: bytes, recon: codec.Reconstruction, ev: float, gain: float, started: float
+    data: bytes,
+    recon: codec.Reconstruction,
+    ev: float,
+    gain: float,
+    started: float,
+    small: np.ndarray | None = None,
 ) -> CodedImage:
-    """The CodedImage of ``recon`` (decoded from ``data``) with its preview, not measured."""
+    """The CodedImage of ``recon`` (decoded from ``data``) with its preview, not measured.
+
+    ``small``: ``recon``'s image already downsampled to ``display.PREVIEW_SIDE``.
+    """
     meta = recon.raw.meta
-    pixels, levels = _screen(display.render(recon.raw.data, meta, ev, base_gain=gain))
+    if small is None:
+        small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
+    pixels, levels = _screen(display.render(small, meta, ev, None, gain))
     coded = CodedImage(
         recon.quality,
         data,
@@ -243,11 +253,16 @@ def unmeasured(
 
 
 def measure(
-    coded: CodedImage, original: RawImage | None, started: float | None = None
+    coded: CodedImage,
+    original: RawImage | None,
+    started: float | None = None,
+    small: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> CodedImage:
     """A copy of ``coded`` with PSNR, SSIM and the error maps against ``original``.
 
     Without an original (or with one of another size) the copy is unmeasured.
+    ``small``: the original and the reconstruction already downsampled to
+    ``display.PREVIEW_SIDE`` (the error map's size).
     """
     t0 = time.perf_counter()
     out = replace(coded)
@@ -256,7 +271,10 @@ def measure(
         meta = recon.meta
         out.psnr = metrics.psnr(original.data, recon.data)
         out.ssim = metrics.ssim(original.data, recon.data)
-        error, heat = display.render_error(original.data, recon.data, meta)
+        if small is None:
+            error, heat = display.render_error(original.data, recon.data, meta)
+        else:
+            error, heat = display.render_error(*small, meta, max_side=None)
         out.error_display, out.error_levels = _screen(heat)
         # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
         small = display.downsample(error, ERROR_PLOT_SIDE)

@@ -59,6 +59,18 @@ def test_the_coding_is_the_decoders_reconstruction(raw: rawio.RawImage):
     assert coded.psnr is None
 
 
+def test_measuring_with_the_kept_small_images_changes_nothing(shared_raw: Path):
+    raw = rawio.read_raw(shared_raw / "dcc_canon_g2_0304.crw")  # larger than the preview
+    coder = ImageCoder(raw)
+    coded = coder.code(47, 0.5, 1.3)
+    fast, plain = coder.measure(coded), jobs.measure(coded, raw)
+    assert (fast.psnr, fast.ssim, fast.error_vmax) == (plain.psnr, plain.ssim, plain.error_vmax)
+    assert np.array_equal(fast.error, plain.error)
+    assert np.array_equal(fast.error_display, plain.error_display)
+    redone = jobs.unmeasured(coded.jpeg, codec.decode_bytes(coded.jpeg), 0.5, 1.3, 0.0)
+    assert np.array_equal(coded.display, redone.display)
+
+
 def test_a_superseded_request_stops(raw: rawio.RawImage):
     local = LocalCoder()
     stale = local.supersede()
