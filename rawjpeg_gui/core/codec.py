@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,8 +172,14 @@ def encode_with_params(
     qtables: np.ndarray | None = None,
     subsampling: str = "4:4:4",
     model_name: str = "",
+    on_pixels: Callable[[bytes, AdapterParams], None] | None = None,
 ) -> EncodeResult:
-    """Encode with given parameters (quantised first, exactly as the file will store them)."""
+    """Encode with given parameters (quantised first, exactly as the file will store them).
+
+    ``on_pixels(jpeg, params)``, when given, is called as soon as the JPEG's pixels are
+    final (before the fingerprint and the metadata are added), with that JPEG and the
+    quantised parameters: a caller may start reconstructing from them meanwhile.
+    """
     quality = check_quality(quality)
     t0 = time.perf_counter()
     params = container.quantise(params)
@@ -180,6 +187,8 @@ def encode_with_params(
     t1 = time.perf_counter()
     profile = viewer_profile(raw, params)
     plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, icc_profile=profile)
+    if on_pixels is not None:
+        on_pixels(plain, params)
     plain = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, raw.meta.orientation)
     record = container.AdapterRecord(
         params, raw.width, raw.height, quality, subsampling, model_name, raw.meta,

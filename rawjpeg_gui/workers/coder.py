@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +34,7 @@ import numpy as np
 from rawjpeg_gui.core import codec, container, display, fastops, jpeg, search
 from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.core.model import AdapterModel, ImageInputs, Prediction
+from rawjpeg_gui.core.params import AdapterParams
 from rawjpeg_gui.core.rawio import RawImage
 
 from . import jobs
@@ -44,6 +46,7 @@ def _never() -> None:
 
 
 Check = Callable[[], None]
+OnPixels = Callable[[bytes, AdapterParams], None]
 
 
 class ImageCoder:
@@ -112,16 +115,20 @@ class ImageCoder:
         # The choice depends on the band only; the JPEG tables are always the quality's own.
         return Prediction(found.prediction.params, own.qtables), found.operator_quality
 
-    def encode(self, quality: int, check: Check = _never) -> codec.EncodeResult:
-        """The adapter-JPEG of the image at ``quality`` (``codec.encode_image``'s bytes)."""
+    def encode(
+        self, quality: int, check: Check = _never, on_pixels: OnPixels | None = None
+    ) -> codec.EncodeResult:
+        """The adapter-JPEG of the image at ``quality`` (``codec.encode_image``'s bytes);
+        ``on_pixels`` as for :func:`codec.encode_with_params`."""
         t0 = time.perf_counter()
         pred, operator_quality = self.prediction(quality)
         check()
         t1 = time.perf_counter()
         info = self.model.info
         result = codec.encode_with_params(
-            self.raw, quality, pred.params, pred.qtables, info.subsampling, self.model.name
-        )
+            self.raw, quality, pred.params, pred.qtables, info.subsampling, self.model.name,
+            on_pixels,
+        )  # fmt: skip
         result.operator_quality = operator_quality
         result.timings = {"model": t1 - t0, **result.timings}
         return result
@@ -152,12 +159,27 @@ class ImageCoder:
         """The unmeasured :class:`~rawjpeg_gui.workers.jobs.CodedImage` at ``quality``: the
         adapter-JPEG, its reconstruction (the decoder's, from the bytes) and its preview."""
         t0 = time.perf_counter()
-        data = self.encode(quality, check).jpeg
+        # The reconstruction is decoded from the JPEG's pixels while the encoder adds the
+        # fingerprint and the metadata (which leave the pixels alone): the decoder's
+        # reconstruction of the finished file, without its fingerprint check (the file's
+        # fingerprint was made from these very pixels).
+        pool = ThreadPoolExecutor(1, "reconstruct")
+        started: list[Future[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+        try:
+            data = self.encode(
+                quality, check, lambda plain, params: started.append(
+                    pool.submit(_reconstruct, plain, params)
+                ),
+            ).jpeg  # fmt: skip
+            check()
+            pixels, linear, small = started[0].result()
+        finally:
+            pool.shutdown(wait=False)
+        record = codec.read_record(data)
+        recon = codec.Reconstruction(
+            RawImage(linear, record.meta), record, len(data), pixels, pixel_check="unchecked"
+        )
         check()
-        # These bytes were fingerprinted from these very pixels a moment ago.
-        recon = codec.decode_bytes(data, check=False)
-        check()
-        small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
         with self._lock:
             self._last = (data, small)
         return jobs.unmeasured(data, recon, exposure_ev, base_gain, t0, small)
@@ -171,6 +193,13 @@ class ImageCoder:
         if last is not None and last[0] == coded.jpeg:
             return jobs.measure(coded, self.raw, small=(self.small(), last[1]))
         return jobs.measure(coded, self.raw)
+
+
+def _reconstruct(plain: bytes, params: AdapterParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(decoded pixels, linear reconstruction, its preview-sized copy) of a plain JPEG."""
+    pixels = jpeg.decode_jpeg(plain)
+    linear = fastops.inverse_uint8(pixels, params)
+    return pixels, linear, display.downsample(linear, display.PREVIEW_SIDE)
 
 
 class LocalCoder:
