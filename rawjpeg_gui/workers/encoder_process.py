@@ -45,6 +45,10 @@ T = TypeVar("T")
 
 #: Images with at least this many pixels are encoded in the child process.
 DEFAULT_MIN_PIXELS = 8_000_000
+#: How much lower the child's scheduling priority is than the app's (Unix ``nice``): when
+#: the GUI thread wakes up it gets a core at once, while an idle machine still gives the
+#: child every cycle the app does not use.
+CHILD_NICENESS = 5
 #: Seconds to wait for the child's answer (an 18 MP encode takes about half a second; a
 #: child that has not started or answered by then is stopped and the image encoded here).
 DEFAULT_CHILD_TIMEOUT_S = 120.0
@@ -63,7 +67,12 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 
 
 def _child_init(generation_name: str) -> None:
-    """Child side: attach the generation counter the parent bumps to supersede requests."""
+    """Child side: yield the cores to the app's own threads first (a lower priority), and
+    attach the generation counter the parent bumps to supersede requests."""
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):  # no os.nice on Windows
+        pass
     shm = _attach(generation_name)
     _CHILD["generation"] = (shm, np.ndarray((1,), np.int64, buffer=shm.buf))
 
@@ -210,16 +219,6 @@ class EncoderProcess:
         return self._run(
             raw, lambda: self.local.coder_for(raw).encode(quality).jpeg, _encode_shared, quality
         )
-
-    def start(self) -> None:
-        """Start the child now (it loads the model), so the first image does not wait for it."""
-        with self._lock:
-            if self._closed or self._broken:
-                return
-            try:
-                self._executor_now().submit(codec.default_model)
-            except Exception as exc:
-                log.warning("the encoder's child process did not start (%s)", exc)
 
     def supersede(self) -> int:
         """Make every request made so far stop at its next step; the new generation.

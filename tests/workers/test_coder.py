@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from rawjpeg_gui.core import codec, container, metrics, rawio, search
 from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.workers import coder as coder_module
-from rawjpeg_gui.workers import jobs
+from rawjpeg_gui.workers import encoder_process, jobs
 from rawjpeg_gui.workers.coder import ImageCoder, LocalCoder
 from rawjpeg_gui.workers.encoder_process import EncoderProcess
 
@@ -103,6 +104,9 @@ def test_the_child_codes_and_measures_what_this_process_would(raw: rawio.RawImag
         assert np.array_equal(got.error, want.error)
         with pytest.raises(CancelledError):
             encoder.code(raw, 20, 0.0, 1.0, encoder.supersede() - 1)
+        # The child yields the cores to the app's threads.
+        niceness = encoder._executor.submit(os.nice, 0).result()
+        assert niceness == min(19, os.nice(0) + encoder_process.CHILD_NICENESS)
     finally:
         encoder.close()
 
