@@ -150,7 +150,7 @@ def _measure_shared(
     check = _child_check(generation)
     check()
     coder = _child_coder(name, shape, meta)
-    coded = _CHILD.get("coded")
+    coded = _CHILD.pop("coded", None)  # measured once; its full-size image is not kept
     if coded is None or coded.jpeg != jpeg:
         recon = codec.decode_bytes(jpeg, check=False)
         blank = np.zeros((0, 0, 4), np.uint8)
