@@ -66,11 +66,11 @@ def _attach(name: str) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name)
 
 
-def _child_init(generation_name: str) -> None:
-    """Child side: yield the cores to the app's own threads first (a lower priority), and
+def _child_init(generation_name: str, niceness: int) -> None:
+    """Child side: yield the cores to the app's own threads first (``niceness``), and
     attach the generation counter the parent bumps to supersede requests."""
     try:
-        os.nice(CHILD_NICENESS)
+        os.nice(niceness)
     except (AttributeError, OSError):  # no os.nice on Windows
         pass
     shm = _attach(generation_name)
@@ -305,7 +305,7 @@ class EncoderProcess:
             ctx = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=ctx, initializer=_child_init,
-                initargs=(self._generation_shm.name,),
+                initargs=(self._generation_shm.name, CHILD_NICENESS),
             )  # fmt: skip
         return self._executor
 
