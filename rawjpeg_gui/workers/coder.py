@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -159,30 +159,40 @@ class ImageCoder:
         """The unmeasured :class:`~rawjpeg_gui.workers.jobs.CodedImage` at ``quality``: the
         adapter-JPEG, its reconstruction (the decoder's, from the bytes) and its preview."""
         t0 = time.perf_counter()
-        # The reconstruction is decoded from the JPEG's pixels while the encoder adds the
-        # fingerprint and the metadata (which leave the pixels alone): the decoder's
-        # reconstruction of the finished file, without its fingerprint check (the file's
-        # fingerprint was made from these very pixels).
+        # The reconstruction is decoded (and rendered) from the JPEG's pixels while the
+        # encoder adds the fingerprint and the metadata, which leave the pixels alone: the
+        # decoder's reconstruction of the finished file, without its fingerprint check
+        # (the file's fingerprint was made from these very pixels).
+        meta = self.raw.meta
         pool = ThreadPoolExecutor(1, "reconstruct")
-        started: list[Future[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+        started: list[Future[_Reconstructed]] = []
+
+        def reconstruct(plain: bytes, params: AdapterParams) -> _Reconstructed:
+            linear = fastops.inverse_uint8(jpeg.decode_jpeg(plain), params)
+            small = display.downsample(linear, display.PREVIEW_SIDE)
+            shown = jobs.screen_pixels(display.render(small, meta, exposure_ev, None, base_gain))
+            return _Reconstructed(linear, small, shown, jobs.screen_levels(shown))
+
         try:
             data = self.encode(
                 quality, check, lambda plain, params: started.append(
-                    pool.submit(_reconstruct, plain, params)
+                    pool.submit(reconstruct, plain, params)
                 ),
             ).jpeg  # fmt: skip
             check()
-            pixels, linear, small = started[0].result()
+            done = started[0].result()
         finally:
             pool.shutdown(wait=False)
         record = codec.read_record(data)
-        recon = codec.Reconstruction(
-            RawImage(linear, record.meta), record, len(data), pixels, pixel_check="unchecked"
-        )
         check()
         with self._lock:
-            self._last = (data, small)
-        return jobs.unmeasured(data, recon, exposure_ev, base_gain, t0, small)
+            self._last = (data, done.small)
+        coded = jobs.CodedImage(
+            record.quality, data, record.params, record.model_name,
+            RawImage(done.linear, record.meta), done.shown, display_levels=done.levels,
+        )  # fmt: skip
+        coded.seconds = time.perf_counter() - t0
+        return coded
 
     def measure(self, coded: jobs.CodedImage, check: Check = _never) -> jobs.CodedImage:
         """``coded`` (of this image) with PSNR, SSIM and the error maps
@@ -195,11 +205,14 @@ class ImageCoder:
         return jobs.measure(coded, self.raw)
 
 
-def _reconstruct(plain: bytes, params: AdapterParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(decoded pixels, linear reconstruction, its preview-sized copy) of a plain JPEG."""
-    pixels = jpeg.decode_jpeg(plain)
-    linear = fastops.inverse_uint8(pixels, params)
-    return pixels, linear, display.downsample(linear, display.PREVIEW_SIDE)
+@dataclass
+class _Reconstructed:
+    """What :meth:`ImageCoder.code` makes from the JPEG's pixels."""
+
+    linear: np.ndarray
+    small: np.ndarray
+    shown: np.ndarray
+    levels: list[np.ndarray]
 
 
 class LocalCoder:
