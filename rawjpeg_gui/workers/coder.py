@@ -174,11 +174,12 @@ class ImageCoder:
             return _Reconstructed(linear, small, shown, jobs.screen_levels(shown))
 
         try:
-            data = self.encode(
-                quality, check, lambda plain, params: started.append(
-                    pool.submit(reconstruct, plain, params)
-                ),
-            ).jpeg  # fmt: skip
+
+            def on_pixels(plain: bytes, params: AdapterParams) -> None:
+                check()  # raised through the encoder: a superseded encode stops here
+                started.append(pool.submit(reconstruct, plain, params))
+
+            data = self.encode(quality, check, on_pixels).jpeg
             check()
             done = started[0].result()
         finally:
@@ -201,8 +202,8 @@ class ImageCoder:
         with self._lock:
             last = self._last
         if last is not None and last[0] == coded.jpeg:
-            return jobs.measure(coded, self.raw, small=(self.small(), last[1]))
-        return jobs.measure(coded, self.raw)
+            return jobs.measure(coded, self.raw, small=(self.small(), last[1]), check=check)
+        return jobs.measure(coded, self.raw, check=check)
 
 
 @dataclass

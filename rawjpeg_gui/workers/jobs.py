@@ -257,12 +257,14 @@ def measure(
     original: RawImage | None,
     started: float | None = None,
     small: tuple[np.ndarray, np.ndarray] | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> CodedImage:
     """A copy of ``coded`` with PSNR, SSIM and the error maps against ``original``.
 
     Without an original (or with one of another size) the copy is unmeasured.
     ``small``: the original and the reconstruction already downsampled to
-    ``display.PREVIEW_SIDE`` (the error map's size).
+    ``display.PREVIEW_SIDE`` (the error map's size). ``check()`` is called between the
+    measurements (it raises to stop a superseded request).
     """
     t0 = time.perf_counter()
     out = replace(coded)
@@ -270,7 +272,9 @@ def measure(
     if original is not None and original.data.shape == recon.data.shape:
         meta = recon.meta
         out.psnr = metrics.psnr(original.data, recon.data)
+        check()
         out.ssim = metrics.ssim(original.data, recon.data)
+        check()
         if small is None:
             error, heat = display.render_error(original.data, recon.data, meta)
         else:

@@ -82,6 +82,28 @@ def test_a_superseded_request_stops(raw: rawio.RawImage):
         local.preview(raw, 50, 0.0, 1.0, stale)
 
 
+def test_a_request_superseded_during_its_encode_stops_before_the_fingerprint(
+    raw: rawio.RawImage, monkeypatch
+):
+    coder = ImageCoder(raw)
+    coder.prediction(50)  # the band's search, before the encode is watched
+    superseded = []
+    forward = codec.fastops.forward_uint8
+
+    def forward_then_supersede(*args: object, **kwargs: object) -> object:
+        superseded.append(True)  # a newer request arrives while the operators run
+        return forward(*args, **kwargs)
+
+    def check() -> None:
+        if superseded:
+            raise CancelledError("superseded")
+
+    monkeypatch.setattr(codec.fastops, "forward_uint8", forward_then_supersede)
+    monkeypatch.setattr(codec.fingerprint, "compute", _forbidden)
+    with pytest.raises(CancelledError):
+        coder.code(50, 0.0, 1.0, check)
+
+
 @pytest.mark.slow
 def test_the_child_codes_and_measures_what_this_process_would(raw: rawio.RawImage, monkeypatch):
     local = LocalCoder()
