@@ -168,7 +168,10 @@ class ImageCoder:
         started: list[Future[_Reconstructed]] = []
 
         def reconstruct(plain: bytes, params: AdapterParams) -> _Reconstructed:
-            linear = fastops.inverse_uint8(jpeg.decode_jpeg(plain), params)
+            pixels = jpeg.decode_jpeg(plain)
+            check()  # a superseded request's thread stops too
+            linear = fastops.inverse_uint8(pixels, params)
+            check()
             small = display.downsample(linear, display.PREVIEW_SIDE)
             shown = jobs.screen_pixels(display.render(small, meta, exposure_ev, None, base_gain))
             return _Reconstructed(linear, small, shown, jobs.screen_levels(shown))
