@@ -210,7 +210,9 @@ class EncoderProcess:
         self._generation = 0
         self._shm: shared_memory.SharedMemory | None = None
         self._out: shared_memory.SharedMemory | None = None
-        self._shared_for: int | None = None
+        self._shared_for: np.ndarray | None = (
+            None  # the image in the block (held: an id could be reused)
+        )
         self._broken = False
         self._closed = False
 
@@ -332,8 +334,7 @@ class EncoderProcess:
             return here()
 
     def _share(self, raw: RawImage) -> str:
-        key = id(raw.data)
-        if self._shm is not None and self._shared_for == key:
+        if self._shm is not None and self._shared_for is raw.data:
             return self._shm.name
         self._release()
         data = np.ascontiguousarray(raw.data, np.float32)
@@ -341,7 +342,7 @@ class EncoderProcess:
             raise OSError("not enough shared memory for the image")
         self._shm = shared_memory.SharedMemory(create=True, size=max(1, data.nbytes))
         np.copyto(np.ndarray(data.shape, np.float32, buffer=self._shm.buf), data)
-        self._shared_for = key
+        self._shared_for = raw.data
         return self._shm.name
 
     def _output_block(self, raw: RawImage) -> str:
