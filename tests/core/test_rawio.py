@@ -179,3 +179,15 @@ def test_damaged_header_read_as_blank_data_is_refused(tmp_path):
     code = "from rawjpeg_gui.core.rawio import read_raw; import sys; read_raw(sys.argv[1])"
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert done.returncode != 0 and "f.kdc holds no image data" in done.stderr
+
+
+def test_scaling_in_bands_is_the_one_pass_scaling() -> None:
+    import numpy as np
+
+    from rawjpeg_gui.core.rawio import _scaled
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 65536, (1003, 517, 3), dtype=np.uint16)
+    scale = np.float32(1.0 / 65535.0) / np.asarray([1.0, 0.5, 0.73], np.float32)
+    one = np.minimum(rgb * scale, np.float32(1.0))
+    assert one.dtype == np.float32 and np.array_equal(_scaled(rgb, scale), one)
