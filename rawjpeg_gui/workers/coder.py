@@ -3,8 +3,8 @@
 A quality change asks for three answers (:class:`~rawjpeg_gui.workers.session.ImageSession`):
 the reconstruction of a screen-sized proxy, the full-resolution reconstruction, then its
 numbers. :class:`ImageCoder` makes them for one image and keeps what every quality
-shares: the model's inputs (its thumbnail of the raw), the proxy, and the encoder's
-search choice (:mod:`rawjpeg_gui.core.search`), which depends on the quality only
+shares: the model's inputs (its thumbnail of the raw), the proxy, the preview-sized
+image (the error map is measured at that size), and the encoder's search choice (:mod:`rawjpeg_gui.core.search`), which depends on the quality only
 through its band (:func:`~rawjpeg_gui.core.search.anchor_quality`), so a choice is made
 once per band and image. :meth:`ImageCoder.encode` gives the bytes of
 :func:`codec.encode_image <rawjpeg_gui.core.codec.encode_image>`, byte for byte.
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -176,12 +176,11 @@ class ImageCoder:
             shown = jobs.screen_pixels(display.render(small, meta, exposure_ev, None, base_gain))
             return _Reconstructed(linear, small, shown, jobs.screen_levels(shown))
 
+        def on_pixels(plain: bytes, params: AdapterParams) -> None:
+            check()  # raised through the encoder: a superseded encode stops here
+            started.append(pool.submit(reconstruct, plain, params))
+
         try:
-
-            def on_pixels(plain: bytes, params: AdapterParams) -> None:
-                check()  # raised through the encoder: a superseded encode stops here
-                started.append(pool.submit(reconstruct, plain, params))
-
             data = self.encode(quality, check, on_pixels).jpeg
             check()
             done = started[0].result()
@@ -280,8 +279,3 @@ def measured_fields(coded: jobs.CodedImage) -> dict[str, Any]:
     """What :func:`~rawjpeg_gui.workers.jobs.measure` adds to a CodedImage."""
     names = ("psnr", "ssim", "error", "error_display", "error_vmax", "error_levels")
     return {name: getattr(coded, name) for name in names}
-
-
-def with_measurements(coded: jobs.CodedImage, fields: dict[str, Any]) -> jobs.CodedImage:
-    """A copy of ``coded`` with the :func:`measured_fields` of its measured twin."""
-    return replace(coded, **fields)
