@@ -3,7 +3,10 @@
 For each file and quality: CIEDE2000 between the app's display rendering of the raw and
 the adapter-JPEG as a colour-managed viewer shows it (through its embedded ICC profile,
 LittleCMS), mean and 95th percentile of pixels; the same for a viewer that ignores the
-profile (the raw pixels taken as sRGB); and the profile's bytes. Issue 13's look target:
+profile (the raw pixels taken as sRGB); the coding error alone (the app's rendering of
+the raw against its rendering of the file's reconstruction: what coding at that rate
+costs whatever the viewer); the colour management alone (the viewer's picture against
+the app's rendering of the reconstruction); and the profile's bytes. Issue 13's look target:
 mean <= 5 (aim 3), 95th percentile <= 12 on every test file.
 
     python benchmarks/look.py --split validation [--curve-points N] [--pictures DIR]
@@ -64,7 +67,8 @@ def main() -> None:
     qs = [int(q) for q in args.qualities.split(",")]
     print(f"split {args.split}, curve points {icc.CURVE_POINTS}, q {qs}")
     print(
-        f"{'file':32} {'q':>4} {'managed mean':>13} {'p95':>6} {'unmanaged':>10} {'ICC bytes':>10}"
+        f"{'file':32} {'q':>4} {'managed mean':>13} {'p95':>6} {'unmanaged':>10} "
+        f"{'coding alone':>13} {'p95':>6} {'viewer vs recon':>16} {'p95':>6} {'ICC bytes':>10}"
     )
     worst: list[tuple[float, float]] = []
     for path in split.load().paths(args.split):
@@ -78,8 +82,15 @@ def main() -> None:
                 plain = np.asarray(im.convert("RGB"), np.float32) / 255.0
             m, p95 = de_stats(app[::STEP, ::STEP], managed[::STEP, ::STEP])
             u, _ = de_stats(app[::STEP, ::STEP], plain[::STEP, ::STEP])
+            back = codec.decode_bytes(enc.jpeg).raw.data
+            coded = colour.srgb_encode(display.to_srgb_linear(back, raw.meta, gain))
+            c, c95 = de_stats(app[::STEP, ::STEP], coded[::STEP, ::STEP])
+            v, v95 = de_stats(coded[::STEP, ::STEP], managed[::STEP, ::STEP])
             size = len(codec.viewer_profile(raw, enc.params))
-            print(f"{path.name:32} {q:>4} {m:>13.2f} {p95:>6.2f} {u:>10.2f} {size:>10}")
+            print(
+                f"{path.name:32} {q:>4} {m:>13.2f} {p95:>6.2f} {u:>10.2f} {c:>13.2f} {c95:>6.2f} "
+                f"{v:>16.2f} {v95:>6.2f} {size:>10}"
+            )
             worst.append((m, p95))
             if args.pictures and q == 75:
                 args.pictures.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ adapter's own work each way (operators and colour chain, not the JPEG codec) and
 parameter payload; then the means and each target met or not.
 
     python benchmarks/model_v2.py --split validation [--model M.onnx] [--no-search]
+        [--gamma-spread S]
 
 A model tagged ``rawjpeg.look = photo`` codes through the research photo look
 (``training/research/photolook.py``); the others through the core codec.
@@ -28,7 +29,17 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, colour, container, display, evaluate, fastops, icc, metrics  # noqa: E402
+from rawjpeg_gui.core import (  # noqa: E402
+    codec,
+    colour,
+    container,
+    display,
+    evaluate,
+    fastops,
+    icc,
+    metrics,
+    search,
+)
 from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import split  # noqa: E402
@@ -68,7 +79,15 @@ def main() -> None:
     ap.add_argument(
         "--files", type=int, default=0, help="at most this many files per camera (0: all)"
     )
+    ap.add_argument(
+        "--gamma-spread",
+        type=float,
+        default=None,
+        help=f"limit of the gamma map's spread (log units; default {search.GAMMA_SPREAD})",
+    )
     args = ap.parse_args()
+    if args.gamma_spread is not None:
+        search.GAMMA_SPREAD = args.gamma_spread
     model = AdapterModel(args.model) if args.model else codec.default_model()
     qs = [int(q) for q in args.qualities.split(",")]
     sides = split.load()

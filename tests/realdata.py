@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"
+MORE_RAW = SHARED_RAW.parent / "raw-more"
 FETCHED_RAW = ROOT / ".test-data"
 
 

@@ -141,7 +141,7 @@ def encode_image(
 
     ``searched``: let the encoder choose among the model's operating points
     (:func:`search.search`, for models that declare their rate weight); ``False`` uses
-    the operators predicted for ``quality``.
+    the operators predicted for ``quality`` (:func:`search.predict`).
     """
     quality = check_quality(quality)
     model = model or default_model()
@@ -154,7 +154,7 @@ def encode_image(
     inputs = model.image_inputs(raw.data, raw.meta)
     t1 = time.perf_counter()
     found = search.search(raw.data, quality, model, inputs) if searched else None
-    pred = found.prediction if found else model.predict_inputs(inputs, quality)
+    pred = found.prediction if found else search.predict(model, inputs, quality)
     t2 = time.perf_counter()
     result = encode_with_params(
         raw, quality, pred.params, pred.qtables, model.info.subsampling, model.name

@@ -9,7 +9,8 @@ GIMP) converts them to the screen's colours:
 * the tone curves (TRC) map a code value ``v`` to ``knee(wb * x)`` where
   ``x = LUT^-1(v ** (1 / g))`` is the adapter's own inverse with the image's mean
   exponent ``g`` of the gamma map (exact when the map is flat; a local tone
-  difference where it is not) and ``knee`` is the white balance with the colour
+  difference where it is not, which the encoder keeps small by limiting the map's
+  spread, :data:`search.GAMMA_SPREAD`) and ``knee`` is the white balance with the colour
   chain's highlight knee (:meth:`colour.ColourChain.balance`);
 * the matrix takes balanced camera RGB to linear sRGB with the base exposure
   (:meth:`colour.ColourChain.to_srgb`), then to the profile connection space (CIE XYZ,

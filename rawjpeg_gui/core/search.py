@@ -27,6 +27,14 @@ choice back and forth from one step to the next. The decoder needs nothing new: 
 file carries the operators it was written with, whichever quality they were predicted
 for.
 
+Every prediction the encoder uses, searched or not, first has its gamma map drawn
+toward its mean (:func:`predict`): each exponent is kept within a factor
+``exp(GAMMA_SPREAD)`` of the map's log-space mean. An adapter-JPEG's embedded ICC
+profile (:mod:`icc`) has one tone curve for the whole image, built at that mean, so a
+map's spread is what a colour-managed viewer shows as local tone errors; a narrow
+spread keeps the viewer's picture close to the app's rendering, and on our validation
+cameras it also coded better (``models/ABLATIONS.md``).
+
 The search does not guarantee a monotonic slider: a cheaper operator set can win at a
 higher band, and a higher quality then gives a smaller file; a model change must
 re-check it (``rawjpeg eval`` prints every step).
@@ -49,6 +57,8 @@ from .params import AdapterParams
 CANDIDATES = tuple(range(10, 101, 10))
 #: Pixels in the probe; an image at most this large is probed whole (exact).
 PROBE_PIXELS = 1 << 17
+#: Widest the gamma map may spread, in natural-log units about its log-space mean.
+GAMMA_SPREAD = 0.05
 #: Side of a probe tile: one 4:2:0 MCU, so DCT blocks and chroma pairs stay whole.
 TILE = 16
 
@@ -98,6 +108,24 @@ def gamma_sizes(gamma_map: np.ndarray) -> dict[int, np.ndarray]:
         f *= 2
     out.setdefault(1, pool_gamma(gamma_map, 0))
     return out
+
+
+def limit_spread(gamma_map: np.ndarray, spread: float | None = None) -> np.ndarray:
+    """The gamma map with each exponent clamped to within ``spread`` (default
+    :data:`GAMMA_SPREAD`) of the map's mean, both in log space."""
+    spread = GAMMA_SPREAD if spread is None else spread
+    logs = np.log(gamma_map.astype(np.float64))
+    mean = logs.mean()
+    return np.asarray(np.exp(np.clip(logs, mean - spread, mean + spread)).astype(np.float32))
+
+
+def predict(model: AdapterModel, inputs: ImageInputs, quality: int) -> Prediction:
+    """The model's prediction for ``quality`` with its gamma map's spread limited
+    (:data:`GAMMA_SPREAD`): the operators the encoder writes, searched or not."""
+    pred = model.predict_inputs(inputs, quality)
+    return Prediction(
+        replace(pred.params, gamma_map=limit_spread(pred.params.gamma_map)), pred.qtables
+    )
 
 
 def _payload(params: AdapterParams) -> int:
@@ -175,7 +203,7 @@ def search(
         return None
     if inputs is None:
         inputs = model.image_inputs(image)
-    base = model.predict_inputs(inputs, quality)
+    base = predict(model, inputs, quality)
     # The choice is made at the nearest candidate quality (its tables and rate weight) and
     # then kept for every slider position around it, so operators change at most at the
     # nine band edges (q 15, 25, ..., 95), not at every step of the slider.
@@ -184,7 +212,7 @@ def search(
     at = probe_lattice(height, width, PROBE_PIXELS)
     probe = image if at is None else image[np.ix_(at.rows, at.cols)]
     weight = rate_weight(weights, anchor)
-    preds = {c: base if c == quality else model.predict_inputs(inputs, c) for c in CANDIDATES}
+    preds = {c: base if c == quality else predict(model, inputs, c) for c in CANDIDATES}
     tables = preds[anchor].qtables
 
     def cost(cand: int) -> float:

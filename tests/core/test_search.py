@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from realdata import FETCHED_RAW, SHARED_RAW, require
+from realdata import FETCHED_RAW, MORE_RAW, SHARED_RAW, require
 
 from rawjpeg_gui.core import codec, metrics, search
 from rawjpeg_gui.core.model import AdapterModel, default_model_path
@@ -116,11 +116,35 @@ def test_gamma_maps_pool_in_log_space_down_to_one_value() -> None:
     assert sorted(search.gamma_sizes(np.ones((9, 6), np.float32))) == [1, 9]  # odd sides
 
 
+def test_the_gamma_maps_spread_is_limited_in_log_space_about_its_mean() -> None:
+    g = np.exp(np.array([[-0.5, 0.0], [0.1, 0.4]])).astype(np.float32)
+    out = search.limit_spread(g, 0.1)
+    mean = np.log(g.astype(np.float64)).mean()  # 0.0
+    assert np.allclose(np.log(out), np.clip(np.log(g), mean - 0.1, mean + 0.1), atol=1e-6)
+    flat = np.full((4, 4), 1.3, np.float32)
+    assert np.allclose(search.limit_spread(flat), flat)
+
+
+@pytest.mark.parametrize("searched", [True, False])
+def test_every_file_carries_a_map_within_the_spread(model: AdapterModel, searched: bool) -> None:
+    """Searched or not, the encoder writes the limited map, not the network's own."""
+    raw = read_raw(require(MORE_RAW / "dcc_canon_g2_0305.crw"))
+    inputs = model.image_inputs(raw.data, raw.meta)
+    own = model.predict_inputs(inputs, 90).params.gamma_map
+    assert np.log(own.max() / own.min()) > 0.5  # the network's map does vary here
+    g = codec.encode_image(raw, 90, model, searched).params.gamma_map
+    assert np.log(g.max() / g.min()) <= 2 * search.GAMMA_SPREAD + 1e-3
+
+
 @pytest.mark.slow
-def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(model: AdapterModel) -> None:
-    """The ISO 640 landscape: the predicted 16x16 map costs more than a coarser one
-    (models/ABLATIONS.md, finding 17), so the file carries the coarser map; the choice is
-    measured, not assumed: on the whole file the chosen map's objective is lower."""
+def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(
+    model: AdapterModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ISO 640 landscape with the network's own, unlimited gamma map: the predicted
+    16x16 map costs more than a coarser one (models/ABLATIONS.md, finding 17), so the
+    file carries the coarser map; the choice is measured, not assumed: on the whole file
+    the chosen map's objective is lower."""
+    monkeypatch.setattr(search, "GAMMA_SPREAD", 10.0)  # wider than any map's
     raw = read_raw(require(FETCHED_RAW / "IMG_5952.CR2"))
     weights = model.info.rate_weight
     found = search.search(raw.data, 50, model, model.image_inputs(raw.data, raw.meta))
