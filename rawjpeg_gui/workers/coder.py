@@ -109,7 +109,7 @@ class ImageCoder:
             with self._lock:
                 self._choices[anchor] = found
                 self.searches += 1
-        own = self.model.predict_inputs(inputs, quality)
+        own = search.predict(self.model, inputs, quality)
         if found is None:
             return own, quality
         # The choice depends on the band only; the JPEG tables are always the quality's own.
@@ -140,7 +140,7 @@ class ImageCoder:
         t0 = time.perf_counter()
         proxy = self.proxy()
         found = self.known_choice(quality)
-        own = self.model.predict_inputs(self.inputs(), quality)
+        own = search.predict(self.model, self.inputs(), quality)
         params = container.quantise(found.prediction.params if found else own.params)
         check()
         adapted = fastops.forward_uint8(proxy.data, params)

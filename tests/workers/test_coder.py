@@ -28,6 +28,18 @@ def test_encodes_the_encoders_bytes_searching_once_per_band(raw: rawio.RawImage)
     assert coder.searches == 2
 
 
+def test_a_model_without_a_search_codes_its_own_prediction(raw: rawio.RawImage):
+    from dataclasses import replace
+
+    from rawjpeg_gui.core.model import AdapterModel
+
+    model = AdapterModel()  # the bundled network, its rate weight taken away: never searched
+    model.info = replace(model.info, rate_weight=None)
+    coder = ImageCoder(raw, model)
+    assert coder.encode(45).jpeg == codec.encode_image(raw, 45, model).jpeg
+    assert coder.searches == 1 and coder.known_choice(45) is None
+
+
 def test_the_preview_reuses_the_search_and_never_runs_it(raw: rawio.RawImage, monkeypatch):
     coder = ImageCoder(raw)
     chosen = coder.encode(62).operator_quality  # the band of 60 is searched
@@ -44,11 +56,11 @@ def test_the_preview_reuses_the_search_and_never_runs_it(raw: rawio.RawImage, mo
     shown = coder.preview(58, 0.0, 1.0)
     assert max(shown.display.shape[:2]) <= 1024 and shown.quality == 58
     model = coder.model
-    want = container.quantise(model.predict_inputs(coder.inputs(), chosen).params)
+    want = container.quantise(search.predict(model, coder.inputs(), chosen).params)
     assert np.array_equal(used[0].lut, want.lut)
     # Before its band is searched, a quality's preview uses the model's own prediction.
     coder.preview(30, 0.0, 1.0)
-    own = container.quantise(model.predict_inputs(coder.inputs(), 30).params)
+    own = container.quantise(search.predict(model, coder.inputs(), 30).params)
     assert np.array_equal(used[1].lut, own.lut)
 
 
