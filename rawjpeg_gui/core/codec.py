@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,8 +172,14 @@ def encode_with_params(
     qtables: np.ndarray | None = None,
     subsampling: str = "4:4:4",
     model_name: str = "",
+    on_pixels: Callable[[bytes, AdapterParams], None] | None = None,
 ) -> EncodeResult:
-    """Encode with given parameters (quantised first, exactly as the file will store them)."""
+    """Encode with given parameters (quantised first, exactly as the file will store them).
+
+    ``on_pixels(jpeg, params)``, when given, is called as soon as the JPEG's pixels are
+    final (before the fingerprint and the metadata are added), with that JPEG and the
+    quantised parameters: a caller may start reconstructing from them meanwhile.
+    """
     quality = check_quality(quality)
     t0 = time.perf_counter()
     params = container.quantise(params)
@@ -180,6 +187,8 @@ def encode_with_params(
     t1 = time.perf_counter()
     profile = viewer_profile(raw, params)
     plain = jpeg.encode_jpeg(adapted, quality, subsampling, qtables, raw.meta, icc_profile=profile)
+    if on_pixels is not None:
+        on_pixels(plain, params)
     plain = fullmeta.embed_in_jpeg(plain, raw.meta.full_metadata, raw.meta.orientation)
     record = container.AdapterRecord(
         params, raw.width, raw.height, quality, subsampling, model_name, raw.meta,
@@ -255,7 +264,9 @@ def read_record(data: bytes, source: str = "The file") -> container.AdapterRecor
     return record
 
 
-def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> Reconstruction:
+def decode_bytes(
+    data: bytes, source: str = "The file", force: bool = False, check: bool = True
+) -> Reconstruction:
     """Reconstruct the linear raw from adapter-JPEG bytes.
 
     Args:
@@ -263,6 +274,9 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
         source: names the file in errors (as in :func:`read_record`).
         force: reconstruct even from pixels that were changed after the file was
             written (a warning says so) instead of raising :class:`PixelsChanged`.
+        check: compare the pixels with the fingerprint. ``False`` is for bytes this
+            process has just encoded (their pixels are the fingerprinted ones, so the
+            reconstruction is the same); ``pixel_check`` then says "unchecked".
     """
     t0 = time.perf_counter()
     record = read_record(data, source)
@@ -275,7 +289,10 @@ def decode_bytes(data: bytes, source: str = "The file", force: bool = False) -> 
     t2 = time.perf_counter()
     if pixels.shape[:2] not in (size, size[::-1]):
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")
-    pixels, state, warnings = check_pixels(data, record, pixels, force)
+    if check:
+        pixels, state, warnings = check_pixels(data, record, pixels, force)
+    else:
+        state, warnings = "unchecked", []
     t3 = time.perf_counter()
     if pixels.shape[:2] != size:
         raise NotAJpeg("The JPEG's size does not match the size its parameters were made for.")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -98,7 +99,6 @@ class LoadedImage:
         seconds: time the job took.
         notes: remarks for the status bar.
         model: name of the adapter model that codes it.
-        proxy: a small copy of ``original`` (made by the preview job on first use).
         display_levels: :func:`screen_levels` of ``display``.
     """
 
@@ -114,7 +114,6 @@ class LoadedImage:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     model: str = ""
-    proxy: RawImage | None = None
     display_levels: list[np.ndarray] = field(default_factory=list)
 
 
@@ -220,15 +219,26 @@ def _coded_from(
     started: float,
 ) -> CodedImage:
     """The CodedImage of ``recon`` with its preview, measured against ``original``."""
-    coded = _unmeasured(data, recon, ev, gain, started)
+    coded = unmeasured(data, recon, ev, gain, started)
     return measure(coded, original, started)
 
 
-def _unmeasured(
-    data: bytes, recon: codec.Reconstruction, ev: float, gain: float, started: float
+def unmeasured(
+    data: bytes,
+    recon: codec.Reconstruction,
+    ev: float,
+    gain: float,
+    started: float,
+    small: np.ndarray | None = None,
 ) -> CodedImage:
+    """The CodedImage of ``recon`` (decoded from ``data``) with its preview, not measured.
+
+    ``small``: ``recon``'s image already downsampled to ``display.PREVIEW_SIDE``.
+    """
     meta = recon.raw.meta
-    pixels, levels = _screen(display.render(recon.raw.data, meta, ev, base_gain=gain))
+    if small is None:
+        small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
+    pixels, levels = _screen(display.render(small, meta, ev, None, gain))
     coded = CodedImage(
         recon.quality,
         data,
@@ -243,11 +253,18 @@ def _unmeasured(
 
 
 def measure(
-    coded: CodedImage, original: RawImage | None, started: float | None = None
+    coded: CodedImage,
+    original: RawImage | None,
+    started: float | None = None,
+    small: tuple[np.ndarray, np.ndarray] | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> CodedImage:
     """A copy of ``coded`` with PSNR, SSIM and the error maps against ``original``.
 
     Without an original (or with one of another size) the copy is unmeasured.
+    ``small``: the original and the reconstruction already downsampled to
+    ``display.PREVIEW_SIDE`` (the error map's size). ``check()`` is called between the
+    measurements (it raises to stop a superseded request).
     """
     t0 = time.perf_counter()
     out = replace(coded)
@@ -255,8 +272,13 @@ def measure(
     if original is not None and original.data.shape == recon.data.shape:
         meta = recon.meta
         out.psnr = metrics.psnr(original.data, recon.data)
+        check()
         out.ssim = metrics.ssim(original.data, recon.data)
-        error, heat = display.render_error(original.data, recon.data, meta)
+        check()
+        if small is None:
+            error, heat = display.render_error(original.data, recon.data, meta)
+        else:
+            error, heat = display.render_error(*small, meta, max_side=None)
         out.error_display, out.error_levels = _screen(heat)
         # The plot is small: a <= 512 px map and its colour limit keep the GUI thread light.
         small = display.downsample(error, ERROR_PLOT_SIDE)
@@ -312,24 +334,63 @@ def code_image(
     exposure_ev: float = 0.0,
     base_gain: float = 1.0,
     encoder: Callable[[RawImage, int], bytes] | None = None,
-) -> Generator[str, None, CodedImage]:
+    coder: Coder | None = None,
+    generation: int | None = None,
+) -> Generator[str | CodedImage, None, CodedImage]:
     """Encode ``original`` at ``quality``, decode it again and measure (a generator).
 
     Yields progress sentences and, before measuring, the unmeasured :class:`CodedImage`
     (so the view can show the reconstruction while PSNR and SSIM are computed); returns
     the measured one.
 
-    ``encoder(raw, quality) -> bytes`` replaces the in-thread encode (the GUI passes
-    an :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`).
+    ``coder`` does the three steps (the GUI passes an
+    :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`, which runs them in a
+    child process; ``generation`` is the request's, see its ``supersede``). Without one,
+    ``encoder(raw, quality) -> bytes`` replaces the in-thread encode and the rest runs here.
     """
     t0 = time.perf_counter()
     yield f"Encoding at quality {quality}…"
+    if coder is not None:
+        coded = coder.code(original, quality, exposure_ev, base_gain, generation)
+        yield coded  # shown at once; the numbers follow
+        yield "Measuring…"
+        measured = coder.measure(coded, original, generation)
+        measured.seconds = time.perf_counter() - t0
+        return measured
     data = encoder(original, quality) if encoder else codec.encode_image(original, quality).jpeg
     yield "Reconstructing…"
-    coded = _unmeasured(data, codec.decode_bytes(data), exposure_ev, base_gain, t0)
+    coded = unmeasured(data, codec.decode_bytes(data), exposure_ev, base_gain, t0)
     yield coded  # shown at once; the numbers follow
     yield "Measuring…"
     return measure(coded, original, t0)
+
+
+class Coder(Protocol):
+    """What :func:`code_image` and :func:`~rawjpeg_gui.workers.preview.code_preview` ask
+    of a coder (:class:`~rawjpeg_gui.workers.coder.LocalCoder`,
+    :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`)."""
+
+    def supersede(self) -> int:
+        """Mark the requests made so far as stale; the new generation."""
+        ...
+
+    def preview(
+        self, raw: RawImage, quality: int, ev: float, gain: float, generation: int | None = None
+    ) -> Any:
+        """The proxy's reconstruction at ``quality`` (a PreviewImage)."""
+        ...
+
+    def code(
+        self, raw: RawImage, quality: int, ev: float, gain: float, generation: int | None = None
+    ) -> CodedImage:
+        """The unmeasured coding at ``quality``."""
+        ...
+
+    def measure(
+        self, coded: CodedImage, raw: RawImage, generation: int | None = None
+    ) -> CodedImage:
+        """``coded`` with PSNR, SSIM and the error maps."""
+        ...
 
 
 def render_views(

@@ -11,10 +11,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.core.rawio import RawImage
 
 from . import caches, jobs, preview
 from .caches import MemoryCache, RDCache
+from .coder import LocalCoder
 from .messages import describe_error
 from .pool import GeneratorWorker, TaskPool
 
@@ -38,7 +40,9 @@ class ImageSession(QObject):
         quality: the working JPEG quality (the user's; opening a file never changes it).
         exposure_ev: the display exposure in EV.
         rd_points: rate-distortion points received for the current image.
-        encoder: optional ``(raw, quality) -> bytes`` used instead of encoding in-thread.
+        encoder: the :class:`~rawjpeg_gui.workers.jobs.Coder` that makes the proxy's
+            preview, the coding and its numbers (default: a
+            :class:`~rawjpeg_gui.workers.coder.LocalCoder`, on the pools' threads).
         rd_coder: optional ``(raw, method, quality) -> RDPoint`` for the curve's points.
         images, memory: the :class:`~rawjpeg_gui.workers.caches.MemoryCache` of opened
             images and the one of their codings.
@@ -78,14 +82,14 @@ class ImageSession(QObject):
         debounce_ms: int = 150,
         parent: QObject | None = None,
         auto_rd: bool = True,
-        encoder: Callable[[RawImage, int], bytes] | None = None,
+        encoder: jobs.Coder | None = None,
         preview_pool: TaskPool | None = None,
         rd_coder: Callable[[RawImage, str, int], Any] | None = None,
         memory: MemoryCache | None = None,
         rd_cache: RDCache | None = None,
     ) -> None:
         super().__init__(parent)
-        self.encoder = encoder
+        self.encoder: jobs.Coder = encoder if encoder is not None else LocalCoder()
         self.rd_coder = rd_coder
         self.memory = memory if memory is not None else MemoryCache()
         self.images = MemoryCache(self.memory.budget)
@@ -102,6 +106,7 @@ class ImageSession(QObject):
         self._token = 0
         self._code_token = 0
         self._render_token = 0
+        self._generation = 0  # the coder's generation of the current requests
         self._full_wanted = False
         self._original_stale = False
         self._jobs: dict[str, GeneratorWorker] = {}
@@ -124,6 +129,7 @@ class ImageSession(QObject):
     def open(self, path: str | Path) -> None:
         """Load ``path`` (camera raw or adapter-JPEG), replacing the current image."""
         self.cancel()
+        self._generation = self.encoder.supersede()
         self._token += 1
         self.image, self.current, self.rd_points = None, None, []
         self._full_wanted = self._original_stale = False
@@ -169,6 +175,7 @@ class ImageSession(QObject):
         self._code_token += 1  # results of the previous quality are stale from now on
         self._abort("preview")
         self._abort("code")
+        self._generation = self.encoder.supersede()  # and the coder stops making them
         if self._use_cached_coding():
             return
         self._idle.clear()  # the curve waits while the answer is being made
@@ -300,9 +307,16 @@ class ImageSession(QObject):
         self._run(
             "preview",
             self._preview_pool,
-            partial(preview.code_preview, image, self.quality, self.exposure_ev),
+            partial(
+                preview.code_preview,
+                image,
+                self.quality,
+                self.exposure_ev,
+                self.encoder,
+                self._generation,
+            ),  # fmt: skip
             partial(self._on_preview_returned, token, code_token),
-            partial(self._on_job_failed, token, None),
+            partial(self._on_code_failed, token, code_token),
         )
 
     def _start_code(self) -> None:
@@ -320,10 +334,11 @@ class ImageSession(QObject):
                 self.quality,
                 self.exposure_ev,
                 self.image.base_gain,
-                self.encoder,
+                coder=self.encoder,
+                generation=self._generation,
             ),
             partial(self._on_code_returned, token, code_token),
-            partial(self._on_job_failed, token, None),
+            partial(self._on_code_failed, token, code_token),
             partial(self._on_code_yielded, token, code_token),
         )
 
@@ -433,6 +448,10 @@ class ImageSession(QObject):
     def _on_rd_returned(self, token: int, _result: Any) -> None:
         if token == self._token:
             self.rd_finished.emit()
+
+    def _on_code_failed(self, token: int, code_token: int, exc: BaseException) -> None:
+        if code_token == self._code_token and not isinstance(exc, CancelledError):
+            self._on_job_failed(token, None, exc)
 
     def _on_job_failed(self, token: int, path: Path | None, exc: BaseException) -> None:
         if token != self._token:

@@ -2,7 +2,8 @@
 
 A camera raw's thumbnail is its embedded preview (LibRaw extracts it without
 decoding the sensor data); files without one are decoded and rendered small. An
-adapter-JPEG's thumbnail is a reduced-size JPEG decode (Pillow ``draft``). Each
+adapter-JPEG's thumbnail is a reduced-size JPEG decode (Pillow ``draft``) through the
+file's own ICC profile, as the main view and colour-managed viewers show it. Each
 thumbnail is stored as a small JPEG in the user cache folder (``RAWJPEG_CACHE_DIR``
 overrides it), keyed by path, size and modification time.
 """
@@ -16,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rawjpeg_gui.core import display, rawio
+from rawjpeg_gui.core import display, icc, rawio
 from rawjpeg_gui.core.fileio import write_atomic
 
 #: Largest side of a thumbnail in pixels.
 THUMBNAIL_SIDE = 256
 #: Bump when the way thumbnails are made changes, so old cache entries are ignored.
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 def cache_dir() -> Path:
@@ -49,9 +50,12 @@ def make_thumbnail(path: Path, side: int = THUMBNAIL_SIDE) -> np.ndarray:
 
     if path.suffix.lower() in (".jpg", ".jpeg"):
         with Image.open(path) as im:
+            profile = im.info.get("icc_profile")
             im.draft("RGB", (side, side))  # DCT-domain reduced decode: 1/2, 1/4 or 1/8 size
             upright = ImageOps.exif_transpose(im.convert("RGB"))
-            return _shrink(np.asarray(upright), side)
+            # An adapter-JPEG stores camera RGB; its profile says how it looks.
+            viewed = icc.to_srgb(np.asarray(upright), bytes(profile) if profile else None)
+            return _shrink(viewed, side)
     preview = rawio.read_embedded_preview(path)
     if preview is not None and max(preview.shape[:2]) >= side // 2:
         return _shrink(preview, side)

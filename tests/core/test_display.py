@@ -105,3 +105,12 @@ def test_heat_and_render_error():
     b = a + 0.1
     e, coloured = display.render_error(a, b, _meta(orientation=8), max_side=None)
     assert np.allclose(e, 0.1) and coloured.shape == (6, 4, 3)
+
+
+def test_large_images_are_downsampled_in_bands_to_the_one_pass_means(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    image = rng.random((1501, 2003, 3), dtype=np.float32)  # above the banded size
+    k = 3
+    one_pass = image[:1500, :2001].reshape(500, k, 667, k, 3).mean(axis=(1, 3), dtype=np.float32)
+    monkeypatch.setenv("RAWJPEG_THREADS", "3")
+    assert np.array_equal(display.downsample(image, 700), one_pass)

@@ -220,3 +220,17 @@ def test_a_finer_grid_of_an_earlier_writer_is_read() -> None:
     stored = fingerprint.parse(body)
     assert stored.shape == (4, 32, 32) and fingerprint.distance(stored, ycc).untouched
     assert not fingerprint.distance(stored, np.roll(ycc, 1, axis=1)).untouched
+
+
+def test_cell_sums_are_numpys_reduceat_sums() -> None:
+    import numpy as np
+
+    from rawjpeg_gui.core import fingerprint as fp
+
+    rng = np.random.default_rng(0)
+    for h, w, cells in [(20, 30, 32), (31, 40, 32), (1001, 999, 16), (16, 16, 16)]:
+        plane = rng.integers(0, 511, (h, w)).astype(np.int16)
+        ys, xs = fp._edges(h, cells), fp._edges(w, cells)
+        rows = np.add.reduceat(plane, ys[:-1], axis=0, dtype=np.int64)
+        want = np.add.reduceat(rows, xs[:-1], axis=1, dtype=np.int64)
+        assert np.array_equal(fp._cell_sums(plane, ys, xs), want)

@@ -42,3 +42,11 @@ def test_error_map_and_bpp() -> None:
     b = np.ones((2, 3, 3))
     assert metrics.error_map(a, b).shape == (2, 3)
     assert metrics.bits_per_pixel(1000, 100, 10) == 8.0
+
+
+def test_mse_in_bands_is_the_whole_images_mean() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.random((700, 500, 3), dtype=np.float32)  # several bands
+    b = a + rng.normal(0.0, 0.01, a.shape).astype(np.float32)
+    d = a.astype(np.float64) - b.astype(np.float64)
+    assert metrics.mse(a, b) == pytest.approx(float(np.mean(d * d)), rel=1e-12)

@@ -231,3 +231,15 @@ def test_header_checks_of_the_raw_image_and_of_blank_data() -> None:
     check_not_blank(SimpleNamespace(raw_image_visible=np.arange(6).reshape(2, 3)), p)
     with pytest.raises(RawDecodeError, match="every sample is 7"):
         check_not_blank(SimpleNamespace(raw_image_visible=np.full((2, 3), 7)), p)
+
+
+def test_scaling_in_bands_is_the_one_pass_scaling() -> None:
+    import numpy as np
+
+    from rawjpeg_gui.core.rawio import _scaled
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 65536, (1003, 517, 3), dtype=np.uint16)
+    scale = np.float32(1.0 / 65535.0) / np.asarray([1.0, 0.5, 0.73], np.float32)
+    one = np.minimum(rgb * scale, np.float32(1.0))
+    assert one.dtype == np.float32 and np.array_equal(_scaled(rgb, scale), one)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rawjpeg_gui.core.errors import CancelledError
 from rawjpeg_gui.workers.pool import TaskPool
 from rawjpeg_gui.workers.session import ImageSession
 
@@ -100,3 +101,33 @@ def kdc_width(session) -> int:
 
 def kdc_height(session) -> int:
     return session.image.size[1]
+
+
+def test_each_new_quality_supersedes_the_coders_requests(qtbot, qapp, kdc: Path):
+    from rawjpeg_gui.workers.coder import LocalCoder
+    from rawjpeg_gui.workers.pool import SynchronousPool
+
+    class Recording(LocalCoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[tuple[str, int, int | None]] = []
+
+        def preview(self, raw, quality, ev, gain, generation=None):  # type: ignore[no-untyped-def]
+            self.asked.append(("preview", quality, generation))
+            return super().preview(raw, quality, ev, gain, generation)
+
+        def code(self, raw, quality, ev, gain, generation=None):  # type: ignore[no-untyped-def]
+            self.asked.append(("code", quality, generation))
+            return super().code(raw, quality, ev, gain, generation)
+
+    coder = Recording()
+    pools = [SynchronousPool(n) for n in ("load", "code", "rd", "preview")]
+    s = ImageSession(*pools[:3], auto_rd=False, encoder=coder, preview_pool=pools[3])
+    s.open(kdc)
+    s.set_quality(33, immediate=True)
+    s.set_quality(66, immediate=True)
+    generations = {q: {g for _, qq, g in coder.asked if qq == q} for q in (33, 66)}
+    assert len(generations[33]) == len(generations[66]) == 1  # preview and coding share one
+    assert generations[66].pop() > generations[33].pop() and s.current.quality == 66
+    with pytest.raises(CancelledError):  # the older request's generation is stale
+        coder.code(s.image.original, 33, 0.0, 1.0, min(g for _, _, g in coder.asked))

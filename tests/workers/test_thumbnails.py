@@ -50,3 +50,37 @@ def test_loader_delivers_on_the_gui_thread(qtbot, kdc: Path, tmp_path: Path):
     with qtbot.waitSignal(loader.failed, timeout=30000) as blocker:
         loader.request(tmp_path / "missing.dng")
     assert blocker.args[0].endswith("missing.dng")
+
+
+def _adapter_jpeg(raw_path: Path, folder: Path) -> Path:
+    from rawjpeg_gui.core import codec
+
+    path = folder / f"{raw_path.stem}.jpg"
+    path.write_bytes(codec.encode_file(raw_path, 70).jpeg)
+    return path
+
+
+def test_adapter_jpeg_thumbnail_is_seen_through_the_files_profile(kdc: Path, tmp_path: Path):
+    from PIL import Image
+
+    from rawjpeg_gui.core import icc
+
+    path = _adapter_jpeg(kdc, tmp_path)
+    thumb = thumbnail_cache.make_thumbnail(path, 128).reshape(-1, 3).mean(axis=0)
+    viewed = icc.viewer_rgb(path.read_bytes()).reshape(-1, 3).mean(axis=0) * 255
+    with Image.open(path) as im:  # the stored camera RGB, as a viewer without profiles shows it
+        stored = np.asarray(im.convert("RGB")).reshape(-1, 3).mean(axis=0)
+    assert np.abs(thumb - viewed).max() < 3
+    assert np.abs(stored - viewed).max() > 10  # so the test tells the two apart
+
+
+def test_thumbnails_made_before_profiles_were_applied_are_not_reused(
+    kdc: Path, tmp_path: Path, monkeypatch
+):
+    path = _adapter_jpeg(kdc, tmp_path)
+    cache = ThumbnailCache(tmp_path / "thumbs", side=64)
+    with monkeypatch.context() as patch:
+        patch.setattr(thumbnail_cache, "_CACHE_VERSION", "1")  # the green thumbnails' version
+        cache.put(path, np.zeros((8, 8, 3), np.uint8))
+        assert cache.get(path) is not None
+    assert cache.get(path) is None
