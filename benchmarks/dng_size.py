@@ -3,7 +3,8 @@
 For every real raw (``../shared/data/raw`` and ``.test-data``) it writes the DNG of the
 raw itself (``rawjpeg decode RAW -o X.dng``) and of a reconstruction from an adapter-JPEG
 at quality ``-q`` (``write_dng(..., reconstructed=True)``, as ``rawjpeg decode X.jpg``
-does), and prints both sizes over the raw's. With ``--psnr`` it also prints, per
+does), and prints both sizes over the raw's and the layout each takes (CFA for a raw
+that maps one to one onto a Bayer sensor, LinearRaw otherwise: ``cfa_layout``). With ``--psnr`` it also prints, per
 quality, how much the reconstruction's PSNR against the raw's linear image drops when
 rounded to the reconstruction's sample scale (``SampleScale.encode`` then ``decode``,
 what every reader gets back).
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # realdata: where the real raws live
 from realdata import real_raw_files  # noqa: E402
 
 from rawjpeg_gui.core import codec  # noqa: E402
-from rawjpeg_gui.core.dng import sample_scale, write_dng  # noqa: E402
+from rawjpeg_gui.core.dng import cfa_layout, sample_scale, write_dng  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 
 
@@ -37,8 +38,8 @@ def main() -> int:
     ap.add_argument("files", nargs="*", type=Path)
     args = ap.parse_args()
     qualities = [int(q) for q in args.psnr.split(",") if q]
-    print(f"| raw | raw bytes | DNG of raw | / raw | DNG from q{args.quality} | / raw |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| raw | layout | raw bytes | DNG of raw | / raw | DNG from q{args.quality} | / raw |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     drops: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.files or real_raw_files():
@@ -47,8 +48,9 @@ def main() -> int:
             rec = codec.decode_bytes(codec.encode_image(ref, args.quality).jpeg).raw
             via = write_dng(Path(tmp) / "via.dng", rec, reconstructed=True).stat().st_size
             size = path.stat().st_size
+            layout = "CFA" if cfa_layout(rec) is not None else "LinearRaw"
             print(
-                f"| {path.name} | {size} | {direct} | {direct / size:.2f} "
+                f"| {path.name} | {layout} | {size} | {direct} | {direct / size:.2f} "
                 f"| {via} | {via / size:.2f} |",
                 flush=True,
             )

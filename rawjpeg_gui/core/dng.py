@@ -1,19 +1,33 @@
-"""Reconstructed raw -> DNG 1.4 ``LinearRaw`` file that raw developers open.
+"""Raw image -> DNG 1.4 file that raw developers open: a CFA mosaic where the image
+maps onto a Bayer sensor, else three-sample ``LinearRaw``.
 
-The adapter brings back demosaiced linear camera RGB, so the DNG stores exactly
-that: a three-sample ``LinearRaw`` image (PhotometricInterpretation 34892),
-16-bit samples, ``BlackLevel`` 0. Re-mosaicing to a CFA would throw away two thirds of
-the reconstructed samples and force a second demosaic in the developer.
+**CFA** (PhotometricInterpretation 32803, one 16-bit sample per photosite, ``BlackLevel``
+0): used when :func:`cfa_layout` finds the image one to one on a regular 2x2 RGB Bayer
+sensor (``RawMeta.cfa_aligned``, set by :mod:`rawio` and carried through the
+adapter-JPEG). A raw file's own image stores the camera's CFA samples exactly
+(``RawImage.mosaic``, raw minus black level) with ``WhiteLevel`` the camera's white minus
+its lowest black level. A reconstruction stores, at each photosite, its sample of the
+photosite's own colour (:func:`remosaic`): LibRaw's demosaic in :mod:`rawio` keeps each
+photosite's measured value (to the rounding of its 16-bit output), so this is the
+reconstruction of the camera's samples, and the developer demosaics it as it would the
+original raw. Tiles are lossless JPEGs of two components
+(pairs of photosites), as Adobe's converter writes them (:func:`_cfa_tiles`).
 
+**LinearRaw** (PhotometricInterpretation 34892, three 16-bit samples per pixel): the
+fallback for everything else (non-square pixels resampled by LibRaw, non-Bayer sensors,
+linear TIFF/PNG input, hand-made images, adapter-JPEGs written before ``cfa_aligned``).
 Samples of a raw file's own image keep the precision the camera recorded:
 ``round(linear * L)`` with ``L`` the raw's own range (white level minus black level,
 :func:`sample_levels`; 65535 when the metadata has none) and ``WhiteLevel`` ``L``; finer
-levels would only store demosaic rounding noise. A reconstruction from an adapter-JPEG
-carries the JPEG's coding error, so it is stored on a square-root scale with fewer
-levels (:class:`SampleScale`) and a ``LinearizationTable`` that maps the samples back to
-linear 16-bit levels. The full-resolution image is stored in tiles of :data:`TILE` x
-:data:`TILE` pixels, each a lossless JPEG (DNG ``Compression`` 7, predictor 1), the
-compression Adobe's converter uses and every raw developer reads.
+levels would only store demosaic rounding noise. Tiles are lossless JPEGs of three
+components.
+
+A reconstruction from an adapter-JPEG carries the JPEG's coding error, so on either
+path it is stored on a square-root scale with fewer levels (:class:`SampleScale`) and a
+``LinearizationTable`` that maps the samples back to linear 16-bit levels. The image is
+stored in tiles of :data:`TILE` x :data:`TILE` pixels, each a lossless JPEG (DNG
+``Compression`` 7, predictor 1), the compression Adobe's converter uses and every raw
+developer reads.
 
 Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktable):
 
@@ -21,8 +35,9 @@ Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktabl
   camera tags (``DNGVersion``, ``UniqueCameraModel``, ``ColorMatrix1`` with
   ``CalibrationIlluminant1`` D65, ``AsShotNeutral``, ``Orientation``, Make, Model)
   and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
-- SubIFD 0: the full-resolution ``LinearRaw`` image (``NewSubFileType`` 0) with
-  ``BlackLevel``, ``WhiteLevel``, the default crop and, for a reconstruction,
+- SubIFD 0: the full-resolution CFA or ``LinearRaw`` image (``NewSubFileType`` 0) with
+  ``BlackLevel``, ``WhiteLevel``, the default crop, for CFA ``CFARepeatPatternDim``,
+  ``CFAPattern``, ``CFAPlaneColor`` and ``CFALayout``, and, for a reconstruction,
   ``LinearizationTable``.
 
 tifffile writes the file; it cannot write an EXIF IFD, so a placeholder LONG tag
@@ -35,7 +50,7 @@ from __future__ import annotations
 import os
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -48,7 +63,7 @@ from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
 from .metadata import RawMeta
-from .rawio import RawImage
+from .rawio import BAYER_PATTERNS, RawImage
 
 #: The fallback ColorMatrix1 (XYZ -> camera) when the camera has none: camera RGB is linear sRGB.
 FALLBACK_XYZ_TO_CAMERA = np.linalg.inv(SRGB_TO_XYZ)
@@ -72,6 +87,7 @@ ILLUMINANT_D65 = 21
 _EXIF_TAG = 34665
 _EXIF_PLACEHOLDER = 34664  # unassigned code sorting just before ExifTag (TIFF needs sorted tags)
 _LINEAR_RAW = 34892
+_CFA = 32803
 _DATETIME = re.compile(r"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d")
 #: ColorMatrix entries are stored over 10000 (Adobe's and LibRaw's tables have 4 decimals).
 _MATRIX_DENOMINATOR = 10_000
@@ -440,6 +456,91 @@ def sample_scale(meta: RawMeta, reconstructed: bool = False) -> SampleScale:
     return SampleScale(levels, ROOT_LEVELS if reconstructed else 0)
 
 
+def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
+    """The DNG CFAPattern (0 red, 1 green, 2 blue per 2x2 position) when ``raw`` is written
+    as a CFA DNG, else ``None`` (the LinearRaw fallback).
+
+    A CFA DNG needs an image that maps one to one onto a regular 2x2 RGB Bayer sensor
+    (``meta.cfa_aligned`` with a Bayer ``cfa_pattern``, set by :mod:`rawio` for such
+    raws and carried through the adapter-JPEG) at the size the metadata records, and, if
+    ``raw.mosaic`` is given, a mosaic of that size.
+    """
+    meta = raw.meta
+    data = np.asarray(raw.data)
+    if not meta.cfa_aligned or meta.cfa_pattern not in BAYER_PATTERNS:
+        return None
+    if data.ndim != 3 or data.shape[:2] != (meta.height, meta.width) or min(data.shape[:2]) < 2:
+        return None
+    if raw.mosaic is not None and np.shape(raw.mosaic) != data.shape[:2]:
+        return None
+    index = {"R": 0, "G": 1, "B": 2}
+    a, b, c, d = (index[ch] for ch in meta.cfa_pattern)
+    return a, b, c, d
+
+
+def remosaic(data: np.ndarray, pattern: Sequence[int]) -> np.ndarray:
+    """H x W x 3 -> H x W float32: each pixel's sample of the colour ``pattern`` gives it."""
+    h, w = data.shape[:2]
+    out = np.empty((h, w), np.float32)
+    for i, colour in enumerate(pattern):
+        dy, dx = divmod(i, 2)
+        out[dy::2, dx::2] = data[dy::2, dx::2, colour]
+    return out
+
+
+def _mosaic_levels(meta: RawMeta) -> int:
+    """WhiteLevel of a raw's exact CFA samples: white minus the lowest black level."""
+    white = _positive(meta.white_level) or float(WHITE_LEVEL)
+    black = _floats(meta.black_levels, (4,))
+    levels = round(white - (float(black.min()) if black is not None else 0.0))
+    return int(min(WHITE_LEVEL, max(1, levels)))
+
+
+def _cfa_tiles(samples: np.ndarray, tile: int) -> Iterator[bytes]:
+    """Lossless-JPEG tiles of a CFA image, row by row, the way Adobe's converter codes them.
+
+    Each ``tile`` x ``tile`` block (edge blocks padded by repeating the last photosites of
+    the same colour) is one lossless JPEG of ``tile / 2`` columns of two components, so
+    predictor 1 predicts every photosite from the last one of its own colour.
+    """
+    import imagecodecs
+
+    h, w = samples.shape
+    ph, pw = -(-h // tile) * tile, -(-w // tile) * tile
+    padded = np.pad(samples, ((0, ph - h), (0, pw - w)), mode="constant")
+    if ph > h:  # repeat the last two rows / columns: same colours, smooth for the predictor
+        padded[h:] = padded[h - 2 + (np.arange(ph - h) % 2)]
+    if pw > w:
+        padded[:, w:] = padded[:, w - 2 + (np.arange(pw - w) % 2)]
+    for y in range(0, ph, tile):
+        for x in range(0, pw, tile):
+            block = np.ascontiguousarray(padded[y : y + tile, x : x + tile])
+            yield bytes(
+                imagecodecs.jpeg8_encode(
+                    block.reshape(tile, tile // 2, 2), lossless=True, predictor=1, bitspersample=16
+                )
+            )
+
+
+def _cfa_tags(width: int, height: int, scale: SampleScale, pattern: Sequence[int]) -> list[Any]:
+    """SubIFD tags of the CFA image."""
+    tags: list[tuple[Any, ...]] = []
+    if not scale.linear:
+        table = tuple(int(v) for v in scale.table())
+        tags.append((50712, _SHORT, len(table), table, True))  # LinearizationTable
+    return [
+        (33421, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, _BYTE, 4, tuple(pattern), True),  # CFAPattern
+        (50710, _BYTE, 3, (0, 1, 2), True),  # CFAPlaneColor
+        (50711, _SHORT, 1, 1, True),  # CFALayout: rectangular
+        *tags,
+        (50714, _LONG, 1, 0, True),  # BlackLevel
+        (50717, _LONG, 1, scale.white_level, True),  # WhiteLevel
+        (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
+        (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
+    ]
+
+
 def write_dng(
     dest: str | os.PathLike[str],
     raw: RawImage,
@@ -447,11 +548,14 @@ def write_dng(
     *,
     reconstructed: bool = False,
 ) -> Path:
-    """Write ``raw`` as a DNG 1.4 LinearRaw file, atomically.
+    """Write ``raw`` as a DNG 1.4 file, atomically: CFA where :func:`cfa_layout` allows,
+    else LinearRaw.
 
     Args:
         dest: output path (normally ending in ``.dng``).
-        raw: linear camera RGB in [0, 1] (sensor orientation) and its metadata.
+        raw: linear camera RGB in [0, 1] (sensor orientation) and its metadata; with
+            ``raw.mosaic`` (a raw file's own CFA samples) and not ``reconstructed``, the
+            CFA DNG stores those samples exactly.
         inputs: files that must never be overwritten (the decode's input).
         reconstructed: ``raw`` was decoded from an adapter-JPEG; its samples are then
             stored on the square-root scale of :func:`sample_scale` instead of the
@@ -470,8 +574,13 @@ def write_dng(
     meta = raw.meta
     matrix = color_matrix(meta)
     neutral = camera_neutral(meta, matrix)
-    scale = sample_scale(meta, reconstructed)
-    samples = scale.encode(data)
+    pattern = cfa_layout(raw)
+    if pattern is not None and raw.mosaic is not None and not reconstructed:
+        scale = SampleScale(_mosaic_levels(meta))
+        samples = np.asarray(raw.mosaic, dtype=np.uint16)
+    else:
+        scale = sample_scale(meta, reconstructed)
+        samples = scale.encode(data if pattern is None else remosaic(data, pattern))
     preview = render_preview(data, matrix, neutral)
     height, width = samples.shape[:2]
     # Tiles no wider or taller than the image (multiples of 16, as TIFF requires): LibRaw
@@ -490,17 +599,31 @@ def write_dng(
                 metadata=None,
                 extratags=_camera_tags(meta, matrix, neutral),
             )
-            tif.write(
-                samples,
-                photometric=_LINEAR_RAW,
-                planarconfig="contig",
-                tile=(tile, tile),
-                compression=7,
-                compressionargs={"lossless": True, "predictor": 1, "bitspersample": 16},
-                subfiletype=0,
-                metadata=None,
-                extratags=_raw_tags(width, height, scale),
-            )
+            if pattern is not None:
+                tif.write(
+                    _cfa_tiles(samples, tile),
+                    shape=(height, width),
+                    dtype=np.uint16,
+                    bitspersample=16,  # tifffile's default for JPEG would declare 12
+                    photometric=_CFA,
+                    tile=(tile, tile),
+                    compression=7,
+                    subfiletype=0,
+                    metadata=None,
+                    extratags=_cfa_tags(width, height, scale, pattern),
+                )
+            else:
+                tif.write(
+                    samples,
+                    photometric=_LINEAR_RAW,
+                    planarconfig="contig",
+                    tile=(tile, tile),
+                    compression=7,
+                    compressionargs={"lossless": True, "predictor": 1, "bitspersample": 16},
+                    subfiletype=0,
+                    metadata=None,
+                    extratags=_raw_tags(width, height, scale),
+                )
         _link_exif_ifd(tmp, meta)
         fullmeta.embed_in_dng(tmp, meta.full_metadata)
 

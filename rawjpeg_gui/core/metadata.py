@@ -29,6 +29,10 @@ class RawMeta:
         datetime: capture time as EXIF "YYYY:MM:DD HH:MM:SS", or "".
         orientation: EXIF orientation code 1-8 (how to display sensor-oriented pixels).
         cfa_pattern: colour filter layout of the top-left 2x2 block, e.g. "RGGB".
+        cfa_aligned: the linear image maps one to one onto a regular 2x2 RGB Bayer
+            sensor: pixel (y, x) is photosite (y, x), whose colour is
+            ``cfa_pattern[2 * (y % 2) + x % 2]`` (no stretch, no crop offset). False
+            when unknown (files written before this field existed).
         black_levels: per-CFA-channel black levels (raw units).
         white_level: raw saturation level (raw units).
         as_shot_wb: camera white-balance multipliers (R, G, B) normalised to G = 1.
@@ -55,6 +59,7 @@ class RawMeta:
     datetime: str = ""
     orientation: int = 1
     cfa_pattern: str = ""
+    cfa_aligned: bool = False
     black_levels: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     white_level: float = 1.0
     as_shot_wb: list[float] | None = None
@@ -97,7 +102,9 @@ class RawMeta:
             value = d[f.name]
             default = getattr(meta, f.name)
             ok = (
-                isinstance(value, str)
+                isinstance(value, bool)
+                if isinstance(default, bool)
+                else isinstance(value, str)
                 if isinstance(default, str)
                 else isinstance(value, int)
                 if isinstance(default, int) and f.name != "white_level"

@@ -7,7 +7,11 @@ white-balanced data (as LibRaw's own pipeline does; AHD assumes balanced channel
 and the balance is divided out again, so the output carries no white balance, no
 colour matrix, no gamma, no auto-brightness and no rotation: orientation stays
 metadata. Non-square sensor pixels (some old Kodaks) are resampled square by LibRaw.
-Our own LinearRaw DNGs (already demosaiced) are read back as they are.
+Where the image maps one to one onto a regular 2x2 RGB Bayer sensor, the camera's own
+CFA samples are kept too (:attr:`RawImage.mosaic`, :func:`_bayer_mosaic`): the DNG of a
+raw stores them exactly.
+Our own LinearRaw DNGs (already demosaiced) are read back as they are; our CFA DNGs
+are demosaiced like any raw.
 
 Bounded work on any input: only regular files are opened (never a FIFO or a
 device), the sizes LibRaw reads from the header are checked against a pixel cap and
@@ -63,10 +67,15 @@ class RawImage:
     Attributes:
         data: float32 H x W x 3 in [0, 1], linear camera RGB, sensor orientation.
         meta: camera and file metadata (see :class:`RawMeta`).
+        mosaic: the camera's CFA samples when ``meta.cfa_aligned``: uint16 H x W, each
+            photosite's raw value minus its colour's black level, clipped to
+            [0, white level minus the lowest black level]; ``None`` otherwise (images
+            decoded from an adapter-JPEG, linear TIFF/PNG input, non-Bayer sensors).
     """
 
     data: np.ndarray
     meta: RawMeta
+    mosaic: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -127,7 +136,12 @@ def _read_camera_raw(p: Path) -> RawImage:
         with captured_stderr() as log, np.errstate(all="ignore"):
             raw = _open_raw(p)
             try:
+                mosaic = _bayer_mosaic(raw)  # before postprocess, which alters the levels
                 rgb, meta, gains = _develop(raw, p)
+                if mosaic is not None and mosaic.shape == rgb.shape[:2]:
+                    meta.cfa_aligned = meta.cfa_pattern in BAYER_PATTERNS
+                if not meta.cfa_aligned:
+                    mosaic = None
             finally:
                 raw.close()
     except RawDecodeError:
@@ -136,7 +150,9 @@ def _read_camera_raw(p: Path) -> RawImage:
         judge_libraw_output(p, log.text)
         raise libraw_error(p, exc) from None
     judge_libraw_output(p, log.text)
-    return RawImage(_scaled(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32)), meta)
+    return RawImage(
+        _scaled(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32)), meta, mosaic
+    )
 
 
 def _scaled(rgb: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -154,6 +170,57 @@ def _scaled(rgb: np.ndarray, scale: np.ndarray) -> np.ndarray:
     with ThreadPoolExecutor(max_workers=fastops.default_threads()) as pool:
         list(pool.map(lambda y: band(y, y + rows), starts))
     return data
+
+
+#: 2x2 layouts of a regular RGB Bayer CFA (``RawMeta.cfa_pattern``).
+BAYER_PATTERNS = frozenset({"RGGB", "GRBG", "GBRG", "BGGR"})
+
+
+def _bayer_mosaic(raw) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    """The camera's CFA samples, black subtracted, when the sensor is a plain Bayer one.
+
+    That is: a flat three-colour sensor with square pixels whose colours repeat one 2x2
+    block with one red, one blue and two greens from the top-left visible photosite.
+    Samples are ``clip(raw - black[colour], 0, white - min(black))`` as uint16: what
+    LibRaw scales and demosaics (the demosaiced image keeps them at each photosite's own
+    colour). Read before ``postprocess``, which changes LibRaw's black levels. The
+    caller keeps them only when the demosaiced image has the same size (no resampling)
+    and then sets ``RawMeta.cfa_aligned``.
+    """
+    import rawpy
+
+    if (
+        raw.raw_type != rawpy.RawType.Flat
+        or raw.num_colors != 3
+        or abs(float(raw.sizes.pixel_aspect) - 1.0) > 1e-9
+    ):
+        return None
+    pattern = np.asarray(raw.raw_pattern) if raw.raw_pattern is not None else np.empty(0)
+    desc = raw.color_desc.decode("ascii", "replace")
+    if (
+        pattern.shape != (2, 2)
+        or "".join(desc[int(i)] for i in pattern.ravel()) not in BAYER_PATTERNS
+    ):
+        return None
+    img = np.asarray(raw.raw_image_visible)
+    colours = np.asarray(raw.raw_colors_visible)
+    if img.ndim != 2 or colours.shape != img.shape:
+        return None
+    h, w = img.shape
+    if not np.array_equal(colours, np.tile(pattern, (-(-h // 2), -(-w // 2)))[:h, :w]):
+        return None
+    black = np.asarray(raw.black_level_per_channel, dtype=np.int64)
+    if black.shape != (4,):
+        return None
+    top = int(round(float(raw.white_level))) - int(black.min())
+    if not 0 < top <= 65535:
+        return None
+    out = np.empty(img.shape, np.uint16)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            site = img[dy::2, dx::2].astype(np.int64) - black[int(pattern[dy, dx])]
+            out[dy::2, dx::2] = np.clip(site, 0, top)
+    return out
 
 
 def _develop(raw, p: Path) -> tuple[np.ndarray, RawMeta, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -40,6 +40,7 @@ FIELDS = (
     "datetime",
     "orientation",
     "cfa_pattern",
+    "cfa_aligned",
     "black_levels",
     "white_level",
     "as_shot_wb",

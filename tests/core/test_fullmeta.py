@@ -78,11 +78,12 @@ def test_gps_xmp_and_iptc_come_back_exactly(gps_dng: Path, tmp_path: Path) -> No
     image.readMetadata()
     assert [d.toString() for d in image.iptcData()] == ["colour chart"]
     # The merged metadata leaves the image as LibRaw and tifffile read it (LibRaw
-    # through the reconstruction's LinearizationTable).
+    # through the reconstruction's LinearizationTable; the chart's DNG is a CFA one).
     with rawpy.imread(str(dng)) as raw, tifffile.TiffFile(dng) as tif:
         page = tif.pages[0].pages[0]
+        assert page.photometric == 32803
         table = np.asarray(page.tags["LinearizationTable"].value, np.uint16)
-        np.testing.assert_array_equal(raw.raw_image_visible[..., :3], table[page.asarray()])
+        np.testing.assert_array_equal(raw.raw_image_visible, table[page.asarray()])
 
 
 def test_canon_maker_notes_lens_and_serial_travel(tmp_path: Path) -> None:
