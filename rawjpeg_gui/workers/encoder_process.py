@@ -124,19 +124,27 @@ def _code_shared(
     name: str, shape: tuple[int, ...], meta: RawMeta, generation: int | None,
     quality: int, ev: float, gain: float, out_name: str,
 ) -> jobs.CodedImage:  # fmt: skip
-    """Child side: :meth:`ImageCoder.code`; the reconstruction goes into block ``out_name``
-    (the returned CodedImage's ``reconstruction`` keeps only its metadata)."""
+    """Child side: :meth:`ImageCoder.code`, whose inverse operators write the
+    reconstruction into block ``out_name`` (the returned CodedImage's
+    ``reconstruction`` keeps only its metadata)."""
     check = _child_check(generation)
     check()
-    coded = _child_coder(name, shape, meta).code(quality, ev, gain, check)
-    recon = coded.reconstruction
+    # The last coding's reconstruction is a view of the block about to be overwritten
+    # (measuring that coding decodes its bytes again).
+    _CHILD.pop("coded", None)
     out = _CHILD.get("out")
     if out is None or out[0] != out_name:
         if out is not None:
-            out[1].close()
+            try:
+                out[1].close()
+            except BufferError:  # a view is still alive somewhere; the mapping goes with it
+                pass
         out = (out_name, _attach(out_name))
         _CHILD["out"] = out
-    np.copyto(np.ndarray(recon.data.shape, np.float32, buffer=out[1].buf), recon.data)
+    block = np.ndarray(shape, np.float32, buffer=out[1].buf)
+    # The inverse operators write the reconstruction straight into the block: no copy.
+    coded = _child_coder(name, shape, meta).code(quality, ev, gain, check, out=block)
+    recon = coded.reconstruction
     _CHILD["coded"] = coded
     return replace(coded, reconstruction=RawImage(np.zeros((0, 0, 3), np.float32), recon.meta))
 
