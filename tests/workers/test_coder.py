@@ -192,6 +192,7 @@ def test_the_child_codes_and_measures_what_this_process_would(raw: rawio.RawImag
         assert encoder.used_child and shown.quality == 66
         assert got.jpeg == want.jpeg
         assert np.array_equal(got.reconstruction.data, want.reconstruction.data)
+        assert got.reconstruction.data.flags.owndata  # its own array, not the shared block
         assert np.array_equal(got.display, want.display)
         # BLAS dot products add in an order that depends on the arrays' alignment in memory.
         assert (got.psnr, got.ssim) == pytest.approx((want.psnr, want.ssim), rel=1e-12)
