@@ -412,7 +412,8 @@ class EncoderProcess:
 
 class _Prefaulted:
     """A new float32 array of ``shape`` whose pages a thread touches meanwhile (one
-    write per 4 KiB page: the kernel's page faults, without a pass through memory)."""
+    write per 4 KiB page: the kernel's page faults, without a pass through memory), at
+    the child's lower priority where threads have their own (Linux)."""
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self._array = np.empty(shape, np.float32)
@@ -420,6 +421,13 @@ class _Prefaulted:
         self._thread.start()
 
     def _touch(self) -> None:
+        try:  # on Linux a thread has its own niceness: the GUI thread goes first
+            tid = threading.get_native_id()
+            os.setpriority(
+                os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + CHILD_NICENESS
+            )
+        except (AttributeError, OSError):  # no os.setpriority on Windows
+            pass
         self._array.reshape(-1)[::1024] = 0.0
 
     def result(self) -> np.ndarray:
