@@ -30,6 +30,8 @@ __all__ = ["SRGB_TO_XYZ", "auto_gain", "camera_to_srgb", "render", "render_error
 PREVIEW_SIDE = 2048
 #: Images from this many pixels up are downsampled in row bands on several threads.
 _BANDED_PIXELS = 1 << 21
+#: Output rows :func:`downsample` sums at a time.
+_DOWNSAMPLE_CHUNK = 32
 #: Anchor colours of the heat map (black -> purple -> orange -> pale yellow).
 _HEAT_ANCHORS = np.array(
     [[0, 0, 4], [80, 18, 123], [183, 55, 121], [252, 137, 97], [252, 253, 191]], np.float32
@@ -47,7 +49,11 @@ def white_balance(meta: RawMeta | None) -> np.ndarray:
 
 
 def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
-    """Area-average ``image`` by a whole factor so its larger side is at most ``max_side``."""
+    """Area-average ``image`` by a whole factor so its larger side is at most ``max_side``.
+
+    Each output pixel is the float32 sum of its k x k block (the block's rows first,
+    then its columns, each in order) divided by k * k.
+    """
     if not max_side:
         return image
     h, w = image.shape[:2]
@@ -58,14 +64,26 @@ def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
     if h2 < 1 or w2 < 1:
         return image[:: max(1, h // max(h2, 1)), :: max(1, w // max(w2, 1))]
     out = np.empty((h2, w2) + image.shape[2:], np.float32)
+    scale = np.float32(k * k)
 
     def rows(y0: int, y1: int) -> None:
-        crop = image[y0 * k : y1 * k, : w2 * k]
-        shape = (y1 - y0, k, w2, k) + image.shape[2:]
-        out[y0:y1] = crop.reshape(shape).mean(axis=(1, 3), dtype=np.float32)
+        # Sums of strided views (the k rows of a block, then its k columns): each pass
+        # streams through memory, several times faster than numpy's mean over two axes
+        # of a 5-d view. Chunks of rows keep the partial sums in cache.
+        for c0 in range(y0, y1, _DOWNSAMPLE_CHUNK):
+            c1 = min(c0 + _DOWNSAMPLE_CHUNK, y1)
+            crop = image[c0 * k : c1 * k, : w2 * k]
+            acc = np.array(crop[0::k], np.float32)
+            for i in range(1, k):
+                acc += crop[i::k]
+            o = out[c0:c1]
+            np.copyto(o, acc[:, 0::k])
+            for j in range(1, k):
+                o += acc[:, j::k]
+            o /= scale
 
-    # Row bands on the cores (numpy's reductions release the GIL); each output pixel is
-    # the same mean of the same block as in one pass.
+    # Row bands on the cores (numpy's arithmetic releases the GIL); each output pixel is
+    # the same sum, in the same order, whatever the bands.
     threads = fastops.default_threads() if h * w >= _BANDED_PIXELS else 1
     edges = np.linspace(0, h2, min(threads, h2) + 1).astype(int)
     if len(edges) <= 2:

@@ -240,11 +240,20 @@ def forward_uint8(
 
 
 def inverse_uint8(
-    pixels: np.ndarray, params: AdapterParams, threads: int | None = None, at: Lattice | None = None
+    pixels: np.ndarray,
+    params: AdapterParams,
+    threads: int | None = None,
+    at: Lattice | None = None,
+    out: np.ndarray | None = None,
+    check: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """``operators.inverse(pixels / 255, params)`` for HxWx3 uint8 JPEG pixels.
 
     ``at``: where ``pixels`` sit when they are a sub-image (:class:`Lattice`).
+    ``out``: a C-contiguous float32 HxWx3 array to write the result into (and return),
+    e.g. a shared-memory block, instead of a new one.
+    ``check``: called before each band; what it raises stops the inverse (a superseded
+    request leaves the bands not begun unwritten).
     """
     h, w = pixels.shape[:2]
     with np.errstate(divide="ignore"):
@@ -252,7 +261,12 @@ def inverse_uint8(
     inv, slope = _inverse_table(params.lut)
     gamma = _GammaRows(params.gamma_map, h, w, at)
     full_w = w - w % 8
-    out = np.empty((h, w, 3), np.float32)
+    if out is None:
+        dest = np.empty((h, w, 3), np.float32)
+    elif out.shape != (h, w, 3) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous float32 array of shape {(h, w, 3)}")
+    else:
+        dest = out
 
     rows = min(BAND_ROWS, h)
     buffers = _band_buffers({
@@ -263,6 +277,8 @@ def inverse_uint8(
     })  # fmt: skip
 
     def work(a: int, b: int) -> None:
+        if check is not None:
+            check()
         buf = buffers(b - a)
         y, i, tmp = buf["y"], buf["i"], buf["tmp"]
         np.take(log_table, pixels[a:b], out=y, mode="clip")  # log of the 8-bit value (-inf for 0)
@@ -274,7 +290,7 @@ def inverse_uint8(
             full_h = (b - a) - (b - a) % 8
             if full_h and full_w:
                 y[:full_h, :full_w] = scale_dct(y[:full_h, :full_w], 1.0 / params.dct_scale)
-            out[a:b] = invert_lut(y, params.lut)
+            dest[a:b] = invert_lut(y, params.lut)
             return
         # exp(log(p) / g) is in [0, 1]: no clipping needed before scaling to table units.
         np.exp(y, out=y)
@@ -283,11 +299,11 @@ def inverse_uint8(
         np.subtract(y, i, out=y, casting="unsafe")  # fractional part
         for c in range(3):
             ic = i[..., c]
-            o = out[a:b, :, c]
+            o = dest[a:b, :, c]
             np.take(inv[c], ic, out=o, mode="clip")
             np.take(slope[c], ic, out=tmp, mode="clip")
             tmp *= y[..., c]
             o += tmp
 
     _run_bands(h, work, threads)
-    return out
+    return dest

@@ -154,10 +154,21 @@ class ImageCoder:
         return PreviewImage(quality, shown, bpp, seconds, jobs.screen_levels(shown))
 
     def code(
-        self, quality: int, exposure_ev: float, base_gain: float, check: Check = _never
+        self,
+        quality: int,
+        exposure_ev: float,
+        base_gain: float,
+        check: Check = _never,
+        out: np.ndarray | None = None,
     ) -> jobs.CodedImage:
         """The unmeasured :class:`~rawjpeg_gui.workers.jobs.CodedImage` at ``quality``: the
-        adapter-JPEG, its reconstruction (the decoder's, from the bytes) and its preview."""
+        adapter-JPEG, its reconstruction (the decoder's, from the bytes) and its preview.
+
+        ``out``: a float32 array of the image's shape (the encoder child's shared block)
+        that the inverse operators write the reconstruction into, so it is never copied
+        there; the coding's ``reconstruction.data`` is then ``out``. It is not written
+        after this returns or raises.
+        """
         t0 = time.perf_counter()
         # The reconstruction is decoded (and rendered) from the JPEG's pixels while the
         # encoder adds the fingerprint and the metadata, which leave the pixels alone: the
@@ -170,7 +181,7 @@ class ImageCoder:
         def reconstruct(plain: bytes, params: AdapterParams) -> _Reconstructed:
             pixels = jpeg.decode_jpeg(plain)
             check()  # a superseded request's thread stops too
-            linear = fastops.inverse_uint8(pixels, params)
+            linear = fastops.inverse_uint8(pixels, params, out=out, check=check)
             check()
             small = display.downsample(linear, display.PREVIEW_SIDE)
             shown = jobs.screen_pixels(display.render(small, meta, exposure_ev, None, base_gain))
@@ -185,7 +196,9 @@ class ImageCoder:
             check()
             done = started[0].result()
         finally:
-            pool.shutdown(wait=False)
+            # A superseded reconstruction stops at its next band; one writing into ``out``
+            # is waited for, so that a newer request never shares the block with it.
+            pool.shutdown(wait=out is not None)
         record = codec.read_record(data)
         check()
         with self._lock:

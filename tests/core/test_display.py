@@ -107,10 +107,18 @@ def test_heat_and_render_error():
     assert np.allclose(e, 0.1) and coloured.shape == (6, 4, 3)
 
 
-def test_large_images_are_downsampled_in_bands_to_the_one_pass_means(monkeypatch) -> None:
+def test_large_images_are_downsampled_in_bands_to_the_block_sums(monkeypatch) -> None:
     rng = np.random.default_rng(3)
     image = rng.random((1501, 2003, 3), dtype=np.float32)  # above the banded size
     k = 3
-    one_pass = image[:1500, :2001].reshape(500, k, 667, k, 3).mean(axis=(1, 3), dtype=np.float32)
+    crop = image[:1500, :2001]
+    rows = crop[0::k] + crop[1::k] + crop[2::k]  # the block's rows, then its columns
+    sums = rows[:, 0::k] + rows[:, 1::k] + rows[:, 2::k]
+    expected = sums / np.float32(k * k)
     monkeypatch.setenv("RAWJPEG_THREADS", "3")
-    assert np.array_equal(display.downsample(image, 700), one_pass)
+    out = display.downsample(image, 700)
+    assert out.dtype == np.float32 and np.array_equal(out, expected)
+    means = crop.reshape(500, k, 667, k, 3).mean(axis=(1, 3), dtype=np.float64)
+    assert np.allclose(out, means, atol=1e-6)
+    monkeypatch.setenv("RAWJPEG_THREADS", "1")
+    assert np.array_equal(display.downsample(image, 700), out)

@@ -72,6 +72,65 @@ def test_the_coding_is_the_decoders_reconstruction(raw: rawio.RawImage):
     assert coded.psnr is None
 
 
+def test_the_coding_writes_its_reconstruction_into_the_given_array(raw: rawio.RawImage):
+    out = np.full(raw.data.shape, np.nan, np.float32)
+    coded = ImageCoder(raw).code(47, 0.0, 1.0, out=out)
+    assert coded.reconstruction.data is out  # written there, not copied there
+    assert coded.jpeg == codec.encode_image(raw, 47).jpeg
+    assert np.array_equal(out, codec.decode_bytes(coded.jpeg).raw.data)
+
+
+def test_a_superseded_inverse_stops_before_its_next_band(raw: rawio.RawImage):
+    params = container.quantise(codec.encode_image(raw, 50).params)
+    pixels = np.full(raw.data.shape, 128, np.uint8)
+    out = np.full(raw.data.shape, np.nan, np.float32)
+    calls = []
+
+    def check() -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            raise CancelledError("superseded")
+
+    with pytest.raises(CancelledError):
+        codec.fastops.inverse_uint8(pixels, params, threads=1, out=out, check=check)
+    band = codec.fastops.BAND_ROWS
+    assert not np.isnan(out[:band]).any() and np.isnan(out[band:]).all()
+    whole = codec.fastops.inverse_uint8(pixels, params, out=out)
+    assert whole is out and np.array_equal(out, codec.fastops.inverse_uint8(pixels, params))
+
+
+def test_the_child_writes_the_reconstruction_into_the_shared_block(raw: rawio.RawImage):
+    from multiprocessing import shared_memory
+
+    size = raw.data.nbytes
+    image = shared_memory.SharedMemory(create=True, size=size)
+    block = shared_memory.SharedMemory(create=True, size=size)
+    try:
+        np.ndarray(raw.data.shape, np.float32, buffer=image.buf)[:] = raw.data
+        coded = encoder_process._code_shared(
+            image.name, raw.data.shape, raw.meta, None, 47, 0.0, 1.0, block.name
+        )
+        kept = encoder_process._CHILD["coded"].reconstruction.data
+        attached = encoder_process._CHILD["out"][1]  # the child's mapping of the block
+        mapped = np.ndarray(raw.data.shape, np.float32, buffer=attached.buf)
+        assert np.shares_memory(kept, mapped)  # the inverse wrote the block itself
+        view = np.ndarray(raw.data.shape, np.float32, buffer=block.buf)
+        assert coded.jpeg == codec.encode_image(raw, 47).jpeg
+        assert np.array_equal(view, codec.decode_bytes(coded.jpeg).raw.data)
+        del kept, mapped, view
+    finally:
+        for key in ("coded", "image", "out"):
+            held = encoder_process._CHILD.pop(key, None)
+            if key != "coded" and held is not None:
+                del held
+        for shm in (image, block):
+            try:
+                shm.close()
+            except BufferError:
+                pass
+            shm.unlink()
+
+
 def test_measuring_with_the_kept_small_images_changes_nothing(shared_raw: Path):
     raw = rawio.read_raw(shared_raw / "dcc_canon_g2_0304.crw")  # larger than the preview
     coder = ImageCoder(raw)
@@ -133,6 +192,7 @@ def test_the_child_codes_and_measures_what_this_process_would(raw: rawio.RawImag
         assert encoder.used_child and shown.quality == 66
         assert got.jpeg == want.jpeg
         assert np.array_equal(got.reconstruction.data, want.reconstruction.data)
+        assert got.reconstruction.data.flags.owndata  # its own array, not the shared block
         assert np.array_equal(got.display, want.display)
         # BLAS dot products add in an order that depends on the arrays' alignment in memory.
         assert (got.psnr, got.ssim) == pytest.approx((want.psnr, want.ssim), rel=1e-12)
