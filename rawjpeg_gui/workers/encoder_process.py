@@ -264,7 +264,7 @@ class EncoderProcess:
         with self._out_lock:  # one reconstruction in the output block at a time
             out_name = self._output_block(raw)
             # The reconstruction's own array is made ready while the child codes (its
-            # pages touched: a fresh 18 MP array costs about 0.1 s of page faults, mostly
+            # pages touched, where a fresh array's page faults would cost most of the copy,
             # while the child runs its one-core steps), so copying out is one pass
             # through memory once the child answers.
             dest = _Prefaulted(raw.data.shape)
