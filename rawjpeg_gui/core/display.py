@@ -17,8 +17,6 @@ error map for the difference view.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from . import colour, fastops
@@ -82,15 +80,10 @@ def downsample(image: np.ndarray, max_side: int | None) -> np.ndarray:
                 o += acc[:, j::k]
             o /= scale
 
-    # Row bands on the cores (numpy's arithmetic releases the GIL); each output pixel is
-    # the same sum, in the same order, whatever the bands.
+    # Row bands on the cores; each output pixel is the same sum, in the same order,
+    # whatever the bands.
     threads = fastops.default_threads() if h * w >= _BANDED_PIXELS else 1
-    edges = np.linspace(0, h2, min(threads, h2) + 1).astype(int)
-    if len(edges) <= 2:
-        rows(0, h2)
-    else:
-        with ThreadPoolExecutor(max_workers=len(edges) - 1) as pool:
-            list(pool.map(rows, edges[:-1], edges[1:]))
+    fastops.run_bands(h2, rows, threads, rows=-(-h2 // threads))
     return out
 
 

@@ -237,15 +237,18 @@ def _camera_tags(meta: RawMeta, matrix: np.ndarray, neutral: np.ndarray) -> list
     return tags
 
 
-def _raw_tags(width: int, height: int, scale: SampleScale) -> list[tuple[Any, ...]]:
-    """SubIFD tags of the LinearRaw image."""
+def _raw_tags(
+    width: int, height: int, scale: SampleScale, samples: int = 3
+) -> list[tuple[Any, ...]]:
+    """SubIFD tags of the raw image's levels and crop (``samples`` per pixel: 3 for
+    LinearRaw, 1 for CFA)."""
     tags: list[tuple[Any, ...]] = []
     if not scale.linear:
         table = tuple(int(v) for v in scale.table())
         tags.append((50712, _SHORT, len(table), table, True))  # LinearizationTable
     return tags + [
-        (50714, _LONG, 3, (0, 0, 0), True),  # BlackLevel, one per sample
-        (50717, _LONG, 3, (scale.white_level,) * 3, True),  # WhiteLevel, one per sample
+        (50714, _LONG, samples, (0,) * samples, True),  # BlackLevel, one per sample
+        (50717, _LONG, samples, (scale.white_level,) * samples, True),  # WhiteLevel
         (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
         (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
     ]
@@ -524,20 +527,12 @@ def _cfa_tiles(samples: np.ndarray, tile: int) -> Iterator[bytes]:
 
 def _cfa_tags(width: int, height: int, scale: SampleScale, pattern: Sequence[int]) -> list[Any]:
     """SubIFD tags of the CFA image."""
-    tags: list[tuple[Any, ...]] = []
-    if not scale.linear:
-        table = tuple(int(v) for v in scale.table())
-        tags.append((50712, _SHORT, len(table), table, True))  # LinearizationTable
     return [
         (33421, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
         (33422, _BYTE, 4, tuple(pattern), True),  # CFAPattern
         (50710, _BYTE, 3, (0, 1, 2), True),  # CFAPlaneColor
         (50711, _SHORT, 1, 1, True),  # CFALayout: rectangular
-        *tags,
-        (50714, _LONG, 1, 0, True),  # BlackLevel
-        (50717, _LONG, 1, scale.white_level, True),  # WhiteLevel
-        (50719, _LONG, 2, (0, 0), True),  # DefaultCropOrigin
-        (50720, _LONG, 2, (width, height), True),  # DefaultCropSize
+        *_raw_tags(width, height, scale, samples=1),
     ]
 
 

@@ -179,8 +179,15 @@ def _band_buffers(
     return get
 
 
-def _run_bands(height: int, work, threads: int | None) -> None:  # type: ignore[no-untyped-def]
-    bands = [(a, min(a + BAND_ROWS, height)) for a in range(0, height, BAND_ROWS)]
+def run_bands(
+    height: int,
+    work: Callable[[int, int], None],
+    threads: int | None = None,
+    rows: int = BAND_ROWS,
+) -> None:
+    """``work(a, b)`` for each band of ``rows`` rows of ``height``, on ``threads`` threads
+    (default :func:`default_threads`; numpy's arithmetic releases the GIL)."""
+    bands = [(a, min(a + rows, height)) for a in range(0, height, rows)]
     n = threads or default_threads()
     if n <= 1 or len(bands) <= 1:
         for a, b in bands:
@@ -235,7 +242,7 @@ def forward_uint8(
         y += np.float32(0.5)
         out[a:b] = y
 
-    _run_bands(h, work, threads)
+    run_bands(h, work, threads)
     return out
 
 
@@ -305,5 +312,5 @@ def inverse_uint8(
             tmp *= y[..., c]
             o += tmp
 
-    _run_bands(h, work, threads)
+    run_bands(h, work, threads)
     return dest

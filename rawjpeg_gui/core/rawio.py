@@ -25,7 +25,6 @@ decoded with invented pixels.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -166,9 +165,7 @@ def _scaled(rgb: np.ndarray, scale: np.ndarray) -> np.ndarray:
         np.minimum(data[y0:y1], np.float32(1.0), out=data[y0:y1])
 
     rows = max(1, (1 << 19) // max(1, rgb[0].size if rgb.ndim else 1))  # about 2 MB a band
-    starts = range(0, rgb.shape[0], rows)
-    with ThreadPoolExecutor(max_workers=fastops.default_threads()) as pool:
-        list(pool.map(lambda y: band(y, y + rows), starts))
+    fastops.run_bands(rgb.shape[0], band, rows=rows)
     return data
 
 
