@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import codec, container, jpeg, metrics
+from . import codec, container, jpeg, metrics, rawprivate
 from .model import AdapterModel
 from .rawio import RawImage
 
@@ -74,7 +74,7 @@ def metadata_bytes(data: bytes) -> int:
         body = data[start : start + length]
         if (
             marker in (0xE1, 0xED)
-            or (marker == 0xE0 and body[6:14] == b"HEAPJPGM")
+            or (marker == 0xE0 and rawprivate.is_ciff_jpeg_heap(body))
             or (marker == container.APP_MARKER and body.startswith(container.METADATA_IDENTIFIER))
         ):
             total += 4 + length

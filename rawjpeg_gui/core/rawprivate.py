@@ -34,6 +34,8 @@ Data = bytes | mmap.mmap
 ADOBE = b"Adobe\x00"
 #: Largest private block kept (an ARW's SR2 data is about 100 KB).
 MAX_BLOCK_BYTES = 512 * 1024
+#: The heap type of a CIFF heap in a JPEG, after its byte order and header length.
+_CIFF_JPEG_TYPE = b"HEAPJPGM"
 #: CIFF records that hold image data (raw data, the full-size JPEG, the thumbnail).
 _CIFF_IMAGE_RECORDS = frozenset((0x2005, 0x2007, 0x2008))
 _CIFF_MAX_DEPTH = 8
@@ -126,6 +128,11 @@ def _crw_block(data: Data) -> bytes:
     return order + struct.pack(">H", len(records)) + body
 
 
+def is_ciff_jpeg_heap(body: bytes) -> bool:
+    """Whether an APP0 segment's ``body`` is a CIFF heap (:func:`ciff_jpeg_heap`)."""
+    return body[6:14] == _CIFF_JPEG_TYPE
+
+
 def ciff_jpeg_heap(block: bytes) -> bytes:
     """The CIFF heap Canon cameras put in a JPEG's APP0 segment (``HEAPJPGM``), holding
     the records of a ``b"CRW "`` block; b"" if ``block`` is not one.
@@ -156,7 +163,7 @@ def ciff_jpeg_heap(block: bytes) -> bytes:
         props.append((0x2804, inner))
     root = _ciff_directory([(0x300A, _ciff_directory(props, endian))], endian)
     version = struct.pack(endian + "I", 0x00010002)
-    return order + struct.pack(endian + "I", 26) + b"HEAPJPGM" + version + bytes(8) + root
+    return order + struct.pack(endian + "I", 26) + _CIFF_JPEG_TYPE + version + bytes(8) + root
 
 
 def _ciff_directory(records: list[tuple[int, bytes]], endian: str) -> bytes:

@@ -7,7 +7,7 @@ import struct
 import pytest
 from realdata import SHARED_RAW, require
 
-from rawjpeg_gui.core import codec, container, evaluate
+from rawjpeg_gui.core import codec, container, evaluate, jpeg
 from rawjpeg_gui.core.rawio import read_raw
 
 
@@ -16,23 +16,17 @@ def _with_segment(data: bytes, marker: int, body: bytes) -> bytes:
     return data[:2] + bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body + data[2:]
 
 
-def _segments(data: bytes) -> list[tuple[int, bytes]]:
-    """(marker, body) of each segment before the image data."""
-    out, at = [], 2
-    while data[at] == 0xFF and data[at + 1] != 0xDA:
-        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
-        out.append((data[at + 1], data[at + 4 : at + 2 + length]))
-        at += 2 + length
-    return out
-
-
 def test_metadata_bytes_count_exif_iptc_and_the_raws_metadata_only():
     raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
     data = codec.encode_image(raw, 30).jpeg
     blob = codec.read_record(data).meta.full_metadata
     base = evaluate.metadata_bytes(data)
     assert blob and base > len(blob)  # the blob, and the JPEG's own EXIF
-    heap = [b for m, b in _segments(data) if m == 0xE0 and b[6:14] == b"HEAPJPGM"]
+    heap = [
+        data[start : start + length]
+        for m, start, length in jpeg._segments(data)
+        if m == 0xE0 and data[start + 6 : start + 14] == b"HEAPJPGM"
+    ]
     assert heap and base > len(blob) + len(heap[0])  # the CRW's CIFF heap (APP0) counted too
     jfif = b"JFIF\x00" + b"j" * 20
     assert evaluate.metadata_bytes(_with_segment(data, 0xE0, jfif)) == base  # JFIF: image
