@@ -224,20 +224,11 @@ def _coded_from(
 
 
 def unmeasured(
-    data: bytes,
-    recon: codec.Reconstruction,
-    ev: float,
-    gain: float,
-    started: float,
-    small: np.ndarray | None = None,
+    data: bytes, recon: codec.Reconstruction, ev: float, gain: float, started: float
 ) -> CodedImage:
-    """The CodedImage of ``recon`` (decoded from ``data``) with its preview, not measured.
-
-    ``small``: ``recon``'s image already downsampled to ``display.PREVIEW_SIDE``.
-    """
+    """The CodedImage of ``recon`` (decoded from ``data``) with its preview, not measured."""
     meta = recon.raw.meta
-    if small is None:
-        small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
+    small = display.downsample(recon.raw.data, display.PREVIEW_SIDE)
     pixels, levels = _screen(display.render(small, meta, ev, None, gain))
     coded = CodedImage(
         recon.quality,
@@ -333,7 +324,6 @@ def code_image(
     quality: int,
     exposure_ev: float = 0.0,
     base_gain: float = 1.0,
-    encoder: Callable[[RawImage, int], bytes] | None = None,
     coder: Coder | None = None,
     generation: int | None = None,
 ) -> Generator[str | CodedImage, None, CodedImage]:
@@ -343,26 +333,23 @@ def code_image(
     (so the view can show the reconstruction while PSNR and SSIM are computed); returns
     the measured one.
 
-    ``coder`` does the three steps (the GUI passes an
+    ``coder`` does the steps (by default a :class:`~rawjpeg_gui.workers.coder.LocalCoder`,
+    on this thread; the GUI passes an
     :class:`~rawjpeg_gui.workers.encoder_process.EncoderProcess`, which runs them in a
-    child process; ``generation`` is the request's, see its ``supersede``). Without one,
-    ``encoder(raw, quality) -> bytes`` replaces the in-thread encode and the rest runs here.
+    child process); ``generation`` is the request's, see its ``supersede``.
     """
+    if coder is None:
+        from .coder import LocalCoder  # which imports this module
+
+        coder = LocalCoder()
     t0 = time.perf_counter()
     yield f"Encoding at quality {quality}…"
-    if coder is not None:
-        coded = coder.code(original, quality, exposure_ev, base_gain, generation)
-        yield coded  # shown at once; the numbers follow
-        yield "Measuring…"
-        measured = coder.measure(coded, original, generation)
-        measured.seconds = time.perf_counter() - t0
-        return measured
-    data = encoder(original, quality) if encoder else codec.encode_image(original, quality).jpeg
-    yield "Reconstructing…"
-    coded = unmeasured(data, codec.decode_bytes(data), exposure_ev, base_gain, t0)
+    coded = coder.code(original, quality, exposure_ev, base_gain, generation)
     yield coded  # shown at once; the numbers follow
     yield "Measuring…"
-    return measure(coded, original, t0)
+    measured = coder.measure(coded, original, generation)
+    measured.seconds = time.perf_counter() - t0
+    return measured
 
 
 class Coder(Protocol):

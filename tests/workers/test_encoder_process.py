@@ -30,7 +30,7 @@ def test_child_encode_matches_in_process(kdc: Path):
         assert encoder.used_child
         assert first == codec.encode_image(raw, 55).jpeg
         assert codec.decode_bytes(again).quality == 80
-        gen = jobs.code_image(raw, 30, encoder=encoder)
+        gen = jobs.code_image(raw, 30, coder=encoder)
         while True:
             try:
                 next(gen)
