@@ -67,6 +67,14 @@ def _attach(name: str) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name)
 
 
+def _detach(shm: shared_memory.SharedMemory) -> None:
+    """Close the child's mapping of a block it no longer uses."""
+    try:
+        shm.close()
+    except BufferError:  # a view is still alive somewhere; the mapping goes with it
+        pass
+
+
 def _child_init(generation_name: str, niceness: int) -> None:
     """Child side: yield the cores to the app's own threads first (``niceness``), and
     attach the generation counter the parent bumps to supersede requests."""
@@ -96,10 +104,7 @@ def _child_coder(name: str, shape: tuple[int, ...], meta: RawMeta) -> ImageCoder
         old = held[1]
         del held
         _CHILD.pop("image")
-        try:
-            old.close()
-        except BufferError:  # a view is still alive somewhere; the mapping goes with it
-            pass
+        _detach(old)
     shm = _attach(name)
     coder = ImageCoder(RawImage(np.ndarray(shape, np.float32, buffer=shm.buf), meta))
     _CHILD["image"] = (name, shm, coder)
@@ -136,10 +141,7 @@ def _code_shared(
     out = _CHILD.get("out")
     if out is None or out[0] != out_name:
         if out is not None:
-            try:
-                out[1].close()
-            except BufferError:  # a view is still alive somewhere; the mapping goes with it
-                pass
+            _detach(out[1])
         out = (out_name, _attach(out_name))
         _CHILD["out"] = out
     block = np.ndarray(shape, np.float32, buffer=out[1].buf)
@@ -219,9 +221,8 @@ class EncoderProcess:
         self._generation = 0
         self._shm: shared_memory.SharedMemory | None = None
         self._out: shared_memory.SharedMemory | None = None
-        self._shared_for: np.ndarray | None = (
-            None  # the image in the block (held: an id could be reused)
-        )
+        # The image in the block (the array itself: an id could be reused once it is freed).
+        self._shared_for: np.ndarray | None = None
         self._broken = False
         self._closed = False
 
