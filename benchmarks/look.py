@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rawjpeg_gui.core import codec, colour, display, icc  # noqa: E402
+from rawjpeg_gui.core.metadata import RawMeta  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import split  # noqa: E402
 
@@ -40,6 +41,11 @@ def de_stats(reference: np.ndarray, shown: np.ndarray) -> tuple[float, float]:
     """Mean and 95th percentile CIEDE2000 between two sRGB-encoded images."""
     de = deltaE_ciede2000(rgb2lab(reference), rgb2lab(shown))
     return float(de.mean()), float(np.percentile(de, 95))
+
+
+def app_rendering(linear: np.ndarray, meta: RawMeta, gain: float) -> np.ndarray:
+    """The app's display rendering of ``linear`` (float sRGB, sensor orientation)."""
+    return colour.srgb_encode(display.to_srgb_linear(linear, meta, gain))
 
 
 def picture(path: Path, panes: list[np.ndarray], width: int = 480) -> None:
@@ -74,7 +80,7 @@ def main() -> None:
     for path in split.load().paths(args.split):
         raw = read_raw(path)
         gain = display.auto_gain(raw.data, raw.meta)
-        app = colour.srgb_encode(display.to_srgb_linear(raw.data, raw.meta, gain))
+        app = app_rendering(raw.data, raw.meta, gain)
         for q in qs:
             enc = codec.encode_image(raw, q)
             managed = icc.viewer_rgb(enc.jpeg)
@@ -83,7 +89,7 @@ def main() -> None:
             m, p95 = de_stats(app[::STEP, ::STEP], managed[::STEP, ::STEP])
             u, _ = de_stats(app[::STEP, ::STEP], plain[::STEP, ::STEP])
             back = codec.decode_bytes(enc.jpeg).raw.data
-            coded = colour.srgb_encode(display.to_srgb_linear(back, raw.meta, gain))
+            coded = app_rendering(back, raw.meta, gain)
             c, c95 = de_stats(app[::STEP, ::STEP], coded[::STEP, ::STEP])
             v, v95 = de_stats(coded[::STEP, ::STEP], managed[::STEP, ::STEP])
             size = len(codec.viewer_profile(raw, enc.params))

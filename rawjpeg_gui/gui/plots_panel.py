@@ -24,10 +24,10 @@ _METHOD_STYLE = {
 class _TitleLabel(pg.LabelItem):
     """A plot title whose text never changes the plots' widths.
 
-    pyqtgraph sizes a title to its text, so each new title ("PSNR 38.12 dB ...")
-    re-laid out the whole canvas: all four plots resized and redrew their axes on the
-    GUI thread at every coding. Only the height enters the layout here; a title wider
-    than its plot is clipped.
+    pyqtgraph sizes a title to its text, so each new title ("PSNR 38.12 dB ...") would
+    re-lay out the whole canvas: all four plots resized and redrawn on the GUI thread at
+    every coding. Only the height enters the layout here; a title wider than its plot
+    is clipped.
     """
 
     def __init__(self) -> None:
