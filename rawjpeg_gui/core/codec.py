@@ -151,7 +151,7 @@ def encode_image(
             "does not encode (research code: rawjpeg_gui.training.research.photolook)."
         )
     t0 = time.perf_counter()
-    inputs = model.image_inputs(raw.data, raw.meta)
+    inputs = search.encoder_inputs(model, raw.data, raw.meta)
     t1 = time.perf_counter()
     found = search.search(raw.data, quality, model, inputs) if searched else None
     pred = found.prediction if found else search.predict(model, inputs, quality)

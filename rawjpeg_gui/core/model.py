@@ -124,10 +124,16 @@ class ImageInputs:
     Attributes:
         thumbnail: T x T x 3 area-averaged linear image.
         feeds: further named network inputs (empty for the bundled models).
+        balance: per-channel multipliers the thumbnail was scaled by, or ``None``. The
+            encoder scales the image by them before its operators
+            (:func:`search.encoder_inputs`); the operators the model predicts are then
+            for the scaled image, and :func:`search.predict` folds the scaling into the
+            LUT.
     """
 
     thumbnail: np.ndarray
     feeds: Mapping[str, np.ndarray] = field(default_factory=dict)
+    balance: np.ndarray | None = None
 
 
 def make_thumbnail(image: np.ndarray, size: int) -> np.ndarray:

@@ -35,6 +35,16 @@ map's spread is what a colour-managed viewer shows as local tone errors; a narro
 spread keeps the viewer's picture close to the app's rendering, and on our validation
 cameras it also coded better (``models/ABLATIONS.md``).
 
+Before any of this the encoder balances the image part of the way
+(:func:`encoder_inputs`): each channel is scaled by the camera's white balance raised to
+:data:`BALANCE_POWER`, the largest multiplier 1, so neutral greys come close to neutral
+in the JPEG's pixels. The model sees the scaled thumbnail, and the scaling is folded
+into the LUT it predicts (:func:`fold_balance`), so the file stores one LUT as before
+and any decoder inverts it exactly. JPEG's luma/chroma transform then decorrelates the
+colours better (fewer chroma bits), and the chroma errors that the display's white
+balance amplifies get smaller; on our validation cameras it coded better and looked
+closer to the original (``models/ABLATIONS.md``, "Balance before the operators").
+
 The search does not guarantee a monotonic slider: a cheaper operator set can win at a
 higher band, and a higher quality then gives a smaller file; a model change must
 re-check it (``rawjpeg eval`` prints every step).
@@ -48,10 +58,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import container, fastops, jpeg
+from . import colour, container, fastops, jpeg
 from .metadata import RawMeta
 from .model import AdapterModel, ImageInputs, Prediction
-from .params import AdapterParams
+from .params import AdapterParams, monotone
 
 #: Qualities whose operators the encoder tries (the tables always stay the slider's).
 CANDIDATES = tuple(range(10, 101, 10))
@@ -61,6 +71,8 @@ PROBE_PIXELS = 1 << 17
 GAMMA_SPREAD = 0.05
 #: Side of a probe tile: one 4:2:0 MCU, so DCT blocks and chroma pairs stay whole.
 TILE = 16
+#: The encoder scales each channel by the camera's white balance to this power.
+BALANCE_POWER = 0.5
 
 
 @dataclass(frozen=True)
@@ -119,13 +131,47 @@ def limit_spread(gamma_map: np.ndarray, spread: float | None = None) -> np.ndarr
     return np.asarray(np.exp(np.clip(logs, mean - spread, mean + spread)).astype(np.float32))
 
 
-def predict(model: AdapterModel, inputs: ImageInputs, quality: int) -> Prediction:
-    """The model's prediction for ``quality`` with its gamma map's spread limited
-    (:data:`GAMMA_SPREAD`): the operators the encoder writes, searched or not."""
-    pred = model.predict_inputs(inputs, quality)
-    return Prediction(
-        replace(pred.params, gamma_map=limit_spread(pred.params.gamma_map)), pred.qtables
+def balance(meta: RawMeta | None) -> np.ndarray:
+    """The encoder's per-channel multipliers for a raw: its white balance
+    (:func:`colour.white_balance`) to the power :data:`BALANCE_POWER`, divided by the
+    largest, so every multiplier is in (0, 1] and no value leaves [0, 1]."""
+    wb = colour.white_balance(meta)
+    k = np.power(wb / wb.max(), BALANCE_POWER)
+    return np.asarray(k.astype(np.float32))
+
+
+def encoder_inputs(
+    model: AdapterModel, image: np.ndarray, meta: RawMeta | None = None
+) -> ImageInputs:
+    """The model's inputs for ``image`` as the encoder uses them: the thumbnail scaled
+    by :func:`balance` (``inputs.balance``), whose operators :func:`predict` folds back."""
+    inputs = model.image_inputs(image, meta)
+    k = balance(meta)
+    return replace(inputs, thumbnail=inputs.thumbnail * k, balance=k)
+
+
+def fold_balance(lut: np.ndarray, multipliers: np.ndarray) -> np.ndarray:
+    """The LUT that scales channel ``c`` by ``multipliers[c]`` (in (0, 1]) and then
+    applies ``lut``: knot ``k`` of ``B`` takes the value of ``lut`` (piecewise linear)
+    at ``multipliers[c] * k / (B - 1)``. Strictly increasing as ``lut`` is."""
+    knots = np.linspace(0.0, 1.0, lut.shape[1])
+    lut64 = lut.astype(np.float64)
+    folded = np.stack(
+        [np.interp(knots * float(m), knots, lut64[c]) for c, m in enumerate(multipliers)]
     )
+    return monotone(folded)
+
+
+def predict(model: AdapterModel, inputs: ImageInputs, quality: int) -> Prediction:
+    """The model's prediction for ``quality`` as the encoder writes it, searched or not:
+    its gamma map's spread limited (:data:`GAMMA_SPREAD`) and the inputs' balance
+    (:func:`encoder_inputs`) folded into its LUT."""
+    pred = model.predict_inputs(inputs, quality)
+    lut = pred.params.lut
+    if inputs.balance is not None:
+        lut = fold_balance(lut, inputs.balance)
+    params = replace(pred.params, lut=lut, gamma_map=limit_spread(pred.params.gamma_map))
+    return Prediction(params, pred.qtables)
 
 
 def _payload(params: AdapterParams) -> int:
@@ -192,8 +238,8 @@ def search(
 ) -> SearchResult | None:
     """Choose the operators for ``image`` at ``quality``; ``None`` if the model is not searched.
 
-    ``inputs``: :meth:`AdapterModel.image_inputs` of ``image`` (with its raw's metadata,
-    for models that take it); computed from the image alone when not given.
+    ``inputs``: :func:`encoder_inputs` of ``image`` and its raw's metadata; computed
+    from the image alone when not given.
     ``adapt_gamma``: then also choose the gamma map's size (:func:`gamma_sizes`) for the
     chosen operators, by the same cost with the parameter bytes each size saves counted
     in the rate.
@@ -202,7 +248,7 @@ def search(
     if weights is None:
         return None
     if inputs is None:
-        inputs = model.image_inputs(image)
+        inputs = encoder_inputs(model, image)
     base = predict(model, inputs, quality)
     # The choice is made at the nearest candidate quality (its tables and rate weight) and
     # then kept for every slider position around it, so operators change at most at the

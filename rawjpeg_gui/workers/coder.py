@@ -73,7 +73,7 @@ class ImageCoder:
         """The model's inputs for the image (made once)."""
         with self._lock:
             if self._inputs is None:
-                self._inputs = self.model.image_inputs(self.raw.data, self.raw.meta)
+                self._inputs = search.encoder_inputs(self.model, self.raw.data, self.raw.meta)
             return self._inputs
 
     def proxy(self) -> RawImage:

@@ -165,3 +165,64 @@ def test_the_search_writes_a_smaller_gamma_map_where_it_codes_better(
         raw, 50, fixed.prediction.params, fixed.prediction.qtables, "4:2:0"
     )
     assert _cost(raw, adapted, 50, weights) < _cost(raw, predicted, 50, weights) - 0.02
+
+
+def test_folding_a_balance_into_a_lut_scales_its_input_first() -> None:
+    from rawjpeg_gui.core import operators
+    from rawjpeg_gui.core.params import identity_params
+
+    lut = np.stack([np.linspace(0, 1, 64) ** p for p in (0.4, 0.5, 0.6)]).astype(np.float32)
+    k = np.array([1.0, 0.6, 0.8], np.float32)
+    folded = search.fold_balance(lut, k)
+    assert folded.shape == lut.shape and np.all(np.diff(folded, axis=1) > 0)
+    np.testing.assert_allclose(search.fold_balance(lut, np.ones(3)), lut, atol=1e-6)
+    # At its knots the folded LUT is the LUT of the scaled input; between them, linear.
+    x = np.repeat(np.linspace(0, 1, 64, dtype=np.float32)[None, :, None], 3, axis=2)
+    want = operators.apply_lut(x * k, lut)
+    np.testing.assert_allclose(operators.apply_lut(x, folded), want, atol=1e-5)
+    ident = identity_params(64).lut
+    np.testing.assert_allclose(search.fold_balance(ident, k)[:, -1], k, atol=1e-6)
+
+
+def test_the_encoder_balances_by_the_square_root_of_the_white_balance() -> None:
+    from rawjpeg_gui.core import colour
+
+    raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
+    k = search.balance(raw.meta)
+    wb = colour.white_balance(raw.meta)
+    np.testing.assert_allclose(k, np.sqrt(wb / wb.max()), rtol=1e-6)
+    assert k.max() == 1.0 and k.min() < 0.8  # the G2's greens are scaled down
+    np.testing.assert_array_equal(search.balance(None), np.ones(3, np.float32))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quality", [50, 75])
+def test_balancing_codes_a_validation_raw_better_and_closer_in_colour(
+    model: AdapterModel, quality: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Canon G2 (a validation camera): the balanced file has the lower training
+    objective (ln MSE + w(q) bpp on the whole linear raw) and, shown by the app, is
+    closer to the original in CIEDE2000 than the file coded in plain camera RGB."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from rawjpeg_gui.core import colour, display
+
+    raw = read_raw(require(SHARED_RAW / "dcc_canon_g2_0304.crw"))
+    gain = colour.base_gain(raw.data, raw.meta)
+
+    def shown(image: np.ndarray) -> np.ndarray:
+        return rgb2lab(colour.srgb_encode(display.to_srgb_linear(image, raw.meta, gain))[::4, ::4])
+
+    ref = shown(raw.data)
+    out = {}
+    for power in (0.0, search.BALANCE_POWER):
+        monkeypatch.setattr(search, "BALANCE_POWER", power)
+        enc = codec.encode_image(raw, quality, model)
+        back = codec.decode_bytes(enc.jpeg).raw.data
+        out[power] = (
+            _cost(raw, enc, quality, model.info.rate_weight),
+            float(deltaE_ciede2000(ref, shown(back)).mean()),
+        )
+    plain, balanced = out[0.0], out[search.BALANCE_POWER]
+    assert balanced[0] < plain[0] - 0.02
+    assert balanced[1] < plain[1]
