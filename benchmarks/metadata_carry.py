@@ -4,7 +4,9 @@ For every raw, exiftool lists the raw's tags (``-a -G1 -n``; its own File, Syste
 ExifTool and Composite groups left out); the raw is encoded (q75), the adapter-JPEG
 decoded to a DNG, and exiftool lists both outputs. A raw tag is *carried* by an output
 when a tag of the same name has the same value there (any group: a CRW's CIFF records
-become EXIF and Canon maker-note tags). Tags that describe the raw's own image data
+become EXIF and Canon maker-note tags): the same string, the same bytes (exiftool prints a
+block as base64 in one file and as byte values in another) or the same numbers
+(:func:`same_value`); a tag absent from the output is missing whatever its value. Tags that describe the raw's own image data
 (sizes, strips, CFA layout, embedded previews: :data:`IMAGE_DATA_TAGS`) are counted
 apart: an adapter-JPEG has its own image data.
 
@@ -17,7 +19,9 @@ the fetched CR2/ARW). Needs exiftool (Debian: libimage-exiftool-perl).
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -75,6 +79,43 @@ def by_name(tags: dict[str, object]) -> dict[str, list[str]]:
     return out
 
 
+def _canonical(value: str) -> bytes | tuple[float, ...] | str:
+    """A value as bytes (exiftool's ``base64:`` form), as numbers (one or a list), or as
+    the string itself."""
+    if value.startswith("base64:"):
+        try:
+            return base64.b64decode(value[7:], validate=True)
+        except ValueError:
+            return value
+    try:
+        numbers = tuple(float(part) for part in value.split())
+    except ValueError:
+        return value
+    return numbers if numbers and all(map(math.isfinite, numbers)) else value
+
+
+def same_value(a: str, b: str) -> bool:
+    """Whether two of exiftool's ``-n`` values are the same: the same string, the same
+    bytes (exiftool prints a block as base64 in one file and as a list of byte values in
+    another), or the same numbers to exiftool's printed precision."""
+    if a == b:
+        return True
+    x, y = _canonical(a), _canonical(b)
+    if isinstance(x, tuple) and isinstance(y, bytes):
+        x, y = y, x
+    if isinstance(x, bytes) and isinstance(y, tuple):
+        return (
+            len(x) == len(y)
+            and all(v == int(v) and 0 <= v <= 255 for v in y)
+            and x == bytes(int(v) for v in y)
+        )
+    if isinstance(x, tuple) and isinstance(y, tuple):
+        return len(x) == len(y) and all(
+            math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-12) for u, v in zip(x, y, strict=True)
+        )
+    return isinstance(x, bytes) and x == y
+
+
 def carried(raw: dict[str, object], other: dict[str, object]) -> tuple[int, int, list[str]]:
     """(photo tags carried, photo tags in the raw, names of the missing photo tags)."""
     names = by_name(other)
@@ -85,7 +126,7 @@ def carried(raw: dict[str, object], other: dict[str, object]) -> tuple[int, int,
         if name in IMAGE_DATA_TAGS:
             continue
         total += 1
-        if str(value) in names.get(name, []):
+        if any(same_value(str(value), other_value) for other_value in names.get(name, [])):
             done += 1
         else:
             missing.append(key)

@@ -28,7 +28,8 @@ Three steps:
    writer made; its IFD0 tags (image, DNG colour, orientation) win, except Software,
    which is the camera's as in the JPEG (ProcessingSoftware names rawjpeg). The raw's
    EXIF, GPS and maker-note values replace the writer's rounded ones, a DNG raw's
-   camera-describing DNG tags (:data:`_DNG_CAMERA_TAGS`) are kept, and the private
+   camera-describing DNG tags (:data:`_DNG_CAMERA_TAGS`) are kept, so is its colour
+   profile where it describes the DNG's samples (:mod:`dngprofile`), and the private
    structures become the DNG's DNGPrivateData, where exiftool reads them as the
    camera's own tags.
 """
@@ -40,7 +41,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from . import rawprivate
+from . import dngprofile, rawprivate
 from .jpeg import COLOUR_SPACE_ICC, COLOUR_SPACE_SRGB
 
 #: Compressed metadata blobs larger than this are not stored (the segments' limit).
@@ -190,7 +191,7 @@ def read_full(path: str | Path) -> bytes:
         src.readMetadata()
         exif = exiv2.ExifData()
         for datum in src.exifData():
-            if not _structural(datum) or _dng_camera_tag(datum):
+            if not _structural(datum) or _dng_camera_tag(datum) or dngprofile.stored(datum):
                 exif.add(datum)
         out = exiv2.ImageFactory.create(exiv2.ImageType.exv)
         if src.byteOrder() != exiv2.ByteOrder.invalidByteOrder:
@@ -350,6 +351,7 @@ def embed_in_dng(path: Path, blob: bytes) -> bool:
             if key is None or key in own:
                 continue
             exif[key] = datum.value()
+        dngprofile.merge_profile(exif, stored.exifData())
         exif["Exif.Image.ProcessingSoftware"] = "rawjpeg"
         if private:  # the raw's private structures, where Adobe's DNG Converter puts them
             exif[_PRIVATE_KEY] = exiv2.DataValue(

@@ -312,3 +312,101 @@ def test_benchmark_dng_carries_95_percent_of_a_kdc_and_a_crw(name: str, tmp_path
     total, in_jpeg, in_dng = metadata_carry.measure(require(SHARED_RAW / name), tmp_path)
     assert in_dng >= 0.95 * total
     assert name.endswith(".kdc") or in_jpeg >= 0.95 * total
+
+
+#: Tags carried per real raw (benchmarks/metadata_carry.py, exiftool's view): the JPEG's
+#: and the DNG's counts may grow, never shrink. (photo tags, in the JPEG, in the DNG)
+CARRIED = {
+    "dcc_canon_g2_0304.crw": (102, 102, 102),
+    "dcc_kodak_dc120_p003908.kdc": (23, 20, 22),
+    "tinydng_colorchart.dng": (34, 24, 32),
+    "_DSC2164.ARW": (235, 184, 224),
+    "IMG_5952.CR2": (198, 193, 197),
+}
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool is not installed")
+@pytest.mark.parametrize("name", sorted(CARRIED))
+def test_carried_tags_do_not_regress(name: str, tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import metadata_carry
+
+    src = require((FETCHED_RAW if name[-3:].isupper() else SHARED_RAW) / name)
+    total, in_jpeg, in_dng = metadata_carry.measure(src, tmp_path)
+    want_total, want_jpeg, want_dng = CARRIED[name]
+    assert total == want_total and in_jpeg >= want_jpeg and in_dng >= want_dng
+    if name.endswith(".ARW"):  # the SR2 data exiv2 does not expose, back in the DNG
+        tags = [
+            "SR2SubIFD:WB_RGGBLevels",
+            "SR2SubIFD:ColorMatrix",
+            "SR2SubIFD:DistortionCorrParams",
+        ]
+        want = _exiftool(src, *tags)
+        assert len(want) == len(tags) and _exiftool(tmp_path / "_DSC2164.dng", *tags) == want
+
+
+def test_the_benchmark_compares_values_not_exiftool_s_print_form() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import metadata_carry
+
+    same = metadata_carry.same_value
+    assert same("base64:AH0D", "0 125 3") and same("1 2.477", "1.0 2.477") and same("7", "7")
+    assert not same("base64:AH0D", "0 125 4") and not same("1 2.477", "1 2.4770001")
+    assert not same("Canon", "Canon ") and not same("0 125 3", "0 125")
+    raw = {"IFD0:Make": "Canon", "CanonRaw:Info": "base64:AH0D", "IFD0:Gone": "1"}
+    done, total, missing = metadata_carry.carried(raw, {"IFD0:Make": "Canon", "X:Info": "0 125 3"})
+    assert (done, total, missing) == (2, 3, ["IFD0:Gone"])  # absent is missing, always
+
+
+def _with_profile(tmp_path: Path, tags: dict[str, str | bytes]) -> Path:
+    copy = tmp_path / "profile.dng"
+    shutil.copyfile(require(SHARED_RAW / "tinydng_colorchart.dng"), copy)
+    copy.chmod(0o644)
+    image = exiv2.ImageFactory.open(str(copy))
+    image.readMetadata()
+    exif = image.exifData()
+    for key, value in tags.items():
+        exif[f"Exif.Image.{key}"] = (
+            exiv2.DataValue(value, exiv2.ByteOrder.invalidByteOrder, exiv2.TypeId.unsignedByte)
+            if isinstance(value, bytes)
+            else value
+        )
+    image.writeMetadata()
+    return copy
+
+
+def test_a_dng_raw_s_dual_illuminant_profile_reaches_the_dng(tmp_path: Path) -> None:
+    """LibRaw takes the D65 matrix; the writer's ColorMatrix1 is that matrix, so the raw's
+    whole profile describes the samples and replaces the writer's single matrix."""
+    d65 = _exif(require(SHARED_RAW / "tinydng_colorchart.dng"))["Exif.Image.ColorMatrix1"]
+    profile: dict[str, str | bytes] = {
+        "ColorMatrix1": "7/10 -2/10 -1/10 -4/10 12/10 3/10 -5/100 2/10 7/10",
+        "ColorMatrix2": d65,
+        "CalibrationIlluminant1": "17",
+        "CalibrationIlluminant2": "21",
+        "ForwardMatrix1": "6/10 3/10 1/10 2/10 7/10 1/10 0/1 1/10 8/10",
+        "ForwardMatrix2": "61/100 29/100 1/10 21/100 69/100 1/10 0/1 11/100 79/100",
+        "ProfileName": b"Test Profile\0",
+        "BaselineExposure": "35/100",
+    }
+    src = _with_profile(tmp_path, profile)
+    encoded = codec.encode_file(src, 75)
+    dng = write_dng(tmp_path / "x.dng", codec.decode_bytes(encoded.jpeg).raw, reconstructed=True)
+    raw_tags, out = _exif(src), _exif(dng)
+    for key in [f"Exif.Image.{k}" for k in profile] + ["Exif.Image.AsShotNeutral",
+                                                       "Exif.Image.AnalogBalance"]:  # fmt: skip
+        assert out[key] == raw_tags[key], key
+    assert not {k for k in _exif(encoded.jpeg) if "Matrix" in k or "Profile" in k}
+    with rawpy.imread(str(dng)) as back:
+        assert back.raw_image_visible.shape[0] > 0
+
+
+def test_a_profile_that_does_not_describe_the_samples_stays_out(tmp_path: Path) -> None:
+    """LibRaw folds a DNG's AnalogBalance into its matrix: the writer's ColorMatrix1 is
+    then not the raw's, the raw's profile does not describe the samples and stays out."""
+    src = _with_profile(tmp_path, {"AnalogBalance": "3/2 1/1 1/1", "ProfileName": b"Test\0"})
+    raw = codec.decode_bytes(codec.encode_file(src, 75).jpeg).raw
+    out = _exif(write_dng(tmp_path / "x.dng", raw, reconstructed=True))
+    assert "Exif.Image.ProfileName" not in out and "Exif.Image.AnalogBalance" not in out
+    assert out["Exif.Image.CalibrationIlluminant1"] == "21"
+    assert out["Exif.Image.ColorMatrix1"] != _exif(src)["Exif.Image.ColorMatrix1"]
