@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fullmeta
+from . import fullmeta, stretch
 from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
@@ -459,26 +459,75 @@ def sample_scale(meta: RawMeta, reconstructed: bool = False) -> SampleScale:
     return SampleScale(levels, ROOT_LEVELS if reconstructed else 0)
 
 
-def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
-    """The DNG CFAPattern (0 red, 1 green, 2 blue per 2x2 position) when ``raw`` is written
-    as a CFA DNG, else ``None`` (the LinearRaw fallback).
+@dataclass(frozen=True)
+class CfaGeometry:
+    """How an image maps onto the Bayer sensor its CFA DNG stores.
 
-    A CFA DNG needs an image that maps one to one onto a regular 2x2 RGB Bayer sensor
-    (``meta.cfa_aligned`` with a Bayer ``cfa_pattern``, set by :mod:`rawio` for such
-    raws and carried through the adapter-JPEG) at the size the metadata records, and, if
-    ``raw.mosaic`` is given, a mosaic of that size.
+    Attributes:
+        pattern: the DNG CFAPattern (0 red, 1 green, 2 blue per 2x2 position).
+        height, width: the sensor grid in photosites.
+        pixel_aspect: photosite width / height; other than 1 when the image is the
+            sensor grid stretched by LibRaw (:mod:`stretch`), which the DNG's
+            ``DefaultScale`` repeats.
+    """
+
+    pattern: tuple[int, int, int, int]
+    height: int
+    width: int
+    pixel_aspect: float = 1.0
+
+    @property
+    def stretched(self) -> bool:
+        """True when the image is the sensor grid stretched, not the grid itself."""
+        return self.pixel_aspect != 1.0
+
+
+def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
+    """The sensor ``raw`` is written onto as a CFA DNG, else ``None`` (the LinearRaw
+    fallback).
+
+    A CFA DNG needs a regular 2x2 RGB Bayer ``cfa_pattern`` and an image at the size the
+    metadata records that is either the sensor grid one to one (``meta.cfa_aligned``)
+    or LibRaw's stretch of it (``meta.cfa_pixel_aspect``, the grid's size then following
+    from :func:`stretch.sensor_shape`), both set by :mod:`rawio` and carried through the
+    adapter-JPEG; and, if ``raw.mosaic`` is given, a mosaic of the grid's size.
     """
     meta = raw.meta
     data = np.asarray(raw.data)
-    if not meta.cfa_aligned or meta.cfa_pattern not in BAYER_PATTERNS:
+    if meta.cfa_pattern not in BAYER_PATTERNS:
         return None
     if data.ndim != 3 or data.shape[:2] != (meta.height, meta.width) or min(data.shape[:2]) < 2:
         return None
-    if raw.mosaic is not None and np.shape(raw.mosaic) != data.shape[:2]:
+    aspect = 1.0
+    if meta.cfa_aligned:
+        sensor: tuple[int, int] | None = (meta.height, meta.width)
+    elif meta.cfa_pixel_aspect:
+        aspect = float(meta.cfa_pixel_aspect)
+        sensor = stretch.sensor_shape((meta.height, meta.width), aspect)
+    else:
+        sensor = None
+    if sensor is None or min(sensor) < 2:
+        return None
+    if raw.mosaic is not None and np.shape(raw.mosaic) != sensor:
         return None
     index = {"R": 0, "G": 1, "B": 2}
     a, b, c, d = (index[ch] for ch in meta.cfa_pattern)
-    return a, b, c, d
+    return CfaGeometry((a, b, c, d), sensor[0], sensor[1], aspect)
+
+
+def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
+    """The DNG CFAPattern of :func:`cfa_geometry`, or ``None`` for LinearRaw."""
+    geometry = cfa_geometry(raw)
+    return None if geometry is None else geometry.pattern
+
+
+def cfa_samples(data: np.ndarray, geometry: CfaGeometry) -> np.ndarray:
+    """H x W x 3 linear image -> float32 mosaic of the sensor grid: the image unstretched
+    to the grid when it is stretched (:func:`stretch.unstretch`), then each photosite's
+    sample of its own colour (:func:`remosaic`)."""
+    if geometry.stretched:
+        data = stretch.unstretch(data, geometry.pixel_aspect, (geometry.height, geometry.width))
+    return remosaic(data, geometry.pattern)
 
 
 def remosaic(data: np.ndarray, pattern: Sequence[int]) -> np.ndarray:
@@ -525,15 +574,21 @@ def _cfa_tiles(samples: np.ndarray, tile: int) -> Iterator[bytes]:
             )
 
 
-def _cfa_tags(width: int, height: int, scale: SampleScale, pattern: Sequence[int]) -> list[Any]:
-    """SubIFD tags of the CFA image."""
-    return [
+def _cfa_tags(geometry: CfaGeometry, scale: SampleScale) -> list[Any]:
+    """SubIFD tags of the CFA image; ``DefaultScale`` for non-square photosites."""
+    tags: list[Any] = [
         (33421, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, _BYTE, 4, tuple(pattern), True),  # CFAPattern
+        (33422, _BYTE, 4, tuple(geometry.pattern), True),  # CFAPattern
         (50710, _BYTE, 3, (0, 1, 2), True),  # CFAPlaneColor
         (50711, _SHORT, 1, 1, True),  # CFALayout: rectangular
-        *_raw_tags(width, height, scale, samples=1),
+        *_raw_tags(geometry.width, geometry.height, scale, samples=1),
     ]
+    if geometry.stretched:
+        along = geometry.width if stretch.stretch_axis(geometry.pixel_aspect) else geometry.height
+        scale_xy = stretch.default_scale(geometry.pixel_aspect, along)
+        value = tuple(part for f in scale_xy for part in _fit(f, signed=False))
+        tags.append((50718, _RATIONAL, 2, value, True))  # DefaultScale
+    return sorted(tags, key=lambda tag: int(tag[0]))
 
 
 def write_dng(
@@ -569,13 +624,13 @@ def write_dng(
     meta = raw.meta
     matrix = color_matrix(meta)
     neutral = camera_neutral(meta, matrix)
-    pattern = cfa_layout(raw)
-    if pattern is not None and raw.mosaic is not None and not reconstructed:
+    geometry = cfa_geometry(raw)
+    if geometry is not None and raw.mosaic is not None and not reconstructed:
         scale = SampleScale(_mosaic_levels(meta))
         samples = np.asarray(raw.mosaic, dtype=np.uint16)
     else:
         scale = sample_scale(meta, reconstructed)
-        samples = scale.encode(data if pattern is None else remosaic(data, pattern))
+        samples = scale.encode(data if geometry is None else cfa_samples(data, geometry))
     preview = render_preview(data, matrix, neutral)
     height, width = samples.shape[:2]
     # Tiles no wider or taller than the image (multiples of 16, as TIFF requires): LibRaw
@@ -594,7 +649,7 @@ def write_dng(
                 metadata=None,
                 extratags=_camera_tags(meta, matrix, neutral),
             )
-            if pattern is not None:
+            if geometry is not None:
                 tif.write(
                     _cfa_tiles(samples, tile),
                     shape=(height, width),
@@ -605,7 +660,7 @@ def write_dng(
                     compression=7,
                     subfiletype=0,
                     metadata=None,
-                    extratags=_cfa_tags(width, height, scale, pattern),
+                    extratags=_cfa_tags(geometry, scale),
                 )
             else:
                 tif.write(
