@@ -2,20 +2,24 @@
 maps onto a Bayer sensor, else three-sample ``LinearRaw``.
 
 **CFA** (PhotometricInterpretation 32803, one 16-bit sample per photosite, ``BlackLevel``
-0): used when :func:`cfa_layout` finds the image one to one on a regular 2x2 RGB Bayer
-sensor (``RawMeta.cfa_aligned``, set by :mod:`rawio` and carried through the
-adapter-JPEG). A raw file's own image stores the camera's CFA samples exactly
+0): used when :func:`cfa_geometry` finds the image on a regular 2x2 RGB Bayer sensor,
+one to one (``RawMeta.cfa_aligned``) or stretched by LibRaw from non-square photosites
+(``RawMeta.cfa_pixel_aspect``, :mod:`stretch`), both set by :mod:`rawio` and carried
+through the adapter-JPEG. A raw file's own image stores the camera's CFA samples exactly
 (``RawImage.mosaic``, raw minus black level) with ``WhiteLevel`` the camera's white minus
 its lowest black level. A reconstruction stores, at each photosite, its sample of the
-photosite's own colour (:func:`remosaic`): LibRaw's demosaic in :mod:`rawio` keeps each
-photosite's measured value (to the rounding of its 16-bit output), so this is the
-reconstruction of the camera's samples, and the developer demosaics it as it would the
-original raw. Tiles are lossless JPEGs of two components
+photosite's own colour (:func:`cfa_samples`: unstretched to the sensor grid if need be,
+then :func:`remosaic`): LibRaw's demosaic in :mod:`rawio` keeps each photosite's
+measured value (to the rounding of its 16-bit output), so this is the reconstruction of
+the camera's samples, and the developer demosaics it as it would the original raw. The
+DNG of a stretched image stores the sensor grid with ``DefaultScale``, which makes
+readers stretch it back. Tiles are lossless JPEGs of two components
 (pairs of photosites), as Adobe's converter writes them (:func:`_cfa_tiles`).
 
 **LinearRaw** (PhotometricInterpretation 34892, three 16-bit samples per pixel): the
-fallback for everything else (non-square pixels resampled by LibRaw, non-Bayer sensors,
-linear TIFF/PNG input, hand-made images, adapter-JPEGs written before ``cfa_aligned``).
+fallback for everything else (images resampled other than by LibRaw's line-copying
+stretch, non-Bayer sensors, linear TIFF/PNG input, hand-made images, adapter-JPEGs
+written before ``cfa_aligned``).
 Samples of a raw file's own image keep the precision the camera recorded:
 ``round(linear * L)`` with ``L`` the raw's own range (white level minus black level,
 :func:`sample_levels`; 65535 when the metadata has none) and ``WhiteLevel`` ``L``; finer
@@ -37,8 +41,8 @@ Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktabl
   and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
 - SubIFD 0: the full-resolution CFA or ``LinearRaw`` image (``NewSubFileType`` 0) with
   ``BlackLevel``, ``WhiteLevel``, the default crop, for CFA ``CFARepeatPatternDim``,
-  ``CFAPattern``, ``CFAPlaneColor`` and ``CFALayout``, and, for a reconstruction,
-  ``LinearizationTable``.
+  ``CFAPattern``, ``CFAPlaneColor``, ``CFALayout`` and, for non-square photosites,
+  ``DefaultScale``, and, for a reconstruction, ``LinearizationTable``.
 
 tifffile writes the file; it cannot write an EXIF IFD, so a placeholder LONG tag
 reserves the entry in IFD0 and :func:`_link_exif_ifd` appends the EXIF directory and
