@@ -493,8 +493,9 @@ def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
     A CFA DNG needs a regular 2x2 RGB Bayer ``cfa_pattern`` and an image at the size the
     metadata records that is either the sensor grid one to one (``meta.cfa_aligned``)
     or LibRaw's stretch of it (``meta.cfa_pixel_aspect``, the grid's size then following
-    from :func:`stretch.sensor_shape`), both set by :mod:`rawio` and carried through the
-    adapter-JPEG; and, if ``raw.mosaic`` is given, a mosaic of the grid's size.
+    from :func:`stretch.sensor_shape`; not within 0.5 % of 1, which LibRaw would read
+    back from ``DefaultScale`` as square), both set by :mod:`rawio` and carried through
+    the adapter-JPEG; and, if ``raw.mosaic`` is given, a mosaic of the grid's size.
     """
     meta = raw.meta
     data = np.asarray(raw.data)
@@ -505,7 +506,8 @@ def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
     aspect = 1.0
     if meta.cfa_aligned:
         sensor: tuple[int, int] | None = (meta.height, meta.width)
-    elif meta.cfa_pixel_aspect:
+    elif meta.cfa_pixel_aspect and not 0.995 < meta.cfa_pixel_aspect < 1.005:
+        # (LibRaw reads a DefaultScale within 0.5 % of square as square: no stretch)
         aspect = float(meta.cfa_pixel_aspect)
         sensor = stretch.sensor_shape((meta.height, meta.width), aspect)
     else:

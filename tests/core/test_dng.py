@@ -526,6 +526,9 @@ def test_a_stretched_image_that_does_not_fit_its_sensor_stays_linear_raw(tmp_pat
     meta, shape = _stretched_meta(DC120_ASPECT, (40, 60))
     raw = RawImage(_image(*shape), meta, np.zeros((40, 61), np.uint16))  # wrong mosaic
     assert cfa_geometry(raw) is None
+    meta, shape = _stretched_meta(1.004, (40, 625))  # LibRaw reads it back as square
+    assert shape == (40, 628) and stretch.sensor_shape(shape, 1.004) == (40, 625)
+    assert cfa_geometry(RawImage(_image(*shape), meta)) is None
 
 
 def test_cfa_pixel_aspect_survives_the_metadata_record_and_is_checked() -> None:
