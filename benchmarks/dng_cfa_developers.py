@@ -1,8 +1,9 @@
 """CFA DNG against the LinearRaw DNG of the same raw, rendered by RawTherapee and darktable.
 
 For every raw given it writes the DNG ``write_dng`` writes (CFA for a Bayer raw) and the
-LinearRaw DNG of the same image and tags (``cfa_aligned`` cleared), renders both with
-``rawtherapee-cli`` (neutral profile) and ``darktable-cli`` (workflow none), and prints
+LinearRaw DNG of the same image and tags (``cfa_aligned`` and ``cfa_pixel_aspect``
+cleared), renders both with ``rawtherapee-cli`` (neutral profile) and ``darktable-cli``
+(workflow none), and prints
 the per-channel mean ratio CFA / LinearRaw and the PSNR over the common centre (8 pixels
 in from the smaller image's edges): a colour cast shows as a ratio away from 1.
 docs/DNG.md "Other developers".
@@ -58,7 +59,9 @@ def main() -> int:
             raw = read_raw(path)
             cfa = write_dng(work / f"{path.stem}_cfa.dng", raw)
             linear = dataclasses.replace(
-                raw, meta=dataclasses.replace(raw.meta, cfa_aligned=False), mosaic=None
+                raw,
+                meta=dataclasses.replace(raw.meta, cfa_aligned=False, cfa_pixel_aspect=0.0),
+                mosaic=None,
             )
             lin = write_dng(work / f"{path.stem}_lin.dng", linear)
             for tool in ("rawtherapee-cli", "darktable-cli"):

@@ -2,20 +2,24 @@
 maps onto a Bayer sensor, else three-sample ``LinearRaw``.
 
 **CFA** (PhotometricInterpretation 32803, one 16-bit sample per photosite, ``BlackLevel``
-0): used when :func:`cfa_layout` finds the image one to one on a regular 2x2 RGB Bayer
-sensor (``RawMeta.cfa_aligned``, set by :mod:`rawio` and carried through the
-adapter-JPEG). A raw file's own image stores the camera's CFA samples exactly
+0): used when :func:`cfa_geometry` finds the image on a regular 2x2 RGB Bayer sensor,
+one to one (``RawMeta.cfa_aligned``) or stretched by LibRaw from non-square photosites
+(``RawMeta.cfa_pixel_aspect``, :mod:`stretch`), both set by :mod:`rawio` and carried
+through the adapter-JPEG. A raw file's own image stores the camera's CFA samples exactly
 (``RawImage.mosaic``, raw minus black level) with ``WhiteLevel`` the camera's white minus
 its lowest black level. A reconstruction stores, at each photosite, its sample of the
-photosite's own colour (:func:`remosaic`): LibRaw's demosaic in :mod:`rawio` keeps each
-photosite's measured value (to the rounding of its 16-bit output), so this is the
-reconstruction of the camera's samples, and the developer demosaics it as it would the
-original raw. Tiles are lossless JPEGs of two components
+photosite's own colour (:func:`cfa_samples`: unstretched to the sensor grid if need be,
+then :func:`remosaic`): LibRaw's demosaic in :mod:`rawio` keeps each photosite's
+measured value (to the rounding of its 16-bit output), so this is the reconstruction of
+the camera's samples, and the developer demosaics it as it would the original raw. The
+DNG of a stretched image stores the sensor grid with ``DefaultScale``, which makes
+readers stretch it back. Tiles are lossless JPEGs of two components
 (pairs of photosites), as Adobe's converter writes them (:func:`_cfa_tiles`).
 
 **LinearRaw** (PhotometricInterpretation 34892, three 16-bit samples per pixel): the
-fallback for everything else (non-square pixels resampled by LibRaw, non-Bayer sensors,
-linear TIFF/PNG input, hand-made images, adapter-JPEGs written before ``cfa_aligned``).
+fallback for everything else (images resampled other than by LibRaw's line-copying
+stretch, non-Bayer sensors, linear TIFF/PNG input, hand-made images, adapter-JPEGs
+written before ``cfa_aligned``).
 Samples of a raw file's own image keep the precision the camera recorded:
 ``round(linear * L)`` with ``L`` the raw's own range (white level minus black level,
 :func:`sample_levels`; 65535 when the metadata has none) and ``WhiteLevel`` ``L``; finer
@@ -37,8 +41,8 @@ Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktabl
   and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
 - SubIFD 0: the full-resolution CFA or ``LinearRaw`` image (``NewSubFileType`` 0) with
   ``BlackLevel``, ``WhiteLevel``, the default crop, for CFA ``CFARepeatPatternDim``,
-  ``CFAPattern``, ``CFAPlaneColor`` and ``CFALayout``, and, for a reconstruction,
-  ``LinearizationTable``.
+  ``CFAPattern``, ``CFAPlaneColor``, ``CFALayout`` and, for non-square photosites,
+  ``DefaultScale``, and, for a reconstruction, ``LinearizationTable``.
 
 tifffile writes the file; it cannot write an EXIF IFD, so a placeholder LONG tag
 reserves the entry in IFD0 and :func:`_link_exif_ifd` appends the EXIF directory and
@@ -58,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fullmeta
+from . import fullmeta, stretch
 from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
@@ -459,26 +463,77 @@ def sample_scale(meta: RawMeta, reconstructed: bool = False) -> SampleScale:
     return SampleScale(levels, ROOT_LEVELS if reconstructed else 0)
 
 
-def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
-    """The DNG CFAPattern (0 red, 1 green, 2 blue per 2x2 position) when ``raw`` is written
-    as a CFA DNG, else ``None`` (the LinearRaw fallback).
+@dataclass(frozen=True)
+class CfaGeometry:
+    """How an image maps onto the Bayer sensor its CFA DNG stores.
 
-    A CFA DNG needs an image that maps one to one onto a regular 2x2 RGB Bayer sensor
-    (``meta.cfa_aligned`` with a Bayer ``cfa_pattern``, set by :mod:`rawio` for such
-    raws and carried through the adapter-JPEG) at the size the metadata records, and, if
-    ``raw.mosaic`` is given, a mosaic of that size.
+    Attributes:
+        pattern: the DNG CFAPattern (0 red, 1 green, 2 blue per 2x2 position).
+        height, width: the sensor grid in photosites.
+        pixel_aspect: photosite width / height; other than 1 when the image is the
+            sensor grid stretched by LibRaw (:mod:`stretch`), which the DNG's
+            ``DefaultScale`` repeats.
+    """
+
+    pattern: tuple[int, int, int, int]
+    height: int
+    width: int
+    pixel_aspect: float = 1.0
+
+    @property
+    def stretched(self) -> bool:
+        """True when the image is the sensor grid stretched, not the grid itself."""
+        return self.pixel_aspect != 1.0
+
+
+def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
+    """The sensor ``raw`` is written onto as a CFA DNG, else ``None`` (the LinearRaw
+    fallback).
+
+    A CFA DNG needs a regular 2x2 RGB Bayer ``cfa_pattern`` and an image at the size the
+    metadata records that is either the sensor grid one to one (``meta.cfa_aligned``)
+    or LibRaw's stretch of it (``meta.cfa_pixel_aspect``, the grid's size then following
+    from :func:`stretch.sensor_shape`; not within 0.5 % of 1, which LibRaw would read
+    back from ``DefaultScale`` as square), both set by :mod:`rawio` and carried through
+    the adapter-JPEG; and, if ``raw.mosaic`` is given, a mosaic of the grid's size.
     """
     meta = raw.meta
     data = np.asarray(raw.data)
-    if not meta.cfa_aligned or meta.cfa_pattern not in BAYER_PATTERNS:
+    if meta.cfa_pattern not in BAYER_PATTERNS:
         return None
     if data.ndim != 3 or data.shape[:2] != (meta.height, meta.width) or min(data.shape[:2]) < 2:
         return None
-    if raw.mosaic is not None and np.shape(raw.mosaic) != data.shape[:2]:
+    aspect = 1.0
+    if meta.cfa_aligned:
+        sensor: tuple[int, int] | None = (meta.height, meta.width)
+    elif meta.cfa_pixel_aspect and not 0.995 < meta.cfa_pixel_aspect < 1.005:
+        # (LibRaw reads a DefaultScale within 0.5 % of square as square: no stretch)
+        aspect = float(meta.cfa_pixel_aspect)
+        sensor = stretch.sensor_shape((meta.height, meta.width), aspect)
+    else:
+        sensor = None
+    if sensor is None or min(sensor) < 2:
+        return None
+    if raw.mosaic is not None and np.shape(raw.mosaic) != sensor:
         return None
     index = {"R": 0, "G": 1, "B": 2}
     a, b, c, d = (index[ch] for ch in meta.cfa_pattern)
-    return a, b, c, d
+    return CfaGeometry((a, b, c, d), sensor[0], sensor[1], aspect)
+
+
+def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
+    """The DNG CFAPattern of :func:`cfa_geometry`, or ``None`` for LinearRaw."""
+    geometry = cfa_geometry(raw)
+    return None if geometry is None else geometry.pattern
+
+
+def cfa_samples(data: np.ndarray, geometry: CfaGeometry) -> np.ndarray:
+    """H x W x 3 linear image -> float32 mosaic of the sensor grid: the image unstretched
+    to the grid when it is stretched (:func:`stretch.unstretch`), then each photosite's
+    sample of its own colour (:func:`remosaic`)."""
+    if geometry.stretched:
+        data = stretch.unstretch(data, geometry.pixel_aspect, (geometry.height, geometry.width))
+    return remosaic(data, geometry.pattern)
 
 
 def remosaic(data: np.ndarray, pattern: Sequence[int]) -> np.ndarray:
@@ -525,15 +580,21 @@ def _cfa_tiles(samples: np.ndarray, tile: int) -> Iterator[bytes]:
             )
 
 
-def _cfa_tags(width: int, height: int, scale: SampleScale, pattern: Sequence[int]) -> list[Any]:
-    """SubIFD tags of the CFA image."""
-    return [
+def _cfa_tags(geometry: CfaGeometry, scale: SampleScale) -> list[Any]:
+    """SubIFD tags of the CFA image; ``DefaultScale`` for non-square photosites."""
+    tags: list[Any] = [
         (33421, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, _BYTE, 4, tuple(pattern), True),  # CFAPattern
+        (33422, _BYTE, 4, tuple(geometry.pattern), True),  # CFAPattern
         (50710, _BYTE, 3, (0, 1, 2), True),  # CFAPlaneColor
         (50711, _SHORT, 1, 1, True),  # CFALayout: rectangular
-        *_raw_tags(width, height, scale, samples=1),
+        *_raw_tags(geometry.width, geometry.height, scale, samples=1),
     ]
+    if geometry.stretched:
+        along = geometry.width if stretch.stretch_axis(geometry.pixel_aspect) else geometry.height
+        scale_xy = stretch.default_scale(geometry.pixel_aspect, along)
+        value = tuple(part for f in scale_xy for part in _fit(f, signed=False))
+        tags.append((50718, _RATIONAL, 2, value, True))  # DefaultScale
+    return sorted(tags, key=lambda tag: int(tag[0]))
 
 
 def write_dng(
@@ -569,13 +630,13 @@ def write_dng(
     meta = raw.meta
     matrix = color_matrix(meta)
     neutral = camera_neutral(meta, matrix)
-    pattern = cfa_layout(raw)
-    if pattern is not None and raw.mosaic is not None and not reconstructed:
+    geometry = cfa_geometry(raw)
+    if geometry is not None and raw.mosaic is not None and not reconstructed:
         scale = SampleScale(_mosaic_levels(meta))
         samples = np.asarray(raw.mosaic, dtype=np.uint16)
     else:
         scale = sample_scale(meta, reconstructed)
-        samples = scale.encode(data if pattern is None else remosaic(data, pattern))
+        samples = scale.encode(data if geometry is None else cfa_samples(data, geometry))
     preview = render_preview(data, matrix, neutral)
     height, width = samples.shape[:2]
     # Tiles no wider or taller than the image (multiples of 16, as TIFF requires): LibRaw
@@ -594,7 +655,7 @@ def write_dng(
                 metadata=None,
                 extratags=_camera_tags(meta, matrix, neutral),
             )
-            if pattern is not None:
+            if geometry is not None:
                 tif.write(
                     _cfa_tiles(samples, tile),
                     shape=(height, width),
@@ -605,7 +666,7 @@ def write_dng(
                     compression=7,
                     subfiletype=0,
                     metadata=None,
-                    extratags=_cfa_tags(width, height, scale, pattern),
+                    extratags=_cfa_tags(geometry, scale),
                 )
             else:
                 tif.write(

@@ -33,6 +33,12 @@ class RawMeta:
             sensor: pixel (y, x) is photosite (y, x), whose colour is
             ``cfa_pattern[2 * (y % 2) + x % 2]`` (no stretch, no crop offset). False
             when unknown (files written before this field existed).
+        cfa_pixel_aspect: LibRaw's pixel aspect (photosite width / height) when the
+            linear image is a regular 2x2 RGB Bayer sensor with non-square photosites,
+            demosaiced and then stretched to square pixels by LibRaw (``core.stretch``:
+            the sensor grid is the image unstretched, photosite colours as for
+            ``cfa_aligned``); 0.0 otherwise. ``cfa_aligned`` stays false for such an
+            image, so a reader that does not know this field treats it as resampled.
         black_levels: per-CFA-channel black levels (raw units).
         white_level: raw saturation level (raw units).
         as_shot_wb: camera white-balance multipliers (R, G, B) normalised to G = 1.
@@ -60,6 +66,7 @@ class RawMeta:
     orientation: int = 1
     cfa_pattern: str = ""
     cfa_aligned: bool = False
+    cfa_pixel_aspect: float = 0.0
     black_levels: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     white_level: float = 1.0
     as_shot_wb: list[float] | None = None
@@ -113,6 +120,16 @@ class RawMeta:
             if not ok:
                 raise CorruptParameters(f"The stored camera metadata field {f.name} is malformed.")
             setattr(meta, f.name, value)
+        aspect = meta.cfa_pixel_aspect
+        if (
+            isinstance(aspect, bool)
+            or not isinstance(aspect, (int, float))
+            or not (aspect == 0 or 0.01 <= aspect <= 100.0)  # NaN fails too
+        ):
+            raise CorruptParameters(
+                "The stored camera metadata field cfa_pixel_aspect is malformed."
+            )
+        meta.cfa_pixel_aspect = float(aspect)
         if meta.wb_source not in ("", "camera", "auto"):
             meta.wb_source = ""  # a later version's value: shown as unknown
         if not 1 <= meta.orientation <= 8:

@@ -6,10 +6,10 @@ three-channel linear camera RGB, float32, full resolution. The demosaic runs on
 white-balanced data (as LibRaw's own pipeline does; AHD assumes balanced channels)
 and the balance is divided out again, so the output carries no white balance, no
 colour matrix, no gamma, no auto-brightness and no rotation: orientation stays
-metadata. Non-square sensor pixels (some old Kodaks) are resampled square by LibRaw.
-Where the image maps one to one onto a regular 2x2 RGB Bayer sensor, the camera's own
-CFA samples are kept too (:attr:`RawImage.mosaic`, :func:`_bayer_mosaic`): the DNG of a
-raw stores them exactly.
+metadata. Non-square sensor pixels (some old Kodaks) are stretched square by LibRaw
+(:mod:`stretch`). Where the image is a regular 2x2 RGB Bayer sensor's grid, one to one
+or stretched, the camera's own CFA samples are kept too (:attr:`RawImage.mosaic`,
+:func:`_bayer_mosaic`): the DNG of a raw stores them exactly.
 Our own LinearRaw DNGs (already demosaiced) are read back as they are; our CFA DNGs
 are demosaiced like any raw.
 
@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import fastops
+from . import fastops, stretch
 from .capture import captured_stderr
 from .display import SRGB_TO_XYZ
 from .errors import RawDecodeError, UnsupportedFileError
@@ -66,10 +66,12 @@ class RawImage:
     Attributes:
         data: float32 H x W x 3 in [0, 1], linear camera RGB, sensor orientation.
         meta: camera and file metadata (see :class:`RawMeta`).
-        mosaic: the camera's CFA samples when ``meta.cfa_aligned``: uint16 H x W, each
-            photosite's raw value minus its colour's black level, clipped to
-            [0, white level minus the lowest black level]; ``None`` otherwise (images
-            decoded from an adapter-JPEG, linear TIFF/PNG input, non-Bayer sensors).
+        mosaic: the camera's CFA samples when ``meta.cfa_aligned`` or
+            ``meta.cfa_pixel_aspect``: uint16, one per photosite of the sensor grid (H x W,
+            or the unstretched size), each photosite's raw value minus its colour's
+            black level, clipped to [0, white level minus the lowest black level];
+            ``None`` otherwise (images decoded from an adapter-JPEG, linear TIFF/PNG
+            input, non-Bayer sensors).
     """
 
     data: np.ndarray
@@ -136,10 +138,11 @@ def _read_camera_raw(p: Path) -> RawImage:
             raw = _open_raw(p)
             try:
                 mosaic = _bayer_mosaic(raw)  # before postprocess, which alters the levels
+                aspect = float(raw.sizes.pixel_aspect)
                 rgb, meta, gains = _develop(raw, p)
-                if mosaic is not None and mosaic.shape == rgb.shape[:2]:
-                    meta.cfa_aligned = meta.cfa_pattern in BAYER_PATTERNS
-                if not meta.cfa_aligned:
+                if mosaic is not None and meta.cfa_pattern in BAYER_PATTERNS:
+                    _place_mosaic(meta, mosaic.shape, rgb, aspect)
+                if not (meta.cfa_aligned or meta.cfa_pixel_aspect):
                     mosaic = None
             finally:
                 raw.close()
@@ -152,6 +155,18 @@ def _read_camera_raw(p: Path) -> RawImage:
     return RawImage(
         _scaled(rgb, np.float32(1.0 / 65535.0) / gains.astype(np.float32)), meta, mosaic
     )
+
+
+def _place_mosaic(meta: RawMeta, sensor: tuple[int, ...], rgb: np.ndarray, aspect: float) -> None:
+    """Record how the demosaiced ``rgb`` maps onto the Bayer ``sensor`` grid: one to one
+    (``cfa_aligned``), or stretched by LibRaw for non-square photosites
+    (``cfa_pixel_aspect``, only when ``rgb`` is exactly the sensor grid's lines copied
+    as :func:`stretch.stretch` models it); neither when it is resampled otherwise."""
+    if tuple(sensor) == rgb.shape[:2]:
+        meta.cfa_aligned = True
+    elif len(sensor) == 2 and stretch.sensor_shape(rgb.shape[:2], aspect) == tuple(sensor):
+        if stretch.is_stretch(rgb, aspect, (sensor[0], sensor[1])):
+            meta.cfa_pixel_aspect = aspect
 
 
 def _scaled(rgb: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -176,21 +191,17 @@ BAYER_PATTERNS = frozenset({"RGGB", "GRBG", "GBRG", "BGGR"})
 def _bayer_mosaic(raw) -> np.ndarray | None:  # type: ignore[no-untyped-def]
     """The camera's CFA samples, black subtracted, when the sensor is a plain Bayer one.
 
-    That is: a flat three-colour sensor with square pixels whose colours repeat one 2x2
-    block with one red, one blue and two greens from the top-left visible photosite.
-    Samples are ``clip(raw - black[colour], 0, white - min(black))`` as uint16: what
-    LibRaw scales and demosaics (the demosaiced image keeps them at each photosite's own
-    colour). Read before ``postprocess``, which changes LibRaw's black levels. The
-    caller keeps them only when the demosaiced image has the same size (no resampling)
-    and then sets ``RawMeta.cfa_aligned``.
+    That is: a flat three-colour sensor whose colours repeat one 2x2 block with one red,
+    one blue and two greens from the top-left visible photosite (its photosites square
+    or not). Samples are ``clip(raw - black[colour], 0, white - min(black))`` as uint16:
+    what LibRaw scales and demosaics (the demosaiced image keeps them at each
+    photosite's own colour). Read before ``postprocess``, which changes LibRaw's black
+    levels. The caller keeps them only when the demosaiced image is the sensor grid,
+    as it is or stretched by LibRaw (:func:`_place_mosaic`).
     """
     import rawpy
 
-    if (
-        raw.raw_type != rawpy.RawType.Flat
-        or raw.num_colors != 3
-        or abs(float(raw.sizes.pixel_aspect) - 1.0) > 1e-9
-    ):
+    if raw.raw_type != rawpy.RawType.Flat or raw.num_colors != 3:
         return None
     pattern = np.asarray(raw.raw_pattern) if raw.raw_pattern is not None else np.empty(0)
     desc = raw.color_desc.decode("ascii", "replace")

@@ -26,8 +26,9 @@ from libraw_renders import linear_back, render
 from realdata import SHARED_RAW, real_raw_files, require
 
 from rawjpeg_gui.cli import main
+from rawjpeg_gui.core import stretch
 from rawjpeg_gui.core.codec import decode_file
-from rawjpeg_gui.core.dng import cfa_layout, remosaic, sample_scale, write_dng
+from rawjpeg_gui.core.dng import cfa_geometry, cfa_samples, sample_scale, write_dng
 from rawjpeg_gui.core.metrics import psnr
 from rawjpeg_gui.core.rawio import RawImage, read_raw
 
@@ -54,20 +55,21 @@ def _check_dng(
 ) -> float:
     """LibRaw reads ``written`` back exactly and renders like the original; returns render dB.
 
-    A CFA DNG (every shared raw but the Kodak DC120, whose pixels are not square) holds
-    one sample per photosite: the raw's own CFA samples exactly, or the reconstruction at
-    each photosite's colour on the DNG's sample scale. A LinearRaw DNG holds all three.
+    A CFA DNG (every shared raw) holds one sample per photosite: the raw's own CFA
+    samples exactly, or the reconstruction at each photosite's colour on the DNG's
+    sample scale (unstretched to the sensor grid for the Kodak DC120, whose photosites
+    are not square). A LinearRaw DNG holds all three.
     """
-    pattern = cfa_layout(written)
+    geometry = cfa_geometry(written)
     with rawpy.imread(str(dng)) as raw:
-        if pattern is not None:
+        if geometry is not None:
             assert raw.raw_type == rawpy.RawType.Flat
             desc = raw.color_desc.decode()
             cfa = "".join(desc[int(i)] for i in raw.raw_pattern[:2, :2].ravel())
             assert cfa == written.meta.cfa_pattern
             mosaic = raw.raw_image_visible.copy()
             white = raw.white_level
-    if pattern is not None:
+    if geometry is not None:
         if not reconstructed:
             assert written.mosaic is not None
             np.testing.assert_array_equal(mosaic, written.mosaic)  # the camera's samples
@@ -75,7 +77,7 @@ def _check_dng(
             scale = sample_scale(written.meta, reconstructed)
             assert white == scale.white_level
             # LibRaw applies the LinearizationTable: its raw_image holds the table's levels
-            sampled = remosaic(written.data, pattern)
+            sampled = cfa_samples(written.data, geometry)
             np.testing.assert_array_equal(mosaic, scale.table()[scale.encode(sampled)])
     else:
         back = linear_back(dng).astype(np.float64) / 65535.0
@@ -204,9 +206,12 @@ def test_raw_developers_render_our_dng_like_libraw(tool: str, tmp_path: Path) ->
 
     The G2's DNGs are CFA DNGs, which each developer demosaics its own way (LibRaw AHD,
     darktable PPG, RawTherapee AMaZE): measured 43.1-44.1 dB against LibRaw's render of
-    the same DNG (81.9-85.4 dB when they were LinearRaw). The Kodak DC120's is LinearRaw.
-    Rotated images are checked for direction only: darktable resamples on export when it
-    rotates (33 dB, and 180 degrees loses a pixel).
+    the same DNG (81.9-85.4 dB when they were LinearRaw). The Kodak DC120's CFA DNG has
+    non-square photosites (DefaultScale): darktable stretches it to LibRaw's size (to a
+    row), RawTherapee ignores the tag as it ignores the KDC's pixel aspect, and renders
+    the DNG at the size it renders the KDC; neither shows a cast. Rotated images are
+    checked for direction only: darktable resamples on export when it rotates (33 dB,
+    and 180 degrees loses a pixel).
     """
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} is not installed (Debian package: {DEVELOPERS[tool]})")
@@ -226,7 +231,25 @@ def test_raw_developers_render_our_dng_like_libraw(tool: str, tmp_path: Path) ->
     db = _like_libraw(theirs, render(via, gamma=(2.4, 12.92)), 36.0)
     print(f"{tool}: G2 q90 CFA DNG {db:.1f} dB")
 
-    for name in ("dcc_kodak_dc120_p003908.kdc", "dcc_canon_g2_0304.crw"):  # LinearRaw, CFA
+    kdc = require(SHARED_RAW / "dcc_kodak_dc120_p003908.kdc")
+    wide = tmp_path / "kdc.dng"
+    assert main(["decode", str(kdc), "-o", str(wide)]) == 0
+    theirs = _develop(tool, wide, tmp_path / "kdc.tif", tmp_path)
+    libraw = render(wide, gamma=(2.4, 12.92))
+    assert libraw.shape == (976, 1301, 3)
+    if tool == "rawtherapee-cli":  # no stretch, as for the KDC itself
+        assert theirs.shape == _develop(tool, kdc, tmp_path / "kdc_rt.tif", tmp_path).shape
+        assert theirs.shape[1] < 848
+        libraw = stretch.unstretch(libraw, 976 / 0.75 / 848, (976, 848)).astype(np.float64)
+    else:
+        assert abs(theirs.shape[0] - 976) <= 1 and theirs.shape[1] == 1301
+    db = _like_libraw(theirs, libraw, 30.0)
+    print(f"{tool}: DC120 CFA DNG with DefaultScale {db:.1f} dB")
+
+    rotate = ["dcc_canon_g2_0304.crw"]
+    if tool != "rawtherapee-cli":  # RawTherapee does not stretch the DC120 (above)
+        rotate.insert(0, "dcc_kodak_dc120_p003908.kdc")
+    for name in rotate:
         small = read_raw(require(SHARED_RAW / name))
         small.meta.orientation = 6  # displayed rotated 90 degrees clockwise
         stem = name.split(".")[0]

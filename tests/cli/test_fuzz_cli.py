@@ -41,6 +41,7 @@ FIELDS = (
     "orientation",
     "cfa_pattern",
     "cfa_aligned",
+    "cfa_pixel_aspect",
     "black_levels",
     "white_level",
     "as_shot_wb",

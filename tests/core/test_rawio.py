@@ -243,3 +243,29 @@ def test_scaling_in_bands_is_the_one_pass_scaling() -> None:
     scale = np.float32(1.0 / 65535.0) / np.asarray([1.0, 0.5, 0.73], np.float32)
     one = np.minimum(rgb * scale, np.float32(1.0))
     assert one.dtype == np.float32 and np.array_equal(_scaled(rgb, scale), one)
+
+
+def test_a_mosaic_is_placed_one_to_one_or_stretched_or_not_at_all() -> None:
+    """The sensor grid maps onto the demosaic one to one, or through LibRaw's stretch
+    when every pixel copies its sensor line exactly; a blended stretch (or a size no
+    sensor stretches to) sets neither."""
+    from rawjpeg_gui.core import stretch
+    from rawjpeg_gui.core.metadata import RawMeta
+    from rawjpeg_gui.core.rawio import _place_mosaic
+
+    aspect = 976 / 0.75 / 848
+    grid = np.random.default_rng(0).integers(0, 65535, (6, 848, 3)).astype(np.uint16)
+    meta = RawMeta()
+    _place_mosaic(meta, (6, 848), grid, 1.0)
+    assert meta.cfa_aligned and not meta.cfa_pixel_aspect
+    meta = RawMeta()
+    _place_mosaic(meta, (6, 848), stretch.stretch(grid, aspect), aspect)
+    assert meta.cfa_pixel_aspect == aspect and not meta.cfa_aligned
+    lines = stretch.source_lines(848, aspect)
+    blended = stretch.stretch(grid, aspect)
+    blended[:, 1] = grid[:, 0] // 2 + grid[:, 1] // 2  # position 0.65: a blend, not a copy
+    for rgb, sensor in ((blended, (6, 848)), (stretch.stretch(grid, aspect), (6, 847))):
+        meta = RawMeta()
+        _place_mosaic(meta, sensor, rgb, aspect)
+        assert not meta.cfa_aligned and not meta.cfa_pixel_aspect
+    assert lines[1] == 0
