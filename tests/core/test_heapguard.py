@@ -82,3 +82,10 @@ def test_an_allocator_that_ignores_the_switch_leaves_the_guard_off() -> None:
             return 1
 
     assert "does not honour M_PERTURB" in heapguard._self_test(Ignoring(), 0)
+
+
+@glibc_only
+def test_the_self_test_says_raw_buffers_are_zero_filled() -> None:
+    from rawjpeg_gui.selftest import check_libraries
+
+    assert check_libraries(gui=False).endswith(", raw buffers zero-filled")
