@@ -14,8 +14,10 @@ are then zeros in every process, as in a fresh one, and
 :func:`rawcheck.check_not_blank` refuses a raw of which nothing was decoded. The
 setting belongs to the whole process: blocks entered by several threads share it
 through a count, the first turning it on and the last restoring the byte the
-environment chose (``MALLOC_PERTURB_``, else none). Blocks served from glibc's
-per-thread cache (up to about 1 KiB) are not filled; raw buffers are megabytes.
+environment chose (``MALLOC_PERTURB_``, else none). Every thread's heap blocks are
+filled meanwhile (one write of each block handed out and of each block freed), so
+callers keep the block to LibRaw's unpacking. Blocks served from glibc's per-thread
+cache (up to about 1 KiB) are not filled; raw buffers are megabytes.
 
 The first block checks the switch once (a heap block written, freed and allocated
 again with it on must come back zero) and leaves it off, with the reason in
@@ -77,7 +79,7 @@ def _glibc() -> tuple[Any, str]:
     except (ValueError, OSError, AttributeError):
         version = ""
     if not version.startswith("glibc"):
-        return None, "the C library is not glibc (musl maps large blocks fresh)"
+        return None, "the C library is not glibc"
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
