@@ -87,7 +87,8 @@ def check_resources() -> str:
 
 
 def check_libraries(gui: bool) -> str:
-    """The core (and GUI) libraries import; names their versions."""
+    """The core (and GUI) libraries import; names their versions and whether LibRaw
+    decodes into zero-filled heap blocks (:mod:`core.heapguard`)."""
     import importlib
 
     names = CORE_MODULES + (GUI_MODULES if gui else ())
@@ -102,6 +103,12 @@ def check_libraries(gui: bool) -> str:
         f"onnxruntime {onnxruntime.__version__}",
         f"rawpy {rawpy.__version__} (LibRaw {'.'.join(map(str, rawpy.libraw_version))})",
     ]
+    from .core.heapguard import status as heap_status
+
+    unguarded = heap_status()
+    parts.append(
+        f"raw buffers not zero-filled: {unguarded}" if unguarded else "raw buffers zero-filled"
+    )
     if gui:
         import pyqtgraph
         import PySide6

@@ -201,9 +201,11 @@ def check_declared_data(raw, p: Path, images: list[TiffImage]) -> None:  # type:
     reads) lists no strips or tiles, or, uncompressed, fewer bytes than its samples need.
 
     LibRaw then reads its samples from wherever its defaults point, fills part of its
-    buffer or none of it and says nothing; the buffer is not cleared, so in a
-    long-lived process (a batch worker, the app) it holds an earlier image's freed
-    memory and :func:`check_not_blank` cannot see the damage.
+    buffer or none of it and says nothing. Where the heap is not zero-filled during the
+    decode (:mod:`heapguard`), the rest of the buffer holds an earlier image's freed
+    memory in a long-lived process (a batch worker, the app) and
+    :func:`check_not_blank` cannot see the damage; this check refuses the file from its
+    header on every platform, before any pixel is unpacked.
     """
     s = raw.sizes
     for im in images:

@@ -19,7 +19,9 @@ against the file's size before any pixel is unpacked, and what LibRaw prints abo
 damaged data ("Unexpected end of file", libjpeg's "Premature end of JPEG file") is
 captured, and a TIFF-based raw whose strips or tiles reach past the end of the file
 (:mod:`tiffcheck`) is refused: such a file is truncated or damaged and is not
-decoded with invented pixels.
+decoded with invented pixels. LibRaw unpacks into zero-filled heap blocks
+(:mod:`heapguard`), so samples a damaged file leaves unwritten are zeros in every
+process, never an earlier image's, and a raw of which nothing was decoded is refused.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .capture import captured_stderr
 from .display import SRGB_TO_XYZ
 from .errors import RawDecodeError, UnsupportedFileError
 from .fileio import check_input_file, read_input
+from .heapguard import zeroed_heap
 from .metadata import RawMeta, read_exif_fields
 from .rawcheck import (
     MAX_PIXELS,
@@ -112,7 +115,8 @@ def read_raw(path: str | os.PathLike[str]) -> RawImage:
 
 
 def _open_raw(p: Path):  # type: ignore[no-untyped-def]
-    """A rawpy object with the header checked (:func:`_check_sizes`) and then unpacked."""
+    """A rawpy object with the header checked (:func:`check_header_sizes`) and then unpacked
+    into zero-filled memory (:func:`heapguard.zeroed_heap`)."""
     import rawpy
 
     size = os.stat(p).st_size
@@ -124,7 +128,8 @@ def _open_raw(p: Path):  # type: ignore[no-untyped-def]
         raw.open_file(str(p))
         check_header_sizes(raw, p, size)
         check_declared_data(raw, p, tiff_images(p) if end is not None else [])
-        raw.unpack()
+        with zeroed_heap():
+            raw.unpack()
         check_not_blank(raw, p)
     except BaseException:
         raw.close()
@@ -486,7 +491,7 @@ def read_embedded_preview(path: str | os.PathLike[str]) -> np.ndarray | None:
 
     try:
         check_input_file(path)
-        with captured_stderr(), rawpy.imread(str(path)) as raw:
+        with captured_stderr(), rawpy.imread(str(path)) as raw, zeroed_heap():
             thumb = raw.extract_thumb()
     except Exception:
         return None

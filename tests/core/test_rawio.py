@@ -179,9 +179,10 @@ def _damaged_kdc(tmp_path: Path) -> Path:
 
 
 def test_damaged_header_read_after_a_good_raw_is_refused(tmp_path):
-    """In a long-lived process (a batch worker, the app) LibRaw fills the damaged file's
-    raw buffer from an earlier image's freed memory, not zeros, so the blank check alone
-    lets it through: a fresh interpreter decodes good raws, then the damaged one."""
+    """In a long-lived process (a batch worker, the app) LibRaw would fill the damaged
+    file's raw buffer from an earlier image's freed memory where the heap is not
+    zero-filled, and the blank check alone would let it through: the header check
+    refuses it first. A fresh interpreter decodes good raws, then the damaged one."""
     path = _damaged_kdc(tmp_path)
     goods = [
         require(SHARED_RAW / n) for n in ("dcc_kodak_dc120_p003908.kdc", "dcc_canon_g2_0304.crw")
