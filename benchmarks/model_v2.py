@@ -8,7 +8,7 @@ adapter's own work each way (operators and colour chain, not the JPEG codec) and
 parameter payload; then the means and each target met or not.
 
     python benchmarks/model_v2.py --split validation [--model M.onnx] [--no-search]
-        [--gamma-spread S]
+        [--gamma-spread S] [--balance-power P]
 
 A model tagged ``rawjpeg.look = photo`` codes through the research photo look
 (``training/research/photolook.py``); the others through the core codec.
@@ -85,9 +85,18 @@ def main() -> None:
         default=None,
         help=f"limit of the gamma map's spread (log units; default {search.GAMMA_SPREAD})",
     )
+    ap.add_argument(
+        "--balance-power",
+        type=float,
+        default=None,
+        help="power of the white balance applied before the operators "
+        f"(default {search.BALANCE_POWER}; 0: plain camera RGB)",
+    )
     args = ap.parse_args()
     if args.gamma_spread is not None:
         search.GAMMA_SPREAD = args.gamma_spread
+    if args.balance_power is not None:
+        search.BALANCE_POWER = args.balance_power
     model = AdapterModel(args.model) if args.model else codec.default_model()
     qs = [int(q) for q in args.qualities.split(",")]
     sides = split.load()
