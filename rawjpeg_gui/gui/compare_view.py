@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor, QImage, QMouseEvent
+from PySide6.QtGui import QCursor, QImage, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,6 +24,34 @@ from .images import to_qimage
 #: Compare modes, as stored in the settings.
 MODES = ("side", "split", "difference")
 _MODE_LABELS = {"side": "Side by side", "split": "Split", "difference": "Difference"}
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends its text with "…" where the text does not fit; the
+    whole text stays in :meth:`text` and in the tooltip."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setText(text)
+
+    def text(self) -> str:  # type: ignore[override]
+        """The whole text, however much of it is shown."""
+        return self._full
+
+    def setText(self, text: str) -> None:  # type: ignore[override]  # noqa: N802 (Qt's name)
+        """Show ``text``, elided to the label's width."""
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width())
+        super().setText(shown if self.width() > 0 else self._full)
 
 
 class CompareView(QWidget):
@@ -60,7 +88,8 @@ class CompareView(QWidget):
         for item in (self._original, self._split_recon, self._error):
             self.left.add_item(item)
         self.right.add_item(self._recon)
-        self.left_caption, self.right_caption = QLabel("Original raw"), QLabel("Reconstruction")
+        self.left_caption = ElidedLabel("Original raw")
+        self.right_caption = ElidedLabel("Reconstruction")
 
         self.mode_box = QComboBox()
         for mode in MODES:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from rawjpeg_gui.gui.compare_view import CompareView
 from rawjpeg_gui.gui.images import to_qimage, with_badge
@@ -109,3 +110,21 @@ def test_dark_palette_recolours_the_plots(qtbot, window):
         assert bg == dark_palette().color(QPalette.ColorRole.Base)
     finally:
         app.setPalette(old)
+
+
+def test_a_long_caption_is_elided_in_a_narrow_view_and_kept_whole(qtbot):
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(1400, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    long = "Reconstruction from adapter-JPEG, quality 65 (re-encoded) — coding quality 70…"
+    view.right_caption.setText(long)
+    assert QLabel.text(view.right_caption) == long  # wide: shown whole
+    view.resize(500, 400)
+    qtbot.waitUntil(lambda: view.right_caption.width() < 300)
+    shown = QLabel.text(view.right_caption)
+    assert shown.endswith("…") and len(shown) < len(long)
+    assert view.right_caption.text() == long and view.right_caption.toolTip() == long
+    view.resize(1400, 500)
+    qtbot.waitUntil(lambda: QLabel.text(view.right_caption) == long)
