@@ -3,8 +3,9 @@
 For every real raw (``../shared/data/raw`` and ``.test-data``) it writes the DNG of the
 raw itself (``rawjpeg decode RAW -o X.dng``) and of a reconstruction from an adapter-JPEG
 at quality ``-q`` (``write_dng(..., reconstructed=True)``, as ``rawjpeg decode X.jpg``
-does), and prints both sizes over the raw's and the layout each takes (CFA for a raw
-that maps one to one onto a Bayer sensor, LinearRaw otherwise: ``cfa_layout``). With ``--psnr`` it also prints, per
+does), and prints both sizes over the raw's, the layout each takes (CFA for a raw
+that maps one to one onto a Bayer sensor, LinearRaw otherwise: ``cfa_layout``) and the
+bytes of the DNG's IFD0 preview (its JPEG strip). With ``--psnr`` it also prints, per
 quality, how much the reconstruction's PSNR against the raw's linear image drops when
 rounded to the reconstruction's sample scale (``SampleScale.encode`` then ``decode``,
 what every reader gets back).
@@ -26,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import tifffile
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,6 +76,12 @@ def entropy_line(name: str, mosaic: np.ndarray, size: int) -> str:
     return f"{name}: {n} photosites, 2 x raw = {2 * size * 8 / n:.2f} bit each; " + ", ".join(parts)
 
 
+def preview_bytes(dng: Path) -> int:
+    """Bytes of the image data of ``dng``'s IFD0 preview."""
+    with tifffile.TiffFile(dng) as tif:
+        return int(sum(tif.pages[0].databytecounts))
+
+
 def main() -> int:
     """Print the size table (Markdown), and the PSNR drops when asked."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,21 +91,25 @@ def main() -> int:
     ap.add_argument("files", nargs="*", type=Path)
     args = ap.parse_args()
     qualities = [int(q) for q in args.psnr.split(",") if q]
-    print(f"| raw | layout | raw bytes | DNG of raw | / raw | DNG from q{args.quality} | / raw |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        f"| raw | layout | raw bytes | DNG of raw | / raw | DNG from q{args.quality} | / raw "
+        "| preview bytes |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     drops: list[str] = []
     entropies: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.files or real_raw_files():
             ref = read_raw(path)
-            direct = write_dng(Path(tmp) / "direct.dng", ref).stat().st_size
+            direct_dng = write_dng(Path(tmp) / "direct.dng", ref)
+            direct, preview = direct_dng.stat().st_size, preview_bytes(direct_dng)
             rec = codec.decode_bytes(codec.encode_image(ref, args.quality).jpeg).raw
             via = write_dng(Path(tmp) / "via.dng", rec, reconstructed=True).stat().st_size
             size = path.stat().st_size
             layout = "CFA" if cfa_layout(rec) is not None else "LinearRaw"
             print(
                 f"| {path.name} | {layout} | {size} | {direct} | {direct / size:.2f} "
-                f"| {via} | {via / size:.2f} |",
+                f"| {via} | {via / size:.2f} | {preview} |",
                 flush=True,
             )
             if args.entropy and ref.mosaic is not None:

@@ -35,7 +35,9 @@ developer reads.
 
 Layout (the one Adobe's converter uses, read by LibRaw, RawTherapee and darktable):
 
-- IFD0: a small 8-bit sRGB preview (``NewSubFileType`` 1) carrying the DNG and
+- IFD0: a small 8-bit sRGB preview (``NewSubFileType`` 1), one strip holding one
+  baseline JPEG (``Compression`` 7, ``PhotometricInterpretation`` 6 YCbCr,
+  ``YCbCrSubSampling`` 2 2, the form DNG allows for 8-bit previews), carrying the DNG and
   camera tags (``DNGVersion``, ``UniqueCameraModel``, ``ColorMatrix1`` with
   ``CalibrationIlluminant1`` D65, ``AsShotNeutral``, ``Orientation``, Make, Model)
   and a pointer to the EXIF IFD (exposure, aperture, ISO, focal length, date, lens).
@@ -85,6 +87,8 @@ MIN_LEVELS = 1023
 TILE = 256
 #: Long side of the IFD0 preview in pixels.
 PREVIEW_SIZE = 256
+#: JPEG quality of the IFD0 preview (baseline JPEG, YCbCr 4:2:0).
+PREVIEW_QUALITY = 90
 #: EXIF LightSource / DNG CalibrationIlluminant code of D65.
 ILLUMINANT_D65 = 21
 
@@ -647,7 +651,11 @@ def write_dng(
         with tifffile.TiffWriter(tmp, byteorder="<", bigtiff=False) as tif:
             tif.write(
                 preview,
-                photometric="rgb",
+                photometric="rgb",  # stored as YCbCr (PhotometricInterpretation 6)
+                subsampling=(2, 2),
+                compression="jpeg",
+                compressionargs={"level": PREVIEW_QUALITY},
+                rowsperstrip=preview.shape[0],  # one strip: one complete baseline JPEG
                 subfiletype=1,
                 subifds=1,
                 software="rawjpeg",

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import rawpy
 import tifffile
+from dng_preview import check_preview
 from libraw_renders import linear_back, render
 from realdata import SHARED_RAW, real_raw_files, require
 
@@ -92,6 +93,7 @@ def _check_dng(
         assert psnr(back, written.data) >= 60.0
     render_db = psnr(render(dng), render(original))
     assert render_db >= floor
+    check_preview(dng)  # through exiv2's merge of the raw's metadata, too
     return render_db
 
 
