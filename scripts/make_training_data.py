@@ -50,6 +50,13 @@ def main() -> None:
         help="store the images after their camera normalisation (the photo look; models/MODEL_CARD.md)",
     )
     ap.add_argument(
+        "--balance-power",
+        type=float,
+        default=0.0,
+        help="store the images scaled by the encoder's white balance at this power "
+        "(core/search.balance; the encoder uses 0.5); 0: camera RGB",
+    )
+    ap.add_argument(
         "--allow-fewer-photos", action="store_true", help="build without every offline photograph"
     )
     args = ap.parse_args()
@@ -73,6 +80,7 @@ def main() -> None:
         args.per_photo,
         args.variants,
         normalise=args.normalise,
+        balance_power=args.balance_power,
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     cache.save(args.output)

@@ -131,12 +131,13 @@ def limit_spread(gamma_map: np.ndarray, spread: float | None = None) -> np.ndarr
     return np.asarray(np.exp(np.clip(logs, mean - spread, mean + spread)).astype(np.float32))
 
 
-def balance(meta: RawMeta | None) -> np.ndarray:
+def balance(meta: RawMeta | None, power: float | None = None) -> np.ndarray:
     """The encoder's per-channel multipliers for a raw: its white balance
-    (:func:`colour.white_balance`) to the power :data:`BALANCE_POWER`, divided by the
-    largest, so every multiplier is in (0, 1] and no value leaves [0, 1]."""
+    (:func:`colour.white_balance`) to the power ``power`` (default
+    :data:`BALANCE_POWER`), divided by the largest, so every multiplier is in (0, 1] and
+    no value leaves [0, 1]."""
     wb = colour.white_balance(meta)
-    k = np.power(wb / wb.max(), BALANCE_POWER)
+    k = np.power(wb / wb.max(), BALANCE_POWER if power is None else power)
     return np.asarray(k.astype(np.float32))
 
 

@@ -216,14 +216,19 @@ def build_cache(
     max_photos: int | None = None,
     photos: list[tuple[str, np.ndarray]] | None = None,
     normalise: bool = False,
+    balance_power: float = 0.0,
 ) -> PatchCache:
     """Cut patches from real raws and unprocessed photos (several random variants each).
 
     ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
     ``normalise``: store every image after its camera normalisation (see the module
     docstring); the photos are then unprocessed with the real raws' colour matrices.
+    ``balance_power``: store every image scaled by the encoder's balance at this power
+    (:func:`rawjpeg_gui.core.search.balance`: its white balance, as shot or, for an
+    unprocessed photo, the balance it was unprocessed with), as the encoder feeds the
+    model; 0 stores camera RGB.
     """
-    from rawjpeg_gui.core import colour
+    from rawjpeg_gui.core import colour, search
     from rawjpeg_gui.core.metadata import RawMeta
     from rawjpeg_gui.core.rawio import read_raw
 
@@ -247,6 +252,7 @@ def build_cache(
             meta = RawMeta(iso=info["iso"], white_level=info["white_level"])
             if normalise:
                 meta.xyz_to_camera = info["xyz_to_camera"]
+            if normalise or balance_power:
                 meta.as_shot_wb = info["as_shot_wb"]
             images.append((f"{name}#{v}", img, per_photo, meta_features(meta), meta))
     patches, thumbs, image_of, offsets, sizes, names, metas, chains = [], [], [], [], [], [], [], []
@@ -260,6 +266,8 @@ def build_cache(
             chain = chain_for(img, raw_meta)
             img = chain.forward(img)
             chains.append(chain_constants(chain))
+        elif balance_power:
+            img = img * search.balance(raw_meta, balance_power)
         thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))
         p, off = _cut(img, n, patch, rng)
         patches.append(p)
