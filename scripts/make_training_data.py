@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rawjpeg_gui.training import split  # noqa: E402
-from rawjpeg_gui.training.data import build_cache  # noqa: E402
+from rawjpeg_gui.training.data import build_cache, photo_count  # noqa: E402
 
-#: Offline photographs scripts/fetch_training_photos.sh provides (models/MODEL_CARD.md).
-PHOTOS = 15
+#: Offline photographs scripts/fetch_training_photos.sh provides
+#: (rawjpeg_gui/training/photos.toml; models/MODEL_CARD.md).
+PHOTOS = photo_count()
 
 
 def training_raws(requested: list[str] | None) -> list[str]:

@@ -21,7 +21,6 @@ as-shot balance), so their chain is built exactly as a real raw's.
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -146,30 +145,48 @@ def unprocess(
     return (np.round(np.clip(noisy, 0.0, 1.0) * levels) / levels).astype(np.float32)
 
 
-def photo_paths() -> list[tuple[str, object]]:
-    """Offline photographs for unprocessing: (name, loader) pairs that exist here."""
-    out: list[tuple[str, object]] = []
-    try:
-        import skimage.data as sd
+#: The photograph manifest (issue 13): per registry package, its files and licence evidence.
+PHOTOS_MANIFEST = Path(__file__).with_name("photos.toml")
 
-        for n in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry"):
-            out.append((f"skimage_{n}", getattr(sd, n)))
-    except ImportError:
-        pass
-    # Licences (models/MODEL_CARD.md): sporco's Kodak/BragZone images unrestricted;
-    # libjxl-testdata's wesaturate CC0, flower BSD-3-Clause; Kodak via
-    # librust-tiff-dev unrestricted.
-    pats = (
-        "/tmp/sporco/*.png",
-        "/usr/share/libjxl-testdata/external/wesaturate/500px/*_srgb8.png",
-        "/usr/share/libjxl-testdata/jxl/flower/flower.png",
-        "/usr/share/cargo/registry/tiff-*/tests/benches/kodim*.tif",
-    )
-    for pat in pats:
-        for f in sorted(glob.glob(pat)):
-            if "barbara" not in f:
-                out.append((Path(f).stem, f))
-    return out
+#: The licences :data:`PHOTOS_MANIFEST` may name (its header says what each means).
+ALLOWED_LICENCES = ("CC0-1.0", "public-domain", "Kodak-unrestricted", "BSD-3-Clause")
+
+
+def photo_sources(manifest: str | Path = PHOTOS_MANIFEST) -> list[dict]:
+    """The ``[[source]]`` tables of the photograph manifest, in order."""
+    import tomllib
+
+    with open(manifest, "rb") as f:
+        return list(tomllib.load(f)["source"])
+
+
+def photo_count(manifest: str | Path = PHOTOS_MANIFEST) -> int:
+    """How many photographs the manifest lists (what a complete fetch provides)."""
+    return sum(int(s["count"]) for s in photo_sources(manifest))
+
+
+def photo_paths(manifest: str | Path = PHOTOS_MANIFEST) -> list[tuple[str, object]]:
+    """Offline photographs for unprocessing: (name, loader) pairs that exist here.
+
+    Read from the manifest (``photos.toml``, fetched by ``scripts/fetch_training_photos.sh``):
+    a file's name is its stem, or ``folder_stem`` when another listed file has the same
+    stem; scikit-image's come as ``skimage_NAME`` loaders when it is installed.
+    """
+    items: list[tuple[str, str, object]] = []
+    for src in photo_sources(manifest):
+        if "skimage" in src:
+            try:
+                import skimage.data as sd
+            except ImportError:
+                continue
+            items += [(f"skimage_{n}", f"skimage_{n}", getattr(sd, n)) for n in src["skimage"]]
+        else:
+            for rel in src["files"]:
+                f = Path(src["dir"]) / rel
+                if f.is_file():
+                    items.append((f.stem, f"{f.parent.name}_{f.stem}", str(f)))
+    stems = [stem for stem, _, _ in items]
+    return [(stem if stems.count(stem) == 1 else long, loader) for stem, long, loader in items]
 
 
 def synthetic_photo(height: int = 96, width: int = 128, seed: int = 0) -> np.ndarray:
