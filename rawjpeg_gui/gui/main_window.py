@@ -257,6 +257,8 @@ class MainWindow(QMainWindow):
             return
         self.current_path = path
         self.browser.select(path)
+        # The encoder's child starts (and loads the model) while the file is read.
+        self.encoder.start()
         self.session.open(path)
 
     def open_sample(self) -> None:

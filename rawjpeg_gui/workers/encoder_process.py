@@ -86,6 +86,17 @@ def _child_init(generation_name: str, niceness: int) -> None:
     _CHILD["generation"] = (shm, np.ndarray((1,), np.int64, buffer=shm.buf))
 
 
+def _child_warm() -> None:
+    """Child side: load the model, so that the first request finds it ready."""
+    codec.default_model()
+    _CHILD["warm"] = True
+
+
+def _child_model_loaded() -> bool:
+    """Child side: whether :func:`_child_warm` has run in this child."""
+    return bool(_CHILD.get("warm"))
+
+
 def _child_check(generation: int | None) -> Callable[[], None]:
     def check() -> None:
         counter = _CHILD.get("generation")
@@ -231,6 +242,14 @@ class EncoderProcess:
         return self._run(
             raw, lambda: self.local.coder_for(raw).encode(quality).jpeg, _encode_shared, quality
         )
+
+    def start(self) -> None:
+        """Start the child and load its model now, in the background (the first request
+        otherwise waits for both); does nothing once started, broken or closed."""
+        with self._lock:
+            if self._executor is not None or self._broken or self._closed:
+                return
+            self._executor_now().submit(_child_warm)
 
     def supersede(self) -> int:
         """Make every request made so far stop at its next step; the new generation.

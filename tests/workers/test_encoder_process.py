@@ -74,3 +74,23 @@ def test_a_child_that_never_answers_is_stopped_and_the_image_encoded_here(kdc: P
     # The child was stopped, not left to the interpreter's exit (which would wait on it).
     processes = [p for p in multiprocessing.active_children() if p.is_alive()]
     assert not processes, processes
+
+
+def test_start_runs_the_child_and_loads_its_model_before_the_first_request(kdc: Path):
+    encoder = EncoderProcess(min_pixels=0)
+    try:
+        encoder.start()
+        executor = encoder._executor
+        assert executor is not None
+        warm = executor.submit(encoder_process._child_model_loaded)
+        assert warm.result(timeout=120)  # loaded by start(), before any request
+        pids = set(executor._processes)
+        encoder.start()  # a second start changes nothing
+        raw = rawio.read_raw(kdc)
+        assert encoder(raw, 60) == codec.encode_image(raw, 60).jpeg
+        assert encoder.used_child and encoder._executor is executor
+        assert set(executor._processes) == pids
+    finally:
+        encoder.close()
+    encoder.start()  # closed: nothing starts
+    assert encoder._executor is None
