@@ -51,10 +51,10 @@ def main() -> None:
         raw = read_raw(path)
         ref = [evaluate.code_point(raw, "gamma22", q, with_ssim=False)[0] for q in QUALITIES]
         curves: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
-        inputs = model.image_inputs(raw.data, raw.meta)
+        inputs = search.encoder_inputs(model, raw.data, raw.meta)
         for q in QUALITIES:
             found = search.search(raw.data, q, model, inputs, adapt_gamma=False)
-            pred = found.prediction if found else model.predict_inputs(inputs, q)
+            pred = found.prediction if found else search.predict(model, inputs, q)
             sizes = search.gamma_sizes(pred.params.gamma_map)
             costs = []
             for side in SIDES:

@@ -71,7 +71,7 @@ def main() -> None:
     rows.append(("thumbnail", t, m))
     pred, t, m = measure(lambda: model.predict_thumbnail(thumb, args.quality), args.repeat)
     rows.append(("model", t, m))
-    inputs = model.image_inputs(raw.data, raw.meta)  # whatever else the model takes
+    inputs = search.encoder_inputs(model, raw.data, raw.meta)  # as the encoder feeds it
     found, t, m = measure(lambda: search.search(raw.data, args.quality, model, inputs), args.repeat)
     rows.append(
         ("search (10 + 4 probe encodes)" if found else "search (model declares none)", t, m)

@@ -36,9 +36,9 @@ SCALES = (0.5, 1.0, 2.0, 4.0)
 
 def grid(raw, model: AdapterModel) -> list[dict[str, float]]:  # type: ignore[no-untyped-def]
     """Every (operator quality, table quality) pair coded on the whole image."""
-    inputs = model.image_inputs(raw.data, raw.meta)
+    inputs = search.encoder_inputs(model, raw.data, raw.meta)
     preds = {
-        q: model.predict_inputs(inputs, q) for q in set(TABLE_QUALITIES) | set(search.CANDIDATES)
+        q: search.predict(model, inputs, q) for q in set(TABLE_QUALITIES) | set(search.CANDIDATES)
     }
     out = []
     for qo in search.CANDIDATES:
