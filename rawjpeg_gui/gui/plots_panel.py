@@ -152,6 +152,11 @@ class PlotsPanel(QWidget):
             plot.getViewBox().setMenuEnabled(False)
             for name in ("left", "bottom"):
                 plot.getAxis(name).enableAutoSIPrefix(False)
+        self.lut_plot.setToolTip(
+            "The tone curve each channel of the linear raw goes through before JPEG coding. "
+            "It includes the encoder's scaling by the square root of the white balance, so a "
+            "channel the camera records brightest (usually green) stops below 1."
+        )
         self._titles = {
             id(self.gamma_plot): "Gamma map",
             id(self.lut_plot): "Tone LUTs (R, G, B)",
