@@ -4,7 +4,7 @@ For every real raw (``../shared/data/raw`` and ``.test-data``) it writes the DNG
 raw itself (``rawjpeg decode RAW -o X.dng``) and of a reconstruction from an adapter-JPEG
 at quality ``-q`` (``write_dng(..., reconstructed=True)``, as ``rawjpeg decode X.jpg``
 does), and prints both sizes over the raw's, the layout each takes (CFA for a raw
-that maps one to one onto a Bayer sensor, LinearRaw otherwise: ``cfa_layout``) and the
+that maps one to one onto a Bayer sensor, LinearRaw otherwise: ``cfa_geometry``) and the
 bytes of the DNG's IFD0 preview (its JPEG strip). With ``--psnr`` it also prints, per
 quality, how much the reconstruction's PSNR against the raw's linear image drops when
 rounded to the reconstruction's sample scale (``SampleScale.encode`` then ``decode``,
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # realdata: where the real raws live
 from realdata import real_raw_files  # noqa: E402
 
 from rawjpeg_gui.core import codec  # noqa: E402
-from rawjpeg_gui.core.dng import cfa_layout, sample_scale, write_dng  # noqa: E402
+from rawjpeg_gui.core.dng import cfa_geometry, sample_scale, write_dng  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 
 
@@ -106,7 +106,7 @@ def main() -> int:
             rec = codec.decode_bytes(codec.encode_image(ref, args.quality).jpeg).raw
             via = write_dng(Path(tmp) / "via.dng", rec, reconstructed=True).stat().st_size
             size = path.stat().st_size
-            layout = "CFA" if cfa_layout(rec) is not None else "LinearRaw"
+            layout = "CFA" if cfa_geometry(rec) is not None else "LinearRaw"
             print(
                 f"| {path.name} | {layout} | {size} | {direct} | {direct / size:.2f} "
                 f"| {via} | {via / size:.2f} | {preview} |",

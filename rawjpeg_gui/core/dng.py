@@ -510,8 +510,7 @@ def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
     aspect = 1.0
     if meta.cfa_aligned:
         sensor: tuple[int, int] | None = (meta.height, meta.width)
-    elif meta.cfa_pixel_aspect and not 0.995 < meta.cfa_pixel_aspect < 1.005:
-        # (LibRaw reads a DefaultScale within 0.5 % of square as square: no stretch)
+    elif meta.cfa_pixel_aspect and not stretch.reads_as_square(meta.cfa_pixel_aspect):
         aspect = float(meta.cfa_pixel_aspect)
         sensor = stretch.sensor_shape((meta.height, meta.width), aspect)
     else:
@@ -523,12 +522,6 @@ def cfa_geometry(raw: RawImage) -> CfaGeometry | None:
     index = {"R": 0, "G": 1, "B": 2}
     a, b, c, d = (index[ch] for ch in meta.cfa_pattern)
     return CfaGeometry((a, b, c, d), sensor[0], sensor[1], aspect)
-
-
-def cfa_layout(raw: RawImage) -> tuple[int, int, int, int] | None:
-    """The DNG CFAPattern of :func:`cfa_geometry`, or ``None`` for LinearRaw."""
-    geometry = cfa_geometry(raw)
-    return None if geometry is None else geometry.pattern
 
 
 def cfa_samples(data: np.ndarray, geometry: CfaGeometry) -> np.ndarray:
@@ -608,7 +601,7 @@ def write_dng(
     *,
     reconstructed: bool = False,
 ) -> Path:
-    """Write ``raw`` as a DNG 1.4 file, atomically: CFA where :func:`cfa_layout` allows,
+    """Write ``raw`` as a DNG 1.4 file, atomically: CFA where :func:`cfa_geometry` allows,
     else LinearRaw.
 
     Args:

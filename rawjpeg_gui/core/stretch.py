@@ -74,6 +74,13 @@ def sensor_shape(shape: tuple[int, int], aspect: float) -> tuple[int, int] | Non
     return None
 
 
+def _line_starts(lines: np.ndarray, n: int) -> np.ndarray | None:
+    """Where each of the ``n`` sensor lines' copies begin in :func:`source_lines`'
+    ``lines``; ``None`` when the stretch skips a sensor line."""
+    starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
+    return starts if starts.size == n else None
+
+
 def stretch(sensor: np.ndarray, aspect: float) -> np.ndarray:
     """A sensor-grid image stretched as LibRaw stretches it (lines copied, not blended)."""
     axis = stretch_axis(aspect)
@@ -90,8 +97,8 @@ def is_stretch(image: np.ndarray, aspect: float, sensor: tuple[int, int]) -> boo
         return False
     if lines.size != image.shape[axis] or image.shape[1 - axis] != sensor[1 - axis]:
         return False
-    starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
-    if starts.size != sensor[axis]:
+    starts = _line_starts(lines, sensor[axis])
+    if starts is None:
         return False
     grid = np.take(image, starts, axis=axis)
     return bool(np.array_equal(np.take(grid, lines, axis=axis), image))
@@ -115,8 +122,8 @@ def unstretch(image: np.ndarray, aspect: float, sensor: tuple[int, int]) -> np.n
     lines = source_lines(sensor[axis], aspect)
     if lines.size != image.shape[axis]:
         raise ValueError("the image is not the stretch of a sensor of that size")
-    starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
-    if starts.size != sensor[axis]:
+    starts = _line_starts(lines, sensor[axis])
+    if starts is None:
         raise ValueError("the stretch of a sensor of that size skips sensor lines")
     counts = np.diff(np.r_[starts, lines.size]).astype(np.float32)
     sums = np.add.reduceat(np.asarray(image, np.float32), starts, axis=axis)
@@ -125,11 +132,17 @@ def unstretch(image: np.ndarray, aspect: float, sensor: tuple[int, int]) -> np.n
     return np.asarray(sums / counts.reshape(shape), np.float32)
 
 
+def reads_as_square(aspect: float) -> bool:
+    """True when LibRaw reads this pixel aspect from a DNG ``DefaultScale`` as 1: within
+    0.5 % of it."""
+    return 0.995 < aspect < 1.005
+
+
 def read_default_scale(horizontal: float, vertical: float) -> float:
     """The pixel aspect LibRaw reads from a DNG ``DefaultScale``: the quotient of the two
-    values in single precision (1.0 within 0.5 % of it)."""
+    values in single precision (1.0 where it :func:`reads_as_square`)."""
     aspect = float(np.float32(horizontal) / np.float32(vertical))
-    return 1.0 if 0.995 < aspect < 1.005 else aspect
+    return 1.0 if reads_as_square(aspect) else aspect
 
 
 def default_scale(aspect: float, n: int) -> tuple[Fraction, Fraction]:

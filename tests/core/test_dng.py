@@ -25,7 +25,6 @@ from rawjpeg_gui.core.dng import (
     camera_neutral,
     camera_to_srgb,
     cfa_geometry,
-    cfa_layout,
     cfa_samples,
     color_matrix,
     remosaic,
@@ -377,7 +376,8 @@ def test_an_aligned_bayer_image_becomes_a_cfa_dng_of_its_photosites_colours(
     back exactly (through the LinearizationTable for a reconstruction)."""
     data = _image(64, 96)
     raw = RawImage(data, _bayer_meta(64, 96))
-    assert cfa_layout(raw) == (1, 0, 2, 1)
+    geometry = cfa_geometry(raw)
+    assert geometry is not None and geometry.pattern == (1, 0, 2, 1)
     out = write_dng(tmp_path / "x.dng", raw, reconstructed=reconstructed)
     scale = sample_scale(raw.meta, reconstructed)
     expected = scale.encode(remosaic(data, (1, 0, 2, 1)))
@@ -431,7 +431,7 @@ def test_anything_but_an_aligned_bayer_image_stays_linear_raw(
     raw = RawImage(_image(64, 96), _bayer_meta(64, 96))
     for k, v in change.items():
         setattr(raw.meta, k, v)
-    assert cfa_layout(raw) is None
+    assert cfa_geometry(raw) is None
     out = write_dng(tmp_path / "x.dng", raw)
     with tifffile.TiffFile(out) as tif:
         assert tif.pages[0].pages[0].photometric == 34892
@@ -518,7 +518,7 @@ def test_a_stretched_bayer_image_becomes_a_cfa_dng_of_its_sensor_grid(
     raw = RawImage(data, meta)
     geometry = cfa_geometry(raw)
     assert geometry is not None and (geometry.height, geometry.width) == sensor
-    assert geometry.pixel_aspect == aspect and cfa_layout(raw) == (1, 0, 2, 1)
+    assert geometry.pixel_aspect == aspect and geometry.pattern == (1, 0, 2, 1)
     scale = sample_scale(meta, reconstructed)
     expected = scale.encode(remosaic(grid, (1, 0, 2, 1)))
     np.testing.assert_array_equal(scale.encode(cfa_samples(data, geometry)), expected)
