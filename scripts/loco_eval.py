@@ -1,20 +1,27 @@
-"""Leave-one-camera-out evaluation of the photo-look training recipe over the real raws.
+"""Leave-one-camera-out evaluation of the shipped training recipe over the real raws.
 
 For each camera of ``models/split.toml`` (all seven, test cameras included: this measures
-the recipe on a camera it never saw, it selects nothing that ships): build a normalised
-cache from every *other* camera's raws plus the offline photographs, fine-tune from the
-shipped model with ``configs/photo.toml`` for ``--steps`` steps, export, and report the
-BD-rate vs the gamma-1/2.2 JPEG on the left-out camera's frames (the network alone, the
-encoder's search, or both). Prints each fold and the mean and worst.
+the recipe on a camera it never saw; it selects nothing that ships): build the training
+data from every *other* camera's raws and the offline photographs
+(``rawjpeg_gui/training/photos.toml``) as ``scripts/make_training_data.py`` does, scaled
+by the encoder's balance (``core/search.BALANCE_POWER``); train the shipped two-stage
+recipe from random weights (``configs/pretrain.toml``, then ``configs/default.toml``;
+only the cache and run folders differ); export as shipped (64 LUT knots, the gain cap
+of ``default.toml``); and score the left-out camera's frames as ``rawjpeg eval`` does
+(BD-rate vs the gamma-1/2.2 JPEG, the camera's metadata not counted), with the encoder's
+search and with the network alone. Each fold's result is kept in ``<work>/results.json``,
+so a rerun goes on where the last one stopped. Prints each fold, then the mean and worst.
 
-    python scripts/loco_eval.py --steps 300 -q 10,30,50,70,90,100 [--cameras canon_g2,...]
+    python scripts/loco_eval.py [-q 10,15,...,100] [--cameras canon_g2,...] [--work runs/loco]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -23,60 +30,67 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rawjpeg_gui.core import codec, evaluate, metrics  # noqa: E402
+from rawjpeg_gui.core import evaluate, search  # noqa: E402
 from rawjpeg_gui.core.model import AdapterModel  # noqa: E402
 from rawjpeg_gui.core.rawio import read_raw  # noqa: E402
 from rawjpeg_gui.training import split  # noqa: E402
-from rawjpeg_gui.training.data import build_cache  # noqa: E402
+from rawjpeg_gui.training.data import build_cache, photo_count, photo_paths  # noqa: E402
 
-CONFIG = ROOT / "rawjpeg_gui" / "training" / "configs" / "photo.toml"
+CONFIGS = ROOT / "rawjpeg_gui" / "training" / "configs"
+STAGES = ("pretrain", "default")
 
 
 def bd_rate(model: AdapterModel, path: Path, qs: list[int], searched: bool) -> float:
-    """BD-rate (%) of the adapter vs the gamma-1/2.2 JPEG on one raw."""
+    """BD-rate (%) of the adapter vs the gamma-1/2.2 JPEG on one raw, as ``rawjpeg eval``."""
     raw = read_raw(path)
-    pts = []
-    for q in qs:
-        enc = codec.encode_image(raw, q, model, searched)
-        back = codec.decode_bytes(enc.jpeg).raw.data
-        pts.append(
-            evaluate.RDPoint("adapter", q, enc.bpp, metrics.psnr(raw.data, back), float("nan"))
-        )
-        pts.append(evaluate.code_point(raw, "gamma22", q, with_ssim=False)[0])
+    pts = list(evaluate.rd_curve(raw, qs, ("adapter", "gamma22"), model, False, searched=searched))
     return evaluate.bd_rates(pts)["gamma22"]
 
 
-def fold(camera: str, sides: split.Split, args: argparse.Namespace, work: Path) -> list[float]:
-    """Train without ``camera`` and measure on it; returns BD-rates per left-out frame."""
-    held = [p for p in sides.paths(*split.SPLITS) if sides.camera(p.name) == camera]
-    others = [str(p) for p in sides.paths(*split.SPLITS) if sides.camera(p.name) != camera]
-    out = work / camera
+def stage_config(stage: str, out: Path) -> Path:
+    """Write ``stage``'s shipped config with this fold's cache and run folders."""
+    text = (CONFIGS / f"{stage}.toml").read_text()
+    train = tomllib.loads(text)["train"]
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=")[0].strip()
+        if key == "cache":
+            line = f'cache = "{out / "cache.npz"}"'
+        elif key == "out":
+            line = f'out = "{out / stage}"'
+        elif key == "init_from" and "init_from" in train:
+            line = f'init_from = "{out / STAGES[0] / "checkpoint.pt"}"'
+        lines.append(line)
+    path = out / f"{stage}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def fold(camera: str, sides: split.Split, qs: list[int], out: Path) -> dict[str, object]:
+    """Train without ``camera`` and score it; returns the fold's record."""
+    every = sides.paths(*split.SPLITS)
+    held = [p for p in every if sides.camera(p.name) == camera]
+    others = [str(p) for p in every if sides.camera(p.name) != camera]
     out.mkdir(parents=True, exist_ok=True)
-    cache = build_cache(
-        others, per_raw=args.per_raw, per_photo=60, photo_variants=2, normalise=True
-    )
+    t0 = time.time()
+    cache = build_cache(others, balance_power=search.BALANCE_POWER)
     cache.save(out / "cache.npz")
-    text = CONFIG.read_text()
-    cfg = tomllib.loads(text)
-    text = text.replace(f'cache = "{cfg["data"]["cache"]}"', f'cache = "{out / "cache.npz"}"')
-    text = text.replace(f'out = "{cfg["train"]["out"]}"', f'out = "{out / "run"}"')
-    text = text.replace(f"steps = {cfg['train']['steps']}", f"steps = {args.steps}")
-    (out / "config.toml").write_text(text)
+    del cache
     py = sys.executable
-    subprocess.run(
-        [py, "-m", "rawjpeg_gui.training", "--config", str(out / "config.toml")],
-        check=True,
-        cwd=ROOT,
-    )
+    for stage in STAGES:
+        cfg = stage_config(stage, out)
+        subprocess.run(
+            [py, "-m", "rawjpeg_gui.training", "--config", str(cfg)], check=True, cwd=ROOT
+        )
     onnx = out / "model.onnx"
     subprocess.run(
         [
             py,
             "-m",
             "rawjpeg_gui.training.export",
-            str(out / "run" / "checkpoint.pt"),
+            str(out / STAGES[-1] / "checkpoint.pt"),
             "--config",
-            str(out / "config.toml"),
+            str(out / f"{STAGES[-1]}.toml"),
             "--lut-bins",
             "64",
             "-o",
@@ -85,12 +99,25 @@ def fold(camera: str, sides: split.Split, args: argparse.Namespace, work: Path) 
         check=True,
         cwd=ROOT,
     )
-    subprocess.run(
-        [py, str(ROOT / "scripts" / "tag_model_look.py"), str(onnx), "photo"], check=True
-    )
+    (out / "cache.npz").unlink()
+    t1 = time.time()
     model = AdapterModel(onnx)
-    qs = [int(q) for q in args.qualities.split(",")]
-    return [bd_rate(model, p, qs, not args.no_search) for p in held]
+    record: dict[str, object] = {
+        "camera": camera,
+        "trained_on": [Path(p).name for p in others],
+        "files": [p.name for p in held],
+        "search": [bd_rate(model, p, qs, True) for p in held],
+        "network_alone": [bd_rate(model, p, qs, False) for p in held],
+        "train_minutes": (t1 - t0) / 60,
+        "score_minutes": (time.time() - t1) / 60,
+    }
+    return record
+
+
+def summary(results: dict[str, dict], key: str) -> str:
+    """Mean and worst over cameras (each camera's mean over its frames)."""
+    vals = np.array([np.mean(r[key]) for r in results.values()])
+    return f"mean {vals.mean():+.1f} %, worst {vals.max():+.1f} % over {len(vals)} cameras"
 
 
 def main() -> None:
@@ -98,27 +125,34 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--per-raw", type=int, default=100)
     ap.add_argument("-q", "--qualities", default=",".join(str(q) for q in range(10, 101, 5)))
-    ap.add_argument("--no-search", action="store_true")
     ap.add_argument("--cameras", default="", help="comma-separated camera keys (default: all)")
     ap.add_argument("--work", default=str(ROOT / "runs" / "loco"))
     args = ap.parse_args()
+    if len(photo_paths()) < photo_count():
+        sys.exit("the offline photographs are missing: run scripts/fetch_training_photos.sh")
     sides = split.load()
     cams = [c for c in (args.cameras.split(",") if args.cameras else sides.cameras) if c]
-    results = {}
+    qs = [int(q) for q in args.qualities.split(",")]
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    store = work / "results.json"
+    results = json.loads(store.read_text()) if store.is_file() else {}
     for cam in cams:
-        rates = fold(cam, sides, args, Path(args.work))
-        results[cam] = float(np.mean(rates))
+        if cam not in results:
+            results[cam] = fold(cam, sides, qs, work / cam)
+            store.write_text(json.dumps(results, indent=1))
+        r = results[cam]
         print(
-            f"{cam}: BD-rate vs gamma-1/2.2 {results[cam]:+.1f} % ({', '.join(f'{r:+.1f}' for r in rates)})",
+            f"{cam}: search {np.mean(r['search']):+.1f} % "
+            f"({', '.join(f'{v:+.1f}' for v in r['search'])}), network alone "
+            f"{np.mean(r['network_alone']):+.1f} %; trained {r['train_minutes']:.1f} min, "
+            f"scored {r['score_minutes']:.1f} min",
             flush=True,
         )
-    vals = np.array(list(results.values()))
-    print(
-        f"leave-one-camera-out: mean {vals.mean():+.1f} %, worst {vals.max():+.1f} % over {len(vals)} cameras"
-    )
+    done = {c: results[c] for c in cams}
+    print(f"leave-one-camera-out, search: {summary(done, 'search')} (target mean <= -25 %)")
+    print(f"leave-one-camera-out, network alone: {summary(done, 'network_alone')}")
 
 
 if __name__ == "__main__":
