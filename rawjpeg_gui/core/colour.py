@@ -28,6 +28,8 @@ import numpy as np
 
 from .metadata import RawMeta
 
+#: EXIF LightSource / DNG CalibrationIlluminant code of D65.
+ILLUMINANT_D65 = 21
 #: Linear sRGB (D65) -> CIE XYZ.
 SRGB_TO_XYZ = np.array(
     [

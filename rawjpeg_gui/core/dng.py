@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from . import fullmeta, stretch
+from .colour import ILLUMINANT_D65
 from .display import SRGB_TO_XYZ
 from .errors import OutputError
 from .fileio import write_atomic_with
@@ -89,8 +90,6 @@ TILE = 256
 PREVIEW_SIZE = 256
 #: JPEG quality of the IFD0 preview (baseline JPEG, YCbCr 4:2:0).
 PREVIEW_QUALITY = 90
-#: EXIF LightSource / DNG CalibrationIlluminant code of D65.
-ILLUMINANT_D65 = 21
 
 _EXIF_TAG = 34665
 _EXIF_PLACEHOLDER = 34664  # unassigned code sorting just before ExifTag (TIFF needs sorted tags)

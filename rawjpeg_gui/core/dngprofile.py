@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .colour import ILLUMINANT_D65
+
 #: Colour-profile tags of IFD0 that :func:`merge_profile` carries as one set.
 PROFILE_TAGS = frozenset(
     """ColorMatrix1 ColorMatrix2 CalibrationIlluminant1 CalibrationIlluminant2 ForwardMatrix1
@@ -31,8 +33,6 @@ PROFILE_TAGS = frozenset(
 )
 #: Tags whose presence means the profile has tables that are not carried.
 TABLE_TAGS = frozenset(("ProfileHueSatMapDims", "ProfileLookTableDims"))
-#: EXIF LightSource / DNG CalibrationIlluminant code of D65.
-_D65 = 21
 #: ColorMatrix entries agree when they differ by less than the writer's rounding.
 _MATRIX_TOLERANCE = 6e-5
 #: Neutrals agree when their directions differ by less than this (relative).
@@ -58,7 +58,11 @@ def _d65_matrix(raw: dict[str, Any]) -> list[float]:
     """The raw's matrix for D65: the one whose illuminant is D65, else its only one."""
     for n in ("1", "2"):
         illuminant = raw.get(f"CalibrationIlluminant{n}")
-        if f"ColorMatrix{n}" in raw and illuminant is not None and illuminant.toInt64(0) == _D65:
+        if (
+            f"ColorMatrix{n}" in raw
+            and illuminant is not None
+            and illuminant.toInt64(0) == ILLUMINANT_D65
+        ):
             return _numbers(raw[f"ColorMatrix{n}"])
     if "ColorMatrix1" in raw and "ColorMatrix2" not in raw:
         return _numbers(raw["ColorMatrix1"])
