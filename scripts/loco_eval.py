@@ -66,11 +66,17 @@ def stage_config(stage: str, out: Path) -> Path:
     return path
 
 
-def fold(camera: str, sides: split.Split, qs: list[int], out: Path) -> dict[str, object]:
-    """Train without ``camera`` and score it; returns the fold's record."""
+def fold_files(camera: str, sides: split.Split) -> tuple[list[Path], list[str]]:
+    """The left-out camera's raws here, and every other camera's (what the fold trains on)."""
     every = sides.paths(*split.SPLITS)
     held = [p for p in every if sides.camera(p.name) == camera]
     others = [str(p) for p in every if sides.camera(p.name) != camera]
+    return held, others
+
+
+def fold(camera: str, sides: split.Split, qs: list[int], out: Path) -> dict[str, object]:
+    """Train without ``camera`` and score it; returns the fold's record."""
+    held, others = fold_files(camera, sides)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     cache = build_cache(others, balance_power=search.BALANCE_POWER)
