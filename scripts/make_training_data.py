@@ -58,6 +58,12 @@ def main() -> None:
         "(core/search.balance; the encoder uses 0.5); 0: camera RGB",
     )
     ap.add_argument(
+        "--display",
+        action="store_true",
+        help="also store each image's display matrix, for the loss's display term "
+        "([loss] w_display; models/ABLATIONS.md)",
+    )
+    ap.add_argument(
         "--allow-fewer-photos", action="store_true", help="build without every offline photograph"
     )
     args = ap.parse_args()
@@ -82,6 +88,7 @@ def main() -> None:
         args.variants,
         normalise=args.normalise,
         balance_power=args.balance_power,
+        display=args.display,
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     cache.save(args.output)

@@ -18,20 +18,12 @@ from . import colour_torch, torch_ops
 from .loss import LossConfig, code_patches, ssim
 
 
-def srgb_encode(x: torch.Tensor) -> torch.Tensor:
-    """The sRGB transfer curve, differentiable (values in [0, 1])."""
-    x = x.clamp(0.0, 1.0)
-    return torch.where(
-        x <= 0.0031308, 12.92 * x, 1.055 * x.clamp_min(0.0031308) ** (1.0 / 2.4) - 0.055
-    )
-
-
 def look_error(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Per patch: mean |adapted - sRGB(y)| in percent (the JPEG's pixels vs the display)."""
     y = batch["raw"]
     g = torch_ops.crop_gamma(out["gamma_map"], batch["offset"], batch["size"], *y.shape[-2:])
     adapted = torch_ops.power_field(torch_ops.apply_lut(y, out["lut"]), g)
-    return 100.0 * (adapted - srgb_encode(y)).abs().mean(dim=(1, 2, 3))
+    return 100.0 * (adapted - torch_ops.srgb_encode(y)).abs().mean(dim=(1, 2, 3))
 
 
 def photo_loss(

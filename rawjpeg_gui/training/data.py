@@ -50,6 +50,9 @@ class PatchCache:
             encodes it (caches written before it existed load with the defaults).
         chains: float32 (I, N) each image's packed camera normalisation when the
             patches are normalised, else ``None`` (camera RGB patches).
+        display: float32 (I, 3, 3) each image's matrix from its stored values to linear
+            sRGB as the app displays it (white balance, colour matrix, base exposure;
+            :func:`rawjpeg_gui.core.colour.chain_for`), or ``None``.
     """
 
     patches: np.ndarray
@@ -60,6 +63,7 @@ class PatchCache:
     names: np.ndarray
     meta: np.ndarray | None = None
     chains: np.ndarray | None = None
+    display: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.meta is None:
@@ -234,6 +238,7 @@ def build_cache(
     photos: list[tuple[str, np.ndarray]] | None = None,
     normalise: bool = False,
     balance_power: float = 0.0,
+    display: bool = False,
 ) -> PatchCache:
     """Cut patches from real raws and unprocessed photos (several random variants each).
 
@@ -244,6 +249,8 @@ def build_cache(
     (:func:`rawjpeg_gui.core.search.balance`: its white balance, as shot or, for an
     unprocessed photo, the balance it was unprocessed with), as the encoder feeds the
     model; 0 stores camera RGB.
+    ``display``: also store each image's display matrix (:attr:`PatchCache.display`) for
+    the loss's display term; an unprocessed photo's is the inverse of its unprocessing.
     """
     from rawjpeg_gui.core import colour, search
     from rawjpeg_gui.core.metadata import RawMeta
@@ -267,12 +274,13 @@ def build_cache(
             info: dict = {}
             img = unprocess(base, rng, info, matrices if normalise else None)
             meta = RawMeta(iso=info["iso"], white_level=info["white_level"])
-            if normalise:
+            if normalise or display:
                 meta.xyz_to_camera = info["xyz_to_camera"]
-            if normalise or balance_power:
+            if normalise or balance_power or display:
                 meta.as_shot_wb = info["as_shot_wb"]
             images.append((f"{name}#{v}", img, per_photo, meta_features(meta), meta))
     patches, thumbs, image_of, offsets, sizes, names, metas, chains = [], [], [], [], [], [], [], []
+    shows = []
     for i, (name, img, n, meta, raw_meta) in enumerate(images):
         if min(img.shape[:2]) < patch:
             continue
@@ -283,8 +291,13 @@ def build_cache(
             chain = chain_for(img, raw_meta)
             img = chain.forward(img)
             chains.append(chain_constants(chain))
-        elif balance_power:
-            img = img * search.balance(raw_meta, balance_power)
+        else:
+            k = search.balance(raw_meta, balance_power) if balance_power else np.ones(3)
+            if display:
+                shown = colour.chain_for(img, raw_meta)
+                shows.append(shown.to_srgb() @ np.diag(np.asarray(shown.wb) / k))
+            if balance_power:
+                img = img * k
         thumbs.append(make_thumbnail(img, thumb).transpose(2, 0, 1))
         p, off = _cut(img, n, patch, rng)
         patches.append(p)
@@ -303,6 +316,7 @@ def build_cache(
         np.asarray(names),
         np.stack(metas).astype(np.float32),
         np.stack(chains) if chains else None,
+        np.stack(shows).astype(np.float32) if shows else None,
     )
 
 
@@ -361,6 +375,7 @@ def sample_batch(
         )
         off = off + np.stack([dy, dx], axis=1).astype(off.dtype)
     s = raw.shape[-1]
+    gain = np.ones((batch, 3, 1, 1))
     if augment:
         gain = np.exp(rng.uniform(np.log(min_exposure), np.log(2.0), (batch, 1, 1, 1)))
         gain = gain * np.exp(rng.normal(0.0, 0.12, (batch, 3, 1, 1)))
@@ -380,6 +395,8 @@ def sample_batch(
             _add_spots(raw, rng, spots)
     quality = rng.uniform(10.0, 100.0, batch).astype(np.float32)
     extra = {} if cache.chains is None else {"chain": cache.chains[img].astype(np.float32)}
+    if cache.display is not None:  # the stored values times the gains show as before
+        extra["display"] = (cache.display[img] / gain[:, None, :, 0, 0]).astype(np.float32)
     return {
         **extra,
         "raw": np.ascontiguousarray(raw),

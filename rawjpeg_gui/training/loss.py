@@ -19,6 +19,12 @@ class LossConfig:
     does). The rate weight follows the typical slope of a JPEG rate-distortion
     curve at each quality: ``w(q) = rate_hi + rate_lo * (1 - q/100) ** rate_power``
     per bit per pixel.
+
+    ``w_display`` adds ``w_display * ln(MSE)`` of the same reconstruction as the app
+    displays it (each image's ``display`` matrix to linear sRGB at its base exposure,
+    clipped, sRGB curve), for batches that carry the matrices, and divides the sum by
+    ``1 + w_display`` so the price of a bit stays the same: errors the display's white
+    balance, colour matrix and shadow curve amplify then cost more.
     """
 
     w_l1: float = 0.5
@@ -27,6 +33,7 @@ class LossConfig:
     rate_lo: float = 4.2
     rate_power: float = 2.5
     subsampling: str = "4:4:4"
+    w_display: float = 0.0
 
     @property
     def rate_weight(self) -> tuple[float, float, float]:
@@ -81,6 +88,12 @@ def code_patches(
     return torch_ops.invert_lut_mix(y, luts, weights), bits
 
 
+def displayed(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """Patches (N, 3, H, W) as the app shows them: per patch ``matrix`` (N, 3, 3) to
+    linear sRGB, clipped to [0, 1], then the sRGB curve."""
+    return torch_ops.srgb_encode(torch.einsum("nij,njhw->nihw", matrix, x))
+
+
 def rd_loss(
     out: dict[str, torch.Tensor],
     batch: dict[str, torch.Tensor],
@@ -97,11 +110,18 @@ def rd_loss(
     bpp = bits / (raw.shape[-1] * raw.shape[-2])
     q = batch["quality"] / 100.0
     wr = cfg.rate_hi + cfg.rate_lo * (1.0 - q).clamp_min(0.0) ** cfg.rate_power
+    parts = {}
+    if cfg.w_display and "display" in batch:
+        shown = displayed(raw, batch["display"])
+        dmse = (displayed(rec, batch["display"]) - shown).pow(2).mean(dim=(1, 2, 3))
+        dist = (dist + cfg.w_display * torch.log(dmse + 1e-8)) / (1.0 + cfg.w_display)
+        parts["display_psnr"] = float((-10.0 * torch.log10(dmse.detach() + 1e-10)).mean())
     loss = (dist + wr * bpp).mean()
     parts = {
         "loss": float(loss.detach()),
         "psnr": float((-10.0 * torch.log10(mse.detach() + 1e-10)).mean()),
         "bpp": float(bpp.detach().mean()),
         "ssim": float(ss.detach().mean()),
+        **parts,
     }
     return loss, parts

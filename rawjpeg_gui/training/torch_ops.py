@@ -219,3 +219,11 @@ def inverse(
     if dct_scale is not None:
         x = scale_dct(x, 1.0 / dct_scale)
     return invert_lut(x, lut)
+
+
+def srgb_encode(x: torch.Tensor) -> torch.Tensor:
+    """The sRGB transfer curve, differentiable (values in [0, 1])."""
+    x = x.clamp(0.0, 1.0)
+    return torch.where(
+        x <= 0.0031308, 12.92 * x, 1.055 * x.clamp_min(0.0031308) ** (1.0 / 2.4) - 0.055
+    )

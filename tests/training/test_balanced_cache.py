@@ -33,3 +33,41 @@ def test_a_balanced_cache_holds_each_image_scaled_by_its_balance() -> None:
     photo = balanced.thumbs[1].reshape(3, -1).mean(axis=1)
     camera = plain.thumbs[1].reshape(3, -1).mean(axis=1)
     assert camera[1] == camera.max() and photo[1] < camera[1]
+
+
+def test_the_display_matrix_shows_a_cached_patch_as_the_app_does() -> None:
+    import torch
+
+    from rawjpeg_gui.core import colour
+    from rawjpeg_gui.training.data import sample_batch
+    from rawjpeg_gui.training.loss import displayed
+
+    path = str(require(SHARED_RAW / "dcc_canon_s40_0119.crw"))
+    photos = [("synthetic", synthetic_photo(160, 200))]
+    kw = dict(patch=64, thumb=16, per_raw=4, per_photo=3, photo_variants=1, photos=photos)
+    cache = build_cache([path], seed=3, balance_power=0.5, display=True, **kw)  # type: ignore[arg-type]
+    assert cache.display is not None and cache.display.shape == (2, 3, 3)
+    raw = read_raw(path)
+    chain = colour.chain_for(raw.data, raw.meta)
+    k = search.balance(raw.meta, 0.5)
+    patch = cache.patches[0].astype(np.float32) / 65535.0  # balanced camera RGB
+    ours = displayed(torch.from_numpy(patch[None]), torch.from_numpy(cache.display[:1]))[0]
+    # The app's chain (below its highlight knee, where it is linear) on camera RGB.
+    app = colour.srgb_encode(chain.forward(patch.transpose(1, 2, 0) / k)).transpose(2, 0, 1)
+    below = (patch.transpose(1, 2, 0) / k * np.asarray(chain.wb)).max(axis=-1) < colour.KNEE
+    assert below.mean() > 0.5
+    np.testing.assert_allclose(ours.numpy()[:, below], app[:, below], atol=2e-3)
+    # An exposure or balance augmentation (and a flip) changes the values, not how they
+    # are shown: the batch's matrices undo the gains (patches the gain clipped aside).
+    batch = sample_batch(cache, 16, np.random.default_rng(0))
+    plain = sample_batch(cache, 16, np.random.default_rng(0), augment=False)
+    assert not np.allclose(batch["raw"], plain["raw"])
+
+    def shown(b: dict[str, np.ndarray]) -> np.ndarray:
+        return displayed(torch.from_numpy(b["raw"]), torch.from_numpy(b["display"])).numpy()
+
+    kept = (batch["raw"] < 0.999).all(axis=(1, 2, 3))
+    assert kept.sum() >= 4
+    np.testing.assert_allclose(
+        shown(batch)[kept].mean(axis=(2, 3)), shown(plain)[kept].mean(axis=(2, 3)), atol=2e-3
+    )
