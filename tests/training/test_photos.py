@@ -27,7 +27,7 @@ def test_manifest_is_well_formed():
     listed = []
     for s in sources:
         assert KEYS <= set(s), s["name"]
-        assert s["registry"] in ("pypi", "debian"), s["name"]
+        assert s["registry"] in ("pypi", "debian", "npm"), s["name"]
         assert all(isinstance(s[k], str) and s[k].strip() for k in KEYS - {"count"}), s["name"]
         assert ("skimage" in s) != ("files" in s), f"{s['name']}: skimage or dir+files"
         items = s.get("skimage") or s["files"]
