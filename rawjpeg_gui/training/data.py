@@ -251,6 +251,7 @@ def build_cache(
     model; 0 stores camera RGB.
     ``display``: also store each image's display matrix (:attr:`PatchCache.display`) for
     the loss's display term; an unprocessed photo's is the inverse of its unprocessing.
+    Not for normalised caches (their chains say how they are shown).
     """
     from rawjpeg_gui.core import colour, search
     from rawjpeg_gui.core.metadata import RawMeta
@@ -356,7 +357,9 @@ def sample_batch(
         capture metadata with the ISO raised by the exposure gain (neither makes random
         draws of its own, so every batch is the same as before they existed); for a
         normalised cache also ``chain`` (N, K), each image's packed normalisation (the
-        exposure and balance augmentation is then off: they are the chain's).
+        exposure and balance augmentation is then off: they are the chain's); for a
+        cache with display matrices ``display`` (N, 3, 3), each divided by the patch's
+        augmentation gains so the patch is shown as its unaugmented self.
     """
     idx = rng.integers(0, len(cache.patches), batch)
     raw = cache.patches[idx].astype(np.float32) / 65535.0
