@@ -386,12 +386,9 @@ def run_variant(
         "files": files,
         **stats,
     }
-    result["mean_bd_vs_gamma22"] = (
-        float(np.nanmean([f["bd_vs_gamma22"] for f in files.values()])) if files else math.nan
-    )
-    result["mean_bd_vs_linear"] = (
-        float(np.nanmean([f["bd_vs_linear"] for f in files.values()])) if files else math.nan
-    )
+    for key in ("bd_vs_gamma22", "bd_vs_linear"):
+        finite = [f[key] for f in files.values() if math.isfinite(f[key])]
+        result[f"mean_{key}"] = float(np.mean(finite)) if finite else math.nan
     result["payload_bytes"] = (
         float(np.mean([f["payload_bytes"] for f in files.values()])) if files else math.nan
     )
