@@ -22,7 +22,6 @@ import json
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +49,6 @@ def bd_rate(model: AdapterModel, path: Path, qs: list[int], searched: bool) -> f
 def stage_config(stage: str, out: Path) -> Path:
     """Write ``stage``'s shipped config with this fold's cache and run folders."""
     text = (CONFIGS / f"{stage}.toml").read_text()
-    train = tomllib.loads(text)["train"]
     lines = []
     for line in text.splitlines():
         key = line.split("=")[0].strip()
@@ -58,7 +56,7 @@ def stage_config(stage: str, out: Path) -> Path:
             line = f'cache = "{out / "cache.npz"}"'
         elif key == "out":
             line = f'out = "{out / stage}"'
-        elif key == "init_from" and "init_from" in train:
+        elif key == "init_from":
             line = f'init_from = "{out / STAGES[0] / "checkpoint.pt"}"'
         lines.append(line)
     path = out / f"{stage}.toml"

@@ -110,18 +110,18 @@ def rd_loss(
     bpp = bits / (raw.shape[-1] * raw.shape[-2])
     q = batch["quality"] / 100.0
     wr = cfg.rate_hi + cfg.rate_lo * (1.0 - q).clamp_min(0.0) ** cfg.rate_power
-    parts = {}
+    display_parts = {}
     if cfg.w_display and "display" in batch:
         shown = displayed(raw, batch["display"])
         dmse = (displayed(rec, batch["display"]) - shown).pow(2).mean(dim=(1, 2, 3))
         dist = (dist + cfg.w_display * torch.log(dmse + 1e-8)) / (1.0 + cfg.w_display)
-        parts["display_psnr"] = float((-10.0 * torch.log10(dmse.detach() + 1e-10)).mean())
+        display_parts["display_psnr"] = float((-10.0 * torch.log10(dmse.detach() + 1e-10)).mean())
     loss = (dist + wr * bpp).mean()
     parts = {
         "loss": float(loss.detach()),
         "psnr": float((-10.0 * torch.log10(mse.detach() + 1e-10)).mean()),
         "bpp": float(bpp.detach().mean()),
         "ssim": float(ss.detach().mean()),
-        **parts,
+        **display_parts,
     }
     return loss, parts
