@@ -43,6 +43,13 @@ def main() -> None:
     ap.add_argument("--patch", type=int, default=128)
     ap.add_argument("--thumb", type=int, default=64)
     ap.add_argument("--per-raw", type=int, default=300)
+    ap.add_argument(
+        "--per-camera",
+        type=int,
+        default=0,
+        help="share this many patches among each camera's raws (models/split.toml) "
+        "instead of --per-raw per file, so that every camera weighs the same",
+    )
     ap.add_argument("--per-photo", type=int, default=60)
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument(
@@ -79,11 +86,19 @@ def main() -> None:
             f"only {found} of the {PHOTOS} offline photographs are here: run "
             "scripts/fetch_training_photos.sh (or pass --allow-fewer-photos)"
         )
+    per_raw: int | dict[str, int] = args.per_raw
+    if args.per_camera:
+        sides = split.load()
+        cameras = [sides.camera(Path(f).name) for f in raws]
+        per_raw = {
+            f: max(1, args.per_camera // cameras.count(c))
+            for f, c in zip(raws, cameras, strict=True)
+        }
     cache = build_cache(
         raws,
         args.patch,
         args.thumb,
-        args.per_raw,
+        per_raw,
         args.per_photo,
         args.variants,
         normalise=args.normalise,

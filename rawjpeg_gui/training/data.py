@@ -230,7 +230,7 @@ def build_cache(
     raw_files: list[str],
     patch: int = 128,
     thumb: int = 64,
-    per_raw: int = 300,
+    per_raw: int | dict[str, int] = 300,
     per_photo: int = 60,
     photo_variants: int = 3,
     seed: int = 0,
@@ -242,6 +242,7 @@ def build_cache(
 ) -> PatchCache:
     """Cut patches from real raws and unprocessed photos (several random variants each).
 
+    ``per_raw``: patches per real raw, one number or one per file (by the path given).
     ``photos`` (name, sRGB HxWx3 in [0, 1]) replaces the offline photo collection.
     ``normalise``: store every image after its camera normalisation (see the module
     docstring); the photos are then unprocessed with the real raws' colour matrices.
@@ -264,7 +265,8 @@ def build_cache(
     matrices = []
     for f in raw_files:
         raw = read_raw(f)
-        images.append((Path(f).name, raw.data, per_raw, meta_features(raw.meta), raw.meta))
+        n = per_raw if isinstance(per_raw, int) else per_raw[f]
+        images.append((Path(f).name, raw.data, n, meta_features(raw.meta), raw.meta))
         if raw.meta.xyz_to_camera:
             matrices.append(colour.camera_to_srgb(raw.meta))
     if photos is None:

@@ -98,7 +98,13 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
 
     Config tables: ``[data]`` (cache, batch), ``[model]`` (:class:`NetConfig`),
     ``[loss]`` (:class:`LossConfig`), ``[train]`` (steps, stop_step, lr, warmup, grad_clip,
-    seed, threads, bf16, learn_qtables, log_every, ckpt_every, max_minutes, init_from).
+    seed, threads, bf16, learn_qtables, log_every, ckpt_every, max_minutes, init_from,
+    ema).
+
+    ``ema`` (0 or absent: off) keeps an exponential moving average of the weights with
+    that decay per step; the checkpoint's ``model`` is then the average (what the export
+    and a later stage's ``init_from`` read) and ``model_raw`` the trained weights (what a
+    resume continues from).
     """
     tc = cfg.get("train", {})
     rank, world, dev = _dist_setup()
@@ -135,11 +141,17 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             )
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location=dev, weights_only=False)
-        net.load_state_dict(state["model"])
+        net.load_state_dict(state.get("model_raw", state["model"]))
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
         t_prev = float(state.get("time_s", 0.0))
         rng = np.random.default_rng(seed + 1000 * rank + step)
+    ema_decay = float(tc.get("ema", 0.0))
+    ema: dict[str, torch.Tensor] | None = None
+    if ema_decay > 0:
+        ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        if resume and ckpt_path.is_file():
+            ema = {k: v.to(dev) for k, v in state["model"].items()}
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
@@ -172,7 +184,8 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             tmp = ckpt_path.with_suffix(".tmp")
             torch.save(
                 {
-                    "model": net.state_dict(),
+                    "model": ema if ema is not None else net.state_dict(),
+                    **({"model_raw": net.state_dict()} if ema is not None else {}),
                     "optimizer": opt.state_dict(),
                     "step": step,
                     "time_s": time.time() - t0 + t_prev,
@@ -201,6 +214,13 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
             model, opt, params, b, lcfg, float(tc.get("grad_clip", 1.0)), dev, bf16, look_weight
         )
         step += 1
+        if ema is not None:
+            with torch.no_grad():
+                for k, v in net.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        ema[k].mul_(ema_decay).add_(v, alpha=1.0 - ema_decay)
+                    else:
+                        ema[k].copy_(v)
         for k, v in parts.items():
             acc.setdefault(k, []).append(v)
         if rank == 0 and (step % log_every == 0 or step == stop):
