@@ -54,12 +54,12 @@ deb_unpack tuxpaint-data /usr/share/tuxpaint/starters/skyline-sf-dusk-back.jpeg
 deb_unpack palapeli-data /usr/share/palapeli/collection/european-honey-bee.jpg
 
 # gcompris-qt-data: each activity's resources are a Qt resource bundle (rcc/ACTIVITY.rcc,
-# zlib-compressed entries); the manifest's files (ACTIVITY/PATH under the bundle's
+# read with PySide6's QResource); the manifest's files (ACTIVITY/PATH under the bundle's
 # gcompris/src/activities/) go to /tmp/gcompris-photos/ACTIVITY/PATH, each only if the
 # stanza naming it in the nearest README above it gives the manifest's licence.
 gcompris_photos() {
     python - "$root" "$@" <<'PY'
-import re, struct, sys, zlib
+import re, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from rawjpeg_gui.training.data import photo_sources
@@ -72,33 +72,23 @@ if rcc_dir is None:
     sys.exit(1 if missing else 0)
 
 
-def rcc_entries(blob):
-    """{path: bytes} of a Qt resource bundle (format versions 1-3)."""
-    assert blob[:4] == b"qres", "not a Qt resource bundle"
-    version, tree, data, names = struct.unpack(">IIII", blob[4:20])
-    size = 14 if version == 1 else 22
-    out = {}
+def bundle(path):
+    """Read a Qt resource bundle with Qt's own reader (PySide6, the app's toolkit):
+    a function from a path inside it to its bytes, or None where it has no such file."""
+    from PySide6.QtCore import QFile, QIODevice, QResource
 
-    def name(off):
-        n = struct.unpack(">H", blob[names + off : names + off + 2])[0]
-        return blob[names + off + 6 : names + off + 6 + 2 * n].decode("utf-16-be")
+    if not QResource.registerResource(str(path)):
+        sys.exit(f"{path}: not a Qt resource bundle")
 
-    def walk(i, prefix):
-        e = tree + i * size
-        name_off, flags = struct.unpack(">IH", blob[e : e + 6])
-        path = f"{prefix}/{name(name_off)}" if i else ""
-        if flags & 2:  # a folder
-            count, first = struct.unpack(">II", blob[e + 6 : e + 14])
-            for k in range(count):
-                walk(first + k, path)
-            return
-        p = data + struct.unpack(">I", blob[e + 10 : e + 14])[0]
-        raw = blob[p + 4 : p + 4 + struct.unpack(">I", blob[p : p + 4])[0]]
-        assert not flags & 4, f"{path}: zstd-compressed"
-        out[path.lstrip("/")] = zlib.decompress(raw[4:]) if flags & 1 else raw
+    def read(inner):
+        f = QFile(":/" + inner)
+        if not f.exists() or not f.open(QIODevice.OpenModeFlag.ReadOnly):
+            return None
+        data = bytes(f.readAll().data())
+        f.close()
+        return data
 
-    walk(0, "")
-    return out
+    return read
 
 
 def readme_licence(readme, name):
@@ -122,20 +112,20 @@ bundles = {}
 for s, f in missing:
     activity, rel = f.split("/", 1)
     if activity not in bundles:
-        bundles[activity] = rcc_entries((rcc_dir / f"{activity}.rcc").read_bytes())
-    entries = bundles[activity]
+        bundles[activity] = bundle(rcc_dir / f"{activity}.rcc")
+    read = bundles[activity]
     base = f"gcompris/src/activities/{activity}/{rel}"
     lic, folder = None, base
     while lic is None and "/" in folder:  # the nearest README that names the file
         folder = folder.rsplit("/", 1)[0]
-        if folder + "/README" in entries:
-            readme = entries[folder + "/README"].decode()
-            lic = readme_licence(readme, base[len(folder) + 1 :])
+        readme = read(folder + "/README")
+        if readme is not None:
+            lic = readme_licence(readme.decode(), base[len(folder) + 1 :])
     if lic not in accept[s["licence"]]:
         sys.exit(f"{f}: README gives licence {lic!r}, the manifest {s['licence']}")
     out = Path(s["dir"]) / f
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(entries[base])
+    out.write_bytes(read(base))
 PY
 }
 if ! gcompris_photos; then
