@@ -10,6 +10,15 @@ block as base64 in one file and as byte values in another) or the same numbers
 (sizes, strips, CFA layout, embedded previews: :data:`IMAGE_DATA_TAGS`) are counted
 apart: an adapter-JPEG has its own image data.
 
+The JPEG is also scored on the tags that have a home in a JPEG's standard metadata
+(:func:`jpeg_home`): the issue asks for every tag "where a standard tag exists" in the
+adapter-JPEG and for everything in the DNG. Without one are the raw's private structures
+outside EXIF and maker notes (Sony's SR2 data, Kodak's private IFD), the DNG
+specification's own tags (they describe a DNG's raw data and camera space), the raw's
+image IFDs' encoding tags (a maker's raw-encoding tags, the colour encoding of the raw's
+embedded preview) and the tags whose value is the JPEG's own (its pixel size, its
+interoperability index, its compression). Those are counted, and carried by the DNG.
+
 Also: GPS is written into a copy of the DNG test raw with exiftool and must come back
 exactly in both outputs.
 
@@ -52,6 +61,19 @@ IMAGE_DATA_TAGS = frozenset(
     ImageSize ThumbnailImageValidArea SR2SubIFDOffset SR2SubIFDLength SR2SubIFDKey
     StripOffsets2 ImageByteCount RawImageWidth RawImageHeight ThumbnailTIFF""".split()
 )
+#: Groups of private raw structures with no standard home in a JPEG (prefixes).
+NO_JPEG_HOME_GROUPS = ("SR2", "KodakIFD")
+#: Tag IDs whose value in a JPEG is the JPEG's own: ExifImageWidth/Height,
+#: CompressedBitsPerPixel, InteropIndex/InteropVersion (interop IFD ids 1 and 2).
+JPEG_OWN_TAGS = {40962, 40963, 37122}
+JPEG_OWN_INTEROP = {1, 2}
+#: TIFF tags that in a raw describe its embedded preview's colour encoding.
+PREVIEW_ENCODING_TAGS = {318, 319, 529, 531}
+#: The DNG specification's tag range (DNGVersion 50706 ... DNG 1.7's last tags).
+DNG_TAG_IDS = range(50706, 52600)
+#: Sony's raw-encoding tags in an ARW's raw SubIFD (SonyRawFileType 0x7000 ...
+#: SonyCropSize 0x74c8) and Canon's CR2CFAPattern (0xc5e0) in a CR2's raw IFD.
+RAW_ENCODING_TAGS = set(range(0x7000, 0x7500)) | {0xC5E0}
 GPS_TAGS = {
     "GPSLatitude": "48.8583701",
     "GPSLatitudeRef": "N",
@@ -70,6 +92,36 @@ def exiftool(path: Path) -> dict[str, object]:
     ).stdout  # fmt: skip
     tags = json.loads(out)[0]
     return {k: v for k, v in tags.items() if ":" in k and k.split(":")[0] not in SKIP_GROUPS}
+
+
+def tag_ids(path: Path) -> dict[str, int]:
+    """{"Group:Tag": numeric tag ID} of ``path`` (tags exiftool gives a number)."""
+    out = subprocess.run(
+        ["exiftool", "-json", "-a", "-G1", "-D", "-n", "-api", "LargeFileSupport=1", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return {
+        k: v["id"]
+        for k, v in json.loads(out)[0].items()
+        if isinstance(v, dict) and isinstance(v.get("id"), int)
+    }
+
+
+def jpeg_home(key: str, tag_id: int | None) -> bool:
+    """Whether a raw's tag (``Group:Name``, exiftool's numeric ID) has a home in a JPEG's
+    standard metadata (see the module docstring)."""
+    group = key.split(":", 1)[0]
+    if group.startswith(NO_JPEG_HOME_GROUPS):
+        return False
+    if tag_id is None:
+        return True
+    if group == "InteropIFD":
+        return tag_id not in JPEG_OWN_INTEROP
+    if tag_id in JPEG_OWN_TAGS or tag_id in DNG_TAG_IDS:
+        return False
+    if group.startswith(("IFD", "SubIFD")):
+        return tag_id not in RAW_ENCODING_TAGS | PREVIEW_ENCODING_TAGS
+    return True
 
 
 def by_name(tags: dict[str, object]) -> dict[str, list[str]]:
@@ -133,7 +185,7 @@ def carried(raw: dict[str, object], other: dict[str, object]) -> tuple[int, int,
     return done, total, missing
 
 
-def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, int]:
+def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, int, int, int]:
     encoded = codec.encode_file(path, 75)
     jpg = work / f"{path.stem}.jpg"
     jpg.write_bytes(encoded.jpeg)
@@ -143,14 +195,20 @@ def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, in
     image_data = sum(1 for k in raw_tags if k.split(":", 1)[1] in IMAGE_DATA_TAGS)
     j_done, total, j_missing = carried(raw_tags, exiftool(jpg))
     d_done, _, d_missing = carried(raw_tags, exiftool(dng))
+    ids = tag_ids(path)
+    photo = [k for k in raw_tags if k.split(":", 1)[1] not in IMAGE_DATA_TAGS]
+    homed = [k for k in photo if jpeg_home(k, ids.get(k))]
+    h_done = len(homed) - len(set(homed) & set(j_missing))
     print(
         f"{path.name:30s} {len(raw_tags):5d} {image_data:5d} {total:6d} "
         f"{j_done:5d} {100 * j_done / total:6.1f} % {d_done:5d} {100 * d_done / total:6.1f} %"
+        f" {len(homed):6d} {h_done:5d} {100 * h_done / len(homed):6.1f} %"
     )
     if verbose:
         print("   missing in the JPEG:", ", ".join(j_missing))
         print("   missing in the DNG: ", ", ".join(d_missing))
-    return total, j_done, d_done
+        print("   no JPEG home:       ", ", ".join(k for k in photo if k not in homed))
+    return total, j_done, d_done, len(homed), h_done
 
 
 def gps_check(work: Path) -> bool:
@@ -181,14 +239,18 @@ def main(argv: list[str]) -> int:
     if shutil.which("exiftool") is None:
         print("exiftool is not installed (Debian: libimage-exiftool-perl)")
         return 2
-    print(f"{'raw':30s} {'tags':>5s} {'image':>5s} {'photo':>6s} {'in JPEG':>13s} {'in DNG':>13s}")
-    totals = [0, 0, 0]
+    print(
+        f"{'raw':30s} {'tags':>5s} {'image':>5s} {'photo':>6s} {'in JPEG':>13s} {'in DNG':>13s}"
+        f" {'with a JPEG home, in JPEG':>26s}"
+    )
+    totals = [0, 0, 0, 0, 0]
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             for i, v in enumerate(measure(path, Path(tmp), verbose)):
                 totals[i] += v
         print(f"{'all':30s} {'':5s} {'':5s} {totals[0]:6d} {totals[1]:5d} "
-              f"{100 * totals[1] / totals[0]:6.1f} % {totals[2]:5d} {100 * totals[2] / totals[0]:6.1f} %")  # fmt: skip
+              f"{100 * totals[1] / totals[0]:6.1f} % {totals[2]:5d} {100 * totals[2] / totals[0]:6.1f} %"
+              f" {totals[3]:6d} {totals[4]:5d} {100 * totals[4] / totals[3]:6.1f} %")  # fmt: skip
         ok = gps_check(Path(tmp))
     return 0 if ok else 1
 
