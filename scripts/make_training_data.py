@@ -35,6 +35,13 @@ def training_raws(requested: list[str] | None) -> list[str]:
     return raws
 
 
+def per_camera_counts(raws: list[str], per_camera: int, sides: split.Split) -> dict[str, int]:
+    """Patches per raw when each camera's raws share ``per_camera`` patches (at least 1
+    a raw), so that every camera of the split weighs the same."""
+    cameras = [sides.camera(Path(f).name) for f in raws]
+    return {f: max(1, per_camera // cameras.count(c)) for f, c in zip(raws, cameras, strict=True)}
+
+
 def main() -> None:
     """Parse arguments and write the cache."""
     ap = argparse.ArgumentParser(description=__doc__)

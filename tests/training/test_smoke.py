@@ -47,6 +47,31 @@ def test_outputs_valid_by_construction() -> None:
     assert qt.min() >= 1 and qt.max() <= 255 and torch.equal(qt, qt.round())
 
 
+def test_weight_average_is_what_the_checkpoint_exports(
+    tiny_cache: Path, tmp_path: Path, make_config
+) -> None:
+    """With [train] ema the checkpoint's model is the average, model_raw the trained
+    weights; a resume goes on from the trained weights and keeps averaging."""
+    cfg = load_config(make_config(tmp_path, tiny_cache, steps=3))
+    cfg["train"]["ema"] = 0.9
+    run = tmp_path / "run"
+    ckpt = train(cfg, run)
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    avg, raw = state["model"], state["model_raw"]
+    assert avg.keys() == raw.keys()
+    changed = [k for k in avg if avg[k].dtype.is_floating_point and not torch.equal(avg[k], raw[k])]
+    assert changed
+    net = load_checkpoint(ckpt)
+    assert torch.equal(net.state_dict()[changed[0]], avg[changed[0]])
+    cfg["train"]["steps"] = 4
+    train(cfg, run, resume=True)
+    again = torch.load(ckpt, map_location="cpu", weights_only=False)
+    assert again["step"] == 4 and not torch.equal(again["model"][changed[0]], avg[changed[0]])
+    del cfg["train"]["ema"]
+    plain = torch.load(train(cfg, tmp_path / "plain"), map_location="cpu", weights_only=False)
+    assert "model_raw" not in plain
+
+
 @pytest.mark.slow
 def test_train_resume_export_and_encode(tiny_cache: Path, tmp_path: Path, make_config) -> None:
     cfg_path = make_config(tmp_path, tiny_cache, steps=3)

@@ -95,3 +95,15 @@ def test_split_file_errors_are_clear(tmp_path):
     bad.write_text('[cameras.a]\nsplit = "holdout"\nfiles = ["x.crw"]\n')
     with pytest.raises(split.SplitError, match="needs a split"):
         split.load(bad)
+
+
+def test_per_camera_counts_weigh_every_camera_the_same():
+    sides = split.load()
+    raws = [str(p) for p in sides.paths("train")]
+    counts = _builder().per_camera_counts(raws, 1500, sides)
+    by_camera: dict[str, int] = {}
+    for f, n in counts.items():
+        by_camera[sides.camera(Path(f).name)] = by_camera.get(sides.camera(Path(f).name), 0) + n
+    assert set(by_camera) == {"canon_s40", "kodak_dc120", "canon_550d"}
+    assert all(1400 < n <= 1500 for n in by_camera.values())
+    assert counts[raws[0]] == 1500 // len(sides.cameras["canon_s40"][1])
