@@ -54,8 +54,8 @@ def measure(path: Path, qs: list[int]) -> None:
     """Print one file's rows."""
     raw = read_raw(path)
     gain = display.auto_gain(raw.data, raw.meta)
-    app = app_rendering(raw.data, raw.meta, gain)[::STEP, ::STEP]
-    app8 = codec.to_uint8(app_rendering(raw.data, raw.meta, gain))
+    rendering = app_rendering(raw.data, raw.meta, gain)
+    app, app8 = rendering[::STEP, ::STEP], codec.to_uint8(rendering)
 
     def shown(linear: np.ndarray) -> tuple[float, float]:
         return de_stats(app, app_rendering(linear, raw.meta, gain)[::STEP, ::STEP])

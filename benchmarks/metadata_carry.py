@@ -84,27 +84,37 @@ GPS_TAGS = {
 }
 
 
+def _exiftool_json(path: Path, *flags: str) -> dict[str, object]:
+    """exiftool's JSON record of ``path`` (numeric values, duplicates kept per group)."""
+    out = subprocess.run(
+        ["exiftool", "-json", "-a", "-G1", "-n", "-b", *flags, "-api", "LargeFileSupport=1",
+         str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    record: dict[str, object] = json.loads(out)[0]
+    return record
+
+
+def _metadata(key: str) -> bool:
+    return ":" in key and key.split(":")[0] not in SKIP_GROUPS
+
+
 def exiftool(path: Path) -> dict[str, object]:
     """{"Group:Tag": value} of ``path`` (numeric values, duplicates kept per group)."""
-    out = subprocess.run(
-        ["exiftool", "-json", "-a", "-G1", "-n", "-b", "-api", "LargeFileSupport=1", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    tags = json.loads(out)[0]
-    return {k: v for k, v in tags.items() if ":" in k and k.split(":")[0] not in SKIP_GROUPS}
+    return {k: v for k, v in _exiftool_json(path).items() if _metadata(k)}
 
 
-def tag_ids(path: Path) -> dict[str, int]:
-    """{"Group:Tag": numeric tag ID} of ``path`` (tags exiftool gives a number)."""
-    out = subprocess.run(
-        ["exiftool", "-json", "-a", "-G1", "-D", "-n", "-api", "LargeFileSupport=1", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return {
-        k: v["id"]
-        for k, v in json.loads(out)[0].items()
-        if isinstance(v, dict) and isinstance(v.get("id"), int)
-    }
+def exiftool_with_ids(path: Path) -> tuple[dict[str, object], dict[str, int]]:
+    """:func:`exiftool`'s tags of ``path`` and, from the same run, each one's numeric tag
+    ID (where exiftool gives one)."""
+    tags: dict[str, object] = {}
+    ids: dict[str, int] = {}
+    for key, entry in _exiftool_json(path, "-D").items():
+        if _metadata(key) and isinstance(entry, dict):
+            tags[key] = entry["val"]
+            if isinstance(entry.get("id"), int):
+                ids[key] = entry["id"]
+    return tags, ids
 
 
 def jpeg_home(key: str, tag_id: int | None) -> bool:
@@ -191,11 +201,10 @@ def measure(path: Path, work: Path, verbose: bool = False) -> tuple[int, int, in
     jpg.write_bytes(encoded.jpeg)
     dng = work / f"{path.stem}.dng"
     write_dng(dng, codec.decode_file(jpg).raw, reconstructed=True)
-    raw_tags = exiftool(path)
+    raw_tags, ids = exiftool_with_ids(path)
     image_data = sum(1 for k in raw_tags if k.split(":", 1)[1] in IMAGE_DATA_TAGS)
     j_done, total, j_missing = carried(raw_tags, exiftool(jpg))
     d_done, _, d_missing = carried(raw_tags, exiftool(dng))
-    ids = tag_ids(path)
     photo = [k for k in raw_tags if k.split(":", 1)[1] not in IMAGE_DATA_TAGS]
     homed = [k for k in photo if jpeg_home(k, ids.get(k))]
     h_done = len(homed) - len(set(homed) & set(j_missing))

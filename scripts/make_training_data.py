@@ -95,12 +95,7 @@ def main() -> None:
         )
     per_raw: int | dict[str, int] = args.per_raw
     if args.per_camera:
-        sides = split.load()
-        cameras = [sides.camera(Path(f).name) for f in raws]
-        per_raw = {
-            f: max(1, args.per_camera // cameras.count(c))
-            for f, c in zip(raws, cameras, strict=True)
-        }
+        per_raw = per_camera_counts(raws, args.per_camera, split.load())
     cache = build_cache(
         raws,
         args.patch,

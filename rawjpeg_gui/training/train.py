@@ -149,9 +149,8 @@ def train(cfg: dict[str, Any], out_dir: str | Path, resume: bool = False) -> Pat
     ema_decay = float(tc.get("ema", 0.0))
     ema: dict[str, torch.Tensor] | None = None
     if ema_decay > 0:
-        ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        if resume and ckpt_path.is_file():
-            ema = {k: v.to(dev) for k, v in state["model"].items()}
+        start = state["model"] if resume and ckpt_path.is_file() else net.state_dict()
+        ema = {k: v.detach().to(dev, copy=True) for k, v in start.items()}
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
